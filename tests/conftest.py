@@ -1,0 +1,155 @@
+"""Shared fixtures: a throwaway PostgreSQL server, per-test databases on SQLite and PostgreSQL, a demo mall.
+
+The PostgreSQL server is started by the tests themselves (``initdb`` + ``pg_ctl``) wherever PostgreSQL's
+binaries are installed. Where they are not, PostgreSQL tests are skipped with the reason — unless
+``VIPDASH_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from vipmodel.db import create_schema, make_engine
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_MEMBERS = 3000
+DEMO_YEARS = 3
+DEMO_SEED = 7
+
+
+def _pg_bindir() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root; drop to the `postgres` system user the package creates.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL server; yield its base URL (without database name)."""
+    bindir = _pg_bindir()
+    if bindir is None:
+        reason = "PostgreSQL binaries (initdb, pg_ctl) not found; install Debian's 'postgresql' package"
+        if os.environ.get("VIPDASH_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (VIPDASH_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    workdir = Path(tempfile.mkdtemp(prefix="vipdash-pg-"))
+    datadir, sockdir = workdir / "data", workdir / "sock"
+    sockdir.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres")
+        shutil.chown(sockdir, "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres_user([str(bindir / "initdb"), "-D", str(datadir), "-U", "vip", "-A", "trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    subprocess.run(
+        _as_postgres_user(
+            [str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(workdir / "log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://vip@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_db_counter = itertools.count()
+
+
+def new_postgres_database(server_url: str) -> str:
+    """Create an empty database on the test server and return its URL."""
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    admin = make_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # identifier made above, not user input
+    admin.dispose()
+    return f"{server_url}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database URL on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def engine(db_url) -> Iterator[Engine]:
+    """An engine with the schema created, on each backend."""
+    eng = make_engine(db_url)
+    create_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(tmp_path_factory) -> str:
+    """A small demo mall in SQLite, generated once per test session."""
+    from vipmodel.demo import generate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    eng = make_engine(url)
+    generate(eng, members=DEMO_MEMBERS, years=DEMO_YEARS, seed=DEMO_SEED, progress=False)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_postgres_url(postgres_server) -> str:
+    """The same demo mall in PostgreSQL, generated once per test session."""
+    from vipmodel.demo import generate
+
+    url = new_postgres_database(postgres_server)
+    eng = make_engine(url)
+    generate(eng, members=DEMO_MEMBERS, years=DEMO_YEARS, seed=DEMO_SEED, progress=False)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_url(request) -> str:
+    """The demo mall on each backend."""
+    return request.getfixturevalue(f"demo_{request.param}_url")
+
+
+@pytest.fixture
+def demo_engine(demo_url) -> Iterator[Engine]:
+    eng = make_engine(demo_url)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,123 @@
+"""Engines, schema creation and small key/value helpers. Nothing here connects at import time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.engine import make_url
+
+from vipmodel import schema
+
+ENV_URL = "VIPDASH_DATABASE_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = REPO_ROOT / "data" / "demo.db"
+
+
+def default_url() -> str:
+    """The database URL to use: ``$VIPDASH_DATABASE_URL`` or the embedded SQLite file under ``data/``."""
+    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001 - SQLAlchemy signature
+    cursor = dbapi_connection.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets the app read while an import writes.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-200000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (default :func:`default_url`); SQLite files get their folder and pragmas.
+
+    ``postgresql://`` URLs use the psycopg 3 driver.
+    """
+    url = url or default_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table that does not exist yet and register the default survey items."""
+    schema.Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        known = set(conn.execute(select(schema.survey_items.c.item_code)).scalars())
+        rows = [
+            {"item_code": code, "dimension": dim, "label_en": en, "label_zh": zh}
+            for code, (dim, en, zh) in schema.DEFAULT_SURVEY_ITEMS.items()
+            if code not in known
+        ]
+        if rows:
+            conn.execute(insert(schema.survey_items), rows)
+
+
+def drop_schema(engine: Engine) -> None:
+    """Drop every table of the data model (used before regenerating the demo mall)."""
+    schema.Base.metadata.drop_all(engine)
+
+
+def has_data(engine: Engine) -> bool:
+    """True when the schema exists and at least one member is stored."""
+    from sqlalchemy import inspect
+
+    if not inspect(engine).has_table("members"):
+        return False
+    with engine.connect() as conn:
+        return conn.execute(select(schema.members.c.member_id).limit(1)).first() is not None
+
+
+def put_info(conn: Connection, key: str, value: dict) -> None:
+    """Store ``value`` (JSON-serialisable) under ``key`` in ``dataset_info``, replacing the previous value."""
+    conn.execute(delete(schema.dataset_info).where(schema.dataset_info.c.key == key))
+    conn.execute(
+        insert(schema.dataset_info).values(key=key, value=value, updated_at=dt.datetime.now().replace(microsecond=0))
+    )
+
+
+def get_info(conn: Connection, key: str) -> dict | None:
+    """The value stored under ``key`` in ``dataset_info``, or None."""
+    return conn.execute(select(schema.dataset_info.c.value).where(schema.dataset_info.c.key == key)).scalar()
+
+
+def data_freshness(conn: Connection) -> dict[str, Any]:
+    """Latest transaction time, member count and last import per kind, for the Data page and sidebar."""
+    t, m = schema.transactions, schema.members
+    latest = conn.execute(select(func.max(t.c.ts))).scalar()
+    n_members = conn.execute(select(func.count()).select_from(m)).scalar_one()
+    log = schema.import_log
+    last_imports = {
+        kind: when
+        for kind, when in conn.execute(select(log.c.kind, func.max(log.c.imported_at)).group_by(log.c.kind))
+    }
+    return {"latest_transaction": latest, "members": n_members, "last_imports": last_imports}
+
+
+DATA_VERSION_KEY = "data_version"
+
+
+def bump_data_version(conn: Connection) -> int:
+    """Record that the data changed (import, demo regeneration); caches key on this number."""
+    current = get_info(conn, DATA_VERSION_KEY) or {"version": 0}
+    new = int(current["version"]) + 1
+    put_info(conn, DATA_VERSION_KEY, {"version": new})
+    return new
+
+
+def data_version(conn: Connection) -> int:
+    """The current data version (0 when nothing was recorded)."""
+    value = get_info(conn, DATA_VERSION_KEY)
+    return int(value["version"]) if value else 0
