@@ -8,6 +8,8 @@ Conventions that every module relies on
 * A transaction row records ``amount`` and ``gross_margin`` as on the original sale (``amount >= 0``);
   ``is_return = True`` reverses them. Net sales are therefore ``sum(amount * sign)`` where
   ``sign = -1`` for returns, ``+1`` otherwise (see :func:`vipmodel.schema.signed`).
+* ``gross_margin`` is the margin at list price, *before* the member's ``discount``; profit contribution is
+  therefore margin - discount - care cost - complaint compensation (DOMAIN.md).
 * Personal data (``name``, ``phone``, ``birthday``) lives in its own columns of ``members`` so views can
   mask it; no other table copies it.
 * ``settings`` rows are versioned and never updated in place (an ``UPDATE`` raises, see below).
