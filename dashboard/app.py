@@ -1,0 +1,95 @@
+"""Entry script and router: page config, shared sidebar, first-start data, and the navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import data, state  # noqa: E402
+from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t  # noqa: E402
+
+st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
+
+
+def _database_ready(url: str) -> bool:
+    """Open the database, generating the demo mall on the embedded default's first start."""
+    try:
+        if _has_data(url) or _generate_with_progress(url):
+            return True
+    except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback
+        st.error(t("error.database", state.lang(), name=data.display_name(url), reason=str(exc).splitlines()[0]))
+        st.stop()
+    st.info(t("setup.empty", state.lang()))
+    return False
+
+
+def _has_data(url: str) -> bool:
+    from vipmodel.db import has_data
+
+    return has_data(data.get_engine(url))
+
+
+def _generate_with_progress(url: str) -> bool:
+    if not data.is_default_database(url):
+        return False
+    bar = st.progress(0.0, text=t("setup.generating", state.lang(), members=fmt_number(data.DEMO_MEMBERS)))
+
+    def on_progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+    ready = data.ensure_demo_data(url, on_progress=on_progress)
+    bar.empty()
+    return ready
+
+
+def _sidebar(url: str, version: int) -> None:
+    lang_now = state.lang()
+    st.sidebar.selectbox(
+        t("sidebar.language", lang_now),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key=state.LANG,
+    )
+    lang_now = state.lang()
+    latest = data.load_latest_date(url, version)
+    if latest is not None:
+        st.sidebar.date_input(
+            t("sidebar.period", lang_now),
+            min_value=dt.date(2000, 1, 1),
+            max_value=latest,
+            key=state.PERIOD,
+            help=t("sidebar.period_help", lang_now),
+        )
+        fresh = data.load_freshness(url, version)
+        st.sidebar.caption(
+            t("sidebar.data_as_of", lang_now, date=fmt_date(latest, lang_now), members=fmt_number(fresh["members"], lang_now))
+        )
+    st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
+
+
+def main() -> None:
+    url = data.database_url()
+    ready = _database_ready(url)
+    version = data.current_version(url) if ready else 0
+    latest = data.load_latest_date(url, version) if ready else None
+    state.load_from_query_params(latest)
+    _sidebar(url, version)
+    state.sync_query_params()
+    lang = state.lang()
+
+    pages = {
+        t("nav.executive", lang): [
+            st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
+        ],
+    }
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,95 @@
+"""The I/O boundary: the shared engine, the database URL, first-start demo data and cached loaders.
+
+Every loader takes the URL and the data version as arguments so a cached result is dropped as soon as an
+import or a demo regeneration bumps the version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from vipmodel import db, kpi
+
+DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
+
+
+def database_url() -> str:
+    """``$VIPDASH_DATABASE_URL``, else ``[connections.sql] url`` from secrets.toml, else the embedded SQLite file."""
+    if os.environ.get(db.ENV_URL):
+        return os.environ[db.ENV_URL]
+    try:
+        url = st.secrets["connections"]["sql"]["url"]
+    except (KeyError, FileNotFoundError, AttributeError):
+        url = None
+    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not stop the app
+        url = None
+    return url or db.default_url()
+
+
+def is_default_database(url: str) -> bool:
+    """True when ``url`` is the embedded demo database (the one the app may fill by itself)."""
+    return url == db.default_url() and not os.environ.get(db.ENV_URL)
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine(url: str) -> Engine:
+    """One engine per URL, shared by every session."""
+    return db.make_engine(url)
+
+
+def display_name(url: str) -> str:
+    """The URL without password, for messages."""
+    return get_engine(url).url.render_as_string(hide_password=True)
+
+
+def ensure_demo_data(url: str, on_progress) -> bool:
+    """Generate the demo mall into the embedded database when it is empty; True if data is there afterwards."""
+    engine = get_engine(url)
+    if db.has_data(engine):
+        return True
+    if not is_default_database(url):
+        return False
+    from vipmodel.demo import generate
+
+    generate(engine, members=DEMO_MEMBERS, progress=on_progress)
+    st.cache_data.clear()
+    return True
+
+
+def current_version(url: str) -> int:
+    """The data version (cheap; read on every run to key the caches)."""
+    with get_engine(url).connect() as conn:
+        return db.data_version(conn)
+
+
+@st.cache_data(show_spinner=False)
+def load_freshness(url: str, version: int) -> dict:
+    """Latest transaction, member count, last import per kind."""
+    with get_engine(url).connect() as conn:
+        return db.data_freshness(conn)
+
+
+@st.cache_data(show_spinner=False)
+def load_latest_date(url: str, version: int) -> dt.date | None:
+    """The date of the latest transaction."""
+    with get_engine(url).connect() as conn:
+        return kpi.latest_activity_date(conn)
+
+
+@st.cache_data(show_spinner=False)
+def load_overview_kpis(url: str, version: int, as_of: dt.date) -> pd.DataFrame:
+    """KPIs at ``as_of`` with the change against one week earlier."""
+    with get_engine(url).connect() as conn:
+        return kpi.overview_kpis(conn, as_of)
+
+
+@st.cache_data(show_spinner=False)
+def load_weekly_trend(url: str, version: int, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
+    """Weekly sales, buyers and complaints up to ``as_of``."""
+    with get_engine(url).connect() as conn:
+        return kpi.weekly_trend(conn, as_of, weeks)

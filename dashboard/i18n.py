@@ -1,0 +1,139 @@
+"""Every visible string, in English and Chinese, and locale-aware number and date formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+DEFAULT_LANGUAGE = "en"
+
+TIER_NAMES: dict[str, dict[str, str]] = {
+    "A": {"en": "A Platinum", "zh": "A 白金层"},
+    "B": {"en": "B Gold", "zh": "B 黄金层"},
+    "C": {"en": "C Iron", "zh": "C 钢铁层"},
+    "D": {"en": "D Lead", "zh": "D 重铅层"},
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "app.title": {"en": "VIP customer management", "zh": "VIP 客户管理"},
+    "nav.executive": {"en": "Executive", "zh": "管理层"},
+    "page.overview": {"en": "Overview", "zh": "总览"},
+    "sidebar.language": {"en": "Language", "zh": "语言"},
+    "sidebar.period": {"en": "Period", "zh": "期间"},
+    "sidebar.period_help": {
+        "en": "KPIs are computed as of the last day of the period and compared with one week earlier.",
+        "zh": "指标按期间最后一天计算，并与前一周比较。",
+    },
+    "sidebar.data_as_of": {"en": "Data up to {date} · {members} members", "zh": "数据截至 {date} · 会员 {members} 人"},
+    "sidebar.database": {"en": "Database: {name}", "zh": "数据库：{name}"},
+    "setup.generating": {
+        "en": "First start: generating the demo mall ({members} members). This takes a few seconds…",
+        "zh": "首次启动：正在生成演示商场数据（{members} 位会员），请稍候…",
+    },
+    "setup.empty": {
+        "en": "The database has no members yet. Import your exports with "
+        "`python -m vipmodel import FILE --kind members` (then transactions, complaints, surveys, care), "
+        "or fill it with the demo mall: `python -m vipmodel demo --url <your database URL>`.",
+        "zh": "数据库中还没有会员。请用 `python -m vipmodel import 文件 --kind members` 导入数据"
+        "（再导入交易、投诉、问卷、关怀），或生成演示数据：`python -m vipmodel demo --url <数据库地址>`。",
+    },
+    "error.database": {
+        "en": "Cannot open the database {name}: {reason}",
+        "zh": "无法打开数据库 {name}：{reason}",
+    },
+    "overview.title": {"en": "Overview", "zh": "总览"},
+    "overview.caption": {
+        "en": "As of {date}, change against the previous week ({previous}).",
+        "zh": "截至 {date}，与前一周（{previous}）相比。",
+    },
+    "overview.no_data": {
+        "en": "No transactions on or before {date}: choose a later period in the sidebar.",
+        "zh": "{date} 之前没有交易记录：请在侧栏选择更晚的期间。",
+    },
+    "kpi.active_members": {"en": "Active VIPs (12 months)", "zh": "活跃 VIP（近12个月）"},
+    "kpi.sales_week": {"en": "Sales this week", "zh": "本周销售额"},
+    "kpi.top20_share": {"en": "Sales share of top 20%", "zh": "前 20% 会员销售占比"},
+    "kpi.churn_rate": {"en": "Annual churn rate", "zh": "年流失率"},
+    "kpi.complaints_week": {"en": "Complaints this week", "zh": "本周投诉"},
+    "kpi.satisfaction_index": {"en": "Satisfaction index", "zh": "满意度指数"},
+    "kpi.help.active_members": {
+        "en": "Members with at least one purchase in the 365 days up to the date.",
+        "zh": "截至当日 365 天内至少消费一次的会员。",
+    },
+    "kpi.help.sales_week": {"en": "Net sales (returns subtracted) in the last 7 days.", "zh": "近 7 天净销售额（已扣除退货）。"},
+    "kpi.help.top20_share": {
+        "en": "Share of 12-month sales from the 20% of active members who spend most (reference: 80%).",
+        "zh": "消费最高的 20% 活跃会员贡献的近12个月销售额占比（参考值 80%）。",
+    },
+    "kpi.help.churn_rate": {
+        "en": "Members active in the previous year with no purchase in the last 365 days (retail reference: 30%).",
+        "zh": "上一年活跃、近 365 天未消费的会员占比（零售业参考值 30%）。",
+    },
+    "kpi.help.complaints_week": {"en": "Complaints filed in the last 7 days.", "zh": "近 7 天收到的投诉。"},
+    "kpi.help.satisfaction_index": {
+        "en": "Mean survey score of the last 12 months on 0–100 (equal weights for product, service, image).",
+        "zh": "近12个月问卷平均分，换算为 0–100（产品、服务、形象权重相同）。",
+    },
+    "kpi.reference": {"en": "reference {value}", "zh": "参考值 {value}"},
+    "overview.trend": {"en": "Last 26 weeks", "zh": "近 26 周"},
+    "trend.sales": {"en": "Net sales per week", "zh": "每周净销售额"},
+    "trend.buyers": {"en": "Buying members per week", "zh": "每周消费会员数"},
+    "trend.complaints": {"en": "Complaints per week", "zh": "每周投诉数"},
+    "trend.week_end": {"en": "Week ending", "zh": "周末日期"},
+    "common.not_available": {"en": "n/a", "zh": "无数据"},
+    "common.download_csv": {"en": "Download table (CSV)", "zh": "下载表格（CSV）"},
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    """The text for ``key`` in ``lang`` with ``{placeholders}`` filled; the key itself if it is missing."""
+    entry = TEXT.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def tier_name(tier: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Display name of a tier code (A–D)."""
+    return TIER_NAMES.get(tier, {}).get(lang, tier)
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_number(value: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """A number with thousands separators; in Chinese large values use 万 and 亿 as readers expect."""
+    if _missing(value):
+        return t("common.not_available", lang)
+    if lang == "zh" and abs(value) >= 1e8:
+        return f"{value / 1e8:,.2f}亿"
+    if lang == "zh" and abs(value) >= 1e4:
+        return f"{value / 1e4:,.1f}万"
+    return f"{value:,.{decimals}f}"
+
+
+def fmt_money(value: float | None, lang: str = DEFAULT_LANGUAGE, currency: str = "¥") -> str:
+    """A money amount with the currency symbol (¥ unless configured otherwise)."""
+    if _missing(value):
+        return t("common.not_available", lang)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{currency}{fmt_number(abs(value), lang)}"
+
+
+def fmt_percent(value: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """A share (0.25) as a percentage (25.0%)."""
+    if _missing(value):
+        return t("common.not_available", lang)
+    return f"{value * 100:.{decimals}f}%"
+
+
+def fmt_date(value: dt.date | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date as 23 Nov 2026 (English) or 2026年11月23日 (Chinese)."""
+    if value is None:
+        return t("common.not_available", lang)
+    if lang == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {value:%b %Y}"

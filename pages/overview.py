@@ -1,0 +1,83 @@
+"""Overview: the executives' KPIs with week-over-week change and weekly trends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state
+from dashboard.figures.overview import sparkline
+from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t
+
+# KPIs where a rise is bad news: their delta is shown red when it goes up.
+_INVERSE = {"churn_rate", "complaints_week"}
+_PERCENT = {"top20_share", "churn_rate"}
+
+
+def _format(kpi: str, value: float, lang: str) -> str:
+    if kpi in _PERCENT:
+        return fmt_percent(value, lang)
+    if kpi == "sales_week":
+        return fmt_money(value, lang)
+    if kpi == "satisfaction_index":
+        return fmt_number(value, lang, decimals=1)
+    return fmt_number(value, lang)
+
+
+def _delta(kpi: str, change: float, lang: str) -> str | None:
+    if pd.isna(change):
+        return None
+    if kpi in _PERCENT:
+        return f"{change * 100:+.1f} pp"
+    if kpi == "satisfaction_index":
+        return f"{change:+.1f}"
+    return ("+" if change >= 0 else "-") + _format(kpi, abs(change), lang)
+
+
+def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
+    columns = st.columns(3)
+    for i, row in enumerate(kpis.itertuples()):
+        help_text = t(f"kpi.help.{row.kpi}", lang)
+        if not pd.isna(row.reference):
+            help_text += " · " + t("kpi.reference", lang, value=fmt_percent(row.reference, lang, 0))
+        columns[i % 3].metric(
+            t(f"kpi.{row.kpi}", lang),
+            _format(row.kpi, row.value, lang),
+            delta=_delta(row.kpi, row.change, lang),
+            delta_color="inverse" if row.kpi in _INVERSE else "normal",
+            help=help_text,
+            border=True,
+        )
+
+
+def _section_trends(trend: pd.DataFrame, lang: str) -> None:
+    st.subheader(t("overview.trend", lang))
+    columns = st.columns(3)
+    for column, (field, key) in zip(
+        columns, [("sales", "trend.sales"), ("buyers", "trend.buyers"), ("complaints", "trend.complaints")]
+    ):
+        column.plotly_chart(sparkline(trend, field, t(key, lang)), theme=None, width="stretch")
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("overview.title", lang))
+    url = data.database_url()
+    version = data.current_version(url)
+    period = state.period()
+    latest = data.load_latest_date(url, version)
+    if period is None or latest is None:
+        st.info(t("setup.empty", lang))
+        return
+    as_of = period[1]
+    st.caption(t("overview.caption", lang, date=fmt_date(as_of, lang), previous=fmt_date(as_of - dt.timedelta(days=7), lang)))
+    kpis = data.load_overview_kpis(url, version, as_of)
+    if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
+        st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
+    _section_kpis(kpis, lang)
+    _section_trends(data.load_weekly_trend(url, version, as_of), lang)
+
+
+main()

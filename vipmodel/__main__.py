@@ -1,0 +1,5 @@
+"""``python -m vipmodel`` — see :mod:`vipmodel.cli`."""
+
+from vipmodel.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,218 @@
+"""Executive KPIs with week-over-week change, computed in the database.
+
+Definitions (stated once, used by the Overview page and the weekly deck)
+-----------------------------------------------------------------------
+* **Active VIPs** at ``as_of``: members with at least one sale in the 365 days ending ``as_of``.
+* **Sales (week)**: net sales (returns subtracted) in the 7 days ending ``as_of``.
+* **Top-20% sales share**: share of the last 365 days' net sales that comes from the 20% of active members
+  with the highest net sales (the 80/20 rule the mall documents quote).
+* **Annual churn rate**: of the members active in the year before the last one (days 366–730 before
+  ``as_of``), the share with no sale in the last 365 days (reference: 30% in retail, DOMAIN.md).
+* **Complaints (week)**: complaints filed in the 7 days ending ``as_of``.
+* **Satisfaction index**: mean survey item score of the last 365 days rescaled from the 1–7 scale to 0–100,
+  each dimension weighted equally unless weights are given.
+Every KPI is also computed at ``as_of - 7 days`` so the page can show the change against the previous week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, select
+
+from vipmodel import schema
+from vipmodel.schema import signed
+
+CHURN_REFERENCE = 0.30
+KPI_NAMES: tuple[str, ...] = (
+    "active_members",
+    "sales_week",
+    "top20_share",
+    "churn_rate",
+    "complaints_week",
+    "satisfaction_index",
+)
+
+
+@dataclass(frozen=True)
+class KpiSnapshot:
+    """The KPIs at one date; ``None`` where the data cannot support a value (e.g. no surveys)."""
+
+    as_of: dt.date
+    active_members: int
+    sales_week: float
+    top20_share: float | None
+    churn_rate: float | None
+    complaints_week: int
+    satisfaction_index: float | None
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min)
+
+
+def _window(day_from: dt.date, day_to: dt.date):
+    """Transactions with ``day_from < day <= day_to`` (whole days)."""
+    t = schema.transactions
+    return and_(t.c.ts >= _start_of(day_from + dt.timedelta(days=1)), t.c.ts < _start_of(day_to + dt.timedelta(days=1)))
+
+
+def _member_sales(conn: Connection, day_from: dt.date, day_to: dt.date) -> pd.Series:
+    t = schema.transactions
+    query = (
+        select(t.c.member_id, func.sum(signed(t.c.amount)).label("sales"))
+        .where(_window(day_from, day_to))
+        .group_by(t.c.member_id)
+        .having(func.sum(case((t.c.is_return, 0), else_=1)) > 0)
+    )
+    rows = conn.execute(query).all()
+    return pd.Series({m: float(s or 0.0) for m, s in rows}, dtype=float)
+
+
+def top_share(values: np.ndarray, share: float = 0.2) -> float | None:
+    """Share of the total held by the top ``share`` of values (ties broken by position); None if no positive total."""
+    values = np.asarray(values, dtype=float)
+    total = values.sum()
+    if values.size == 0 or total <= 0:
+        return None
+    k = max(1, int(round(share * values.size)))
+    top = np.partition(values, values.size - k)[values.size - k :]
+    return float(top.sum() / total)
+
+
+def satisfaction_index(
+    conn: Connection, day_from: dt.date, day_to: dt.date, weights: Mapping[str, float] | None = None
+) -> float | None:
+    """Weighted mean item score on 0–100 for surveys dated in ``(day_from, day_to]``; None without surveys.
+
+    Parameters
+    ----------
+    weights
+        Dimension -> weight (normalised here); equal weights when None. Unknown dimensions raise ``ValueError``.
+    """
+    r, a, i = schema.survey_responses, schema.survey_answers, schema.survey_items
+    query = (
+        select(i.c.dimension, func.avg(a.c.score), func.count())
+        .select_from(a.join(r, a.c.response_id == r.c.id).join(i, a.c.item_code == i.c.item_code))
+        .where(r.c.survey_date > day_from, r.c.survey_date <= day_to)
+        .group_by(i.c.dimension)
+    )
+    means = {dim: float(avg) for dim, avg, n in conn.execute(query) if n}
+    if not means:
+        return None
+    weights = dict(weights) if weights else {d: 1.0 for d in schema.DIMENSIONS}
+    unknown = sorted(set(weights) - set(schema.DIMENSIONS))
+    if unknown:
+        raise ValueError(f"unknown satisfaction dimensions: {', '.join(unknown)}")
+    used = {d: w for d, w in weights.items() if d in means and w > 0}
+    if not used:
+        return None
+    total = sum(used.values())
+    score = sum(means[d] * w for d, w in used.items()) / total
+    return (score - 1.0) / 6.0 * 100.0
+
+
+def kpi_snapshot(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> KpiSnapshot:
+    """Compute every KPI at ``as_of`` (see the module docstring for the definitions)."""
+    year = dt.timedelta(days=365)
+    week = dt.timedelta(days=7)
+    t, c = schema.transactions, schema.complaints
+
+    last_year = _member_sales(conn, as_of - year, as_of)
+    prior_year_members = set(
+        conn.execute(
+            select(t.c.member_id).where(_window(as_of - 2 * year, as_of - year), ~t.c.is_return).distinct()
+        ).scalars()
+    )
+    churn = None
+    if prior_year_members:
+        retained = len(prior_year_members.intersection(last_year.index))
+        churn = 1.0 - retained / len(prior_year_members)
+
+    sales_week = conn.execute(select(func.sum(signed(t.c.amount))).where(_window(as_of - week, as_of))).scalar()
+    complaints_week = conn.execute(
+        select(func.count()).where(c.c.complaint_date > as_of - week, c.c.complaint_date <= as_of)
+    ).scalar_one()
+    return KpiSnapshot(
+        as_of=as_of,
+        active_members=int(last_year.size),
+        sales_week=float(sales_week or 0.0),
+        top20_share=top_share(last_year.to_numpy()),
+        churn_rate=churn,
+        complaints_week=int(complaints_week),
+        satisfaction_index=satisfaction_index(conn, as_of - year, as_of, weights),
+    )
+
+
+def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """KPIs at ``as_of`` against one week earlier.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI in :data:`KPI_NAMES` order with columns ``kpi``, ``value``, ``previous``, ``change``
+        (``value - previous``; NaN where either is missing) and ``reference`` (30% for the churn rate, else NaN).
+    """
+    now = asdict(kpi_snapshot(conn, as_of, weights))
+    before = asdict(kpi_snapshot(conn, as_of - dt.timedelta(days=7), weights))
+    rows = []
+    for name in KPI_NAMES:
+        value = np.nan if now[name] is None else float(now[name])
+        previous = np.nan if before[name] is None else float(before[name])
+        rows.append(
+            {
+                "kpi": name,
+                "value": value,
+                "previous": previous,
+                "change": value - previous,
+                "reference": CHURN_REFERENCE if name == "churn_rate" else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def latest_activity_date(conn: Connection) -> dt.date | None:
+    """Date of the latest transaction (the natural 'as of' date for a demo or an export), or None when empty."""
+    latest = conn.execute(select(func.max(schema.transactions.c.ts))).scalar()
+    if latest is None:
+        return None
+    if isinstance(latest, str):  # SQLite returns aggregate datetimes as text
+        latest = dt.datetime.fromisoformat(latest)
+    return latest.date()
+
+
+def weekly_trend(conn: Connection, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
+    """Net sales, purchasing members and complaints per week for the ``weeks`` weeks ending ``as_of``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``week_end`` (date), ``sales``, ``buyers``, ``complaints``; oldest week first, every week present.
+        The week is a CASE over bound week boundaries, so one query per table works on SQLite and PostgreSQL alike.
+    """
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    t, c = schema.transactions, schema.complaints
+    ends = [as_of - dt.timedelta(days=7 * k) for k in range(weeks)]  # newest first
+    week_of_ts = case(*[(t.c.ts >= _start_of(end - dt.timedelta(days=6)), k) for k, end in enumerate(ends)])
+    week_of_day = case(*[(c.c.complaint_date > end - dt.timedelta(days=7), k) for k, end in enumerate(ends)])
+    sales = conn.execute(
+        select(week_of_ts.label("k"), func.sum(signed(t.c.amount)), func.count(t.c.member_id.distinct()))
+        .where(_window(as_of - dt.timedelta(days=7 * weeks), as_of))
+        .group_by(week_of_ts)
+    ).all()
+    complaints = conn.execute(
+        select(week_of_day.label("k"), func.count())
+        .where(c.c.complaint_date > as_of - dt.timedelta(days=7 * weeks), c.c.complaint_date <= as_of)
+        .group_by(week_of_day)
+    ).all()
+    frame = pd.DataFrame({"week_end": ends, "sales": 0.0, "buyers": 0, "complaints": 0})
+    for k, total, buyers in sales:
+        frame.loc[k, ["sales", "buyers"]] = [float(total or 0.0), int(buyers)]
+    for k, n in complaints:
+        frame.loc[k, "complaints"] = int(n)
+    return frame.iloc[::-1].reset_index(drop=True)
