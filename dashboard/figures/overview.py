@@ -22,6 +22,6 @@ def sparkline(df: pd.DataFrame, column: str, title: str, x_title: str = "") -> g
     )
     styled(fig, title)
     fig.update_layout(height=220, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
-    fig.update_xaxes(title_text=x_title, showgrid=False)
+    fig.update_xaxes(title_text=x_title, showgrid=False, tickformat="%Y-%m")
     fig.update_yaxes(rangemode="tozero")
     return fig

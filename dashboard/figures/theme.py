@@ -8,7 +8,7 @@ import plotly.io as pio
 TIER_COLORS: dict[str, str] = {"A": "#6C7A89", "B": "#D4A017", "C": "#4A6FA5", "D": "#8C5E58"}
 ACCENT = "#2E6F95"
 NEGATIVE = "#C0392B"
-FONT_FAMILY = "Noto Sans, Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Arial, sans-serif"
+FONT_FAMILY = "Arial, WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 TEMPLATE_NAME = "vipdash"
 

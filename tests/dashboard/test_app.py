@@ -1,0 +1,97 @@
+"""The app shell and the Overview page run on the demo mall, in both languages, without exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from vipmodel import db
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_app(demo_sqlite_url, monkeypatch) -> AppTest:
+    monkeypatch.setenv(db.ENV_URL, demo_sqlite_url)
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def _metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_overview_runs_and_shows_every_kpi(demo_app):
+    at = demo_app.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Active VIPs (12 months)" in labels and "Annual churn rate" in labels and len(labels) == 6
+    assert int(_metric(at, "Active VIPs (12 months)").value.replace(",", "")) > 1000
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_overview_speaks_chinese_when_the_language_is_switched(demo_app):
+    at = demo_app.run()
+    at.selectbox(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    assert "年流失率" in [m.label for m in at.metric]
+
+
+def test_language_and_period_come_from_the_link(demo_app):
+    demo_app.query_params["lang"] = "zh"
+    demo_app.query_params["to"] = "2025-12-31"
+    at = demo_app.run()
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    assert at.date_input(key="period").value[1] == dt.date(2025, 12, 31)
+
+
+def test_moving_the_period_end_changes_the_kpis(demo_app):
+    at = demo_app.run()
+    before = _metric(at, "Sales this week").value
+    start, end = at.date_input(key="period").value
+    at.date_input(key="period").set_value((start - dt.timedelta(days=180), end - dt.timedelta(days=180))).run()
+    assert not at.exception
+    assert _metric(at, "Sales this week").value != before
+
+
+def test_an_empty_external_database_explains_how_to_load_data(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    db.create_schema(db.make_engine(url))
+    monkeypatch.setenv(db.ENV_URL, url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("python -m vipmodel import" in info.value for info in at.info)
+
+
+def test_an_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch):
+    monkeypatch.setenv(db.ENV_URL, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("Cannot open the database" in err.value for err in at.error)
+
+
+def test_first_start_fills_the_embedded_database_with_the_demo_mall(tmp_path, monkeypatch):
+    import dashboard.data
+
+    monkeypatch.delenv(db.ENV_URL, raising=False)
+    monkeypatch.setattr(db, "DEFAULT_SQLITE_PATH", tmp_path / "demo.db")
+    monkeypatch.setattr(dashboard.data, "DEMO_MEMBERS", 300)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert db.has_data(db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))
+    assert len(at.metric) == 6

@@ -1,0 +1,142 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
+
+Skipped with the reason where Chromium or Playwright is missing; `.ci/run` installs both and sets
+``VIPDASH_REQUIRE_BROWSER=1``, which turns the skip into a failure. Screenshots go to ``test-output/screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vipmodel import db
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("VIPDASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+# Every page of the app: (url path, English title, Chinese title); the default page is served at "/".
+PAGES = [("", "Overview", "总览")]
+
+pytestmark = pytest.mark.browser
+
+
+def _require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("VIPDASH_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + " (VIPDASH_REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_sqlite_url) -> Iterator[str]:
+    """`streamlit run` on 127.0.0.1 and a free port, on the demo mall; yields the base URL."""
+    _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
+    port = _free_port()
+    env = {**os.environ, db.ENV_URL: demo_sqlite_url}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+            "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{output[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _wait_rendered(page, charts: bool = True) -> None:
+    page.wait_for_selector(DONE, timeout=60_000)
+    if charts:
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    page.wait_for_selector(DONE, timeout=60_000)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_renders_without_exceptions_in_both_languages(server, browser, lang):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})
+    try:
+        for path, title_en, title_zh in PAGES:
+            page.goto(f"{server}/{path}?lang={lang}")
+            _wait_rendered(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("Page not found").count() == 0
+            heading = page.locator("h1").first.inner_text()
+            assert heading.strip() == (title_en if lang == "en" else title_zh)
+            assert page.locator('[data-testid="stPlotlyChart"] .main-svg').count() >= 1
+            page.screenshot(path=str(SHOTS / f"{path or 'overview'}-{lang}.png"))
+    finally:
+        page.close()
+
+
+def test_switching_language_in_the_sidebar_rerenders_in_chinese(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    try:
+        page.goto(f"{server}/?lang=en")
+        _wait_rendered(page)
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option", name="中文").click()
+        page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').innerText.includes('总览')")
+        _wait_rendered(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert "lang=zh" in page.url
+    finally:
+        page.close()
