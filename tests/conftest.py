@@ -145,7 +145,7 @@ def demo_postgres_url(postgres_server) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def demo_url(request) -> str:
     """The demo mall on each backend."""
-    return request.getfixturevalue(f"demo_{request.param}_url")
+    return request.getfixturevalue({"sqlite": "demo_sqlite_url", "postgresql": "demo_postgres_url"}[request.param])
 
 
 @pytest.fixture
