@@ -88,6 +88,9 @@ def main() -> None:
         t("nav.executive", lang): [
             st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
         ],
+        t("nav.marketing", lang): [
+            st.Page("../pages/pyramid.py", title=t("page.pyramid", lang), icon="🔺", url_path="pyramid"),
+        ],
     }
     st.navigation(pages).run()
 

@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from vipmodel import db, kpi
+from vipmodel import db, features, kpi, migration, settings
+from vipmodel.pyramid import DEFAULT_RULES, TierRules
 
 DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
 
@@ -93,3 +94,49 @@ def load_weekly_trend(url: str, version: int, as_of: dt.date, weeks: int = 26) -
     """Weekly sales, buyers and complaints up to ``as_of``."""
     with get_engine(url).connect() as conn:
         return kpi.weekly_trend(conn, as_of, weeks)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_features(url: str, version: int, start: dt.date, end: dt.date, period: str = "range") -> pd.DataFrame:
+    """Per-member features of the period (aggregated in the database)."""
+    with get_engine(url).connect() as conn:
+        return features.member_features(conn, start, end, period=period)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_pyramid_features(url: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Only the columns re-tiering needs, so each slider move copies as little as possible."""
+    frame = load_features(url, version, start, end)
+    return frame.loc[frame["n_transactions"] > 0, ["member_id", "sales", "profit_contribution"]].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False)
+def load_setting_history(url: str, kind: str) -> pd.DataFrame:
+    """All saved versions of a setting (cleared by :func:`save_setting`)."""
+    with get_engine(url).connect() as conn:
+        return settings.setting_history(conn, kind)
+
+
+def load_tier_rules(url: str) -> tuple[TierRules, int | None]:
+    """The latest saved tier rules and their version, or the default 1/4/15/80 pyramid and None."""
+    history = load_setting_history(url, "tier_rules")
+    if history.empty:
+        return DEFAULT_RULES, None
+    latest = history.iloc[-1]
+    return TierRules.from_payload(latest["payload"]), int(latest["version"])
+
+
+def save_setting(url: str, kind: str, payload: dict, author: str, note: str) -> settings.SettingVersion:
+    """Save a new version and drop the cached history."""
+    with get_engine(url).begin() as conn:
+        saved = settings.save_setting(conn, kind, payload, author=author, note=note)
+    load_setting_history.clear()
+    return saved
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_snapshots(url: str, version: int, start: dt.date, end: dt.date, period: str, rules_payload: dict) -> pd.DataFrame:
+    """Tier per member and period, each period tiered on its own."""
+    frame = load_features(url, version, start, end, period)
+    frame = frame[frame["n_transactions"] > 0]
+    return migration.tier_snapshots(frame, TierRules.from_payload(rules_payload))

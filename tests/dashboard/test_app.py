@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.dashboard.conftest import APP
 from vipmodel import db
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def demo_app(demo_sqlite_url, monkeypatch) -> AppTest:
-    monkeypatch.setenv(db.ENV_URL, demo_sqlite_url)
-    return AppTest.from_file(APP, default_timeout=60)
 
 
 def _metric(at: AppTest, label: str):

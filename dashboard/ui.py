@@ -1,0 +1,39 @@
+"""Small rendering helpers shared by the pages: charts with PNG export, tables with CSV download, empty states."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import state
+from dashboard.i18n import t
+
+
+def chart(fig: go.Figure, key: str) -> None:
+    """Render a figure exactly as built (no Streamlit theme) with a PNG download in its toolbar."""
+    config = {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2},
+    }
+    st.plotly_chart(fig, theme=None, width="stretch", config=config, key=key)
+
+
+def table(frame: pd.DataFrame, key: str, height: int | None = None) -> None:
+    """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly)."""
+    st.dataframe(frame, width="stretch", hide_index=True, height=height or "auto")
+    st.download_button(
+        t("common.download_csv", state.lang()),
+        frame.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"download-{key}",
+    )
+
+
+def require_period() -> tuple | None:
+    """The sidebar period, or an explanation when there is no data yet (the page should then return)."""
+    period = state.period()
+    if period is None:
+        st.info(t("setup.empty", state.lang()))
+    return period

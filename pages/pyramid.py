@@ -1,0 +1,128 @@
+"""Customer pyramid: tiers by profit contribution, a live preview of new thresholds, and versioned saving."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.figures.pyramid import before_after, pyramid, tier_shares
+from dashboard.i18n import fmt_money, fmt_number, fmt_percent, t, tier_name
+from vipmodel.pyramid import TierRules, assign_tiers, compare_rules, members_moving, tier_summary
+
+DEFAULT_BENEFIT_COST = {"A": 2000.0, "B": 800.0, "C": 150.0, "D": 0.0}
+
+
+def _section_current(features: pd.DataFrame, rules: TierRules, version: int | None, lang: str) -> None:
+    summary = tier_summary(features, assign_tiers(features, rules))
+    labels = {k: tier_name(k, lang) for k in "ABCD"}
+    st.caption(t("pyramid.rules_in_force", lang, version=version or t("pyramid.default_rules", lang)))
+    text = [
+        f"{fmt_number(r.members, lang)} · {t('pyramid.sales', lang)} {fmt_percent(r.sales_share, lang, 0)}"
+        f" · {t('pyramid.profit', lang)} {fmt_percent(r.profit_share, lang, 0)}"
+        for r in summary.reindex(list("ABCD")).itertuples()
+    ]
+    left, right = st.columns(2)
+    with left:
+        ui.chart(pyramid(summary, labels, t("pyramid.chart_title", lang), text), "pyramid")
+    with right:
+        series = {c: t(f"pyramid.{c}", lang) for c in ("member_share", "sales_share", "profit_share")}
+        ui.chart(tier_shares(summary, labels, series, t("pyramid.shares_title", lang)), "pyramid-shares")
+    shown = summary[["members", "member_share", "sales", "sales_share", "profit", "profit_share", "avg_profit"]]
+    shown = shown.rename(index=labels, columns=lambda c: t(f"pyramid.{c}", lang)).reset_index(names=t("common.tier", lang))
+    ui.table(shown, "tier-summary")
+
+
+def _proposed_rules(current: TierRules, features: pd.DataFrame, lang: str) -> TierRules | None:
+    bases = ["share", "profit", "spend"]
+    basis = st.radio(t("pyramid.basis", lang), bases, index=bases.index(current.basis), horizontal=True,
+                     format_func=lambda b: t(f"pyramid.basis.{b}", lang), key="pyr_basis")
+    columns = st.columns(3)
+    try:
+        if basis == "share":
+            shares = current.shares if current.basis == "share" else (0.01, 0.04, 0.15)
+            limits = [(0.1, 10.0), (0.5, 30.0), (1.0, 60.0)]
+            picked = [
+                col.slider(t("pyramid.share_of", lang, tier=tier_name(k, lang)), lo, hi, round(s * 100, 1), 0.1,
+                           format="%.1f%%", key=f"pyr_share_{k}")
+                for col, k, s, (lo, hi) in zip(columns, "ABC", shares, limits)
+            ]
+            return TierRules("share", shares=tuple(p / 100 for p in picked))
+        column = "profit_contribution" if basis == "profit" else "sales"
+        defaults = current.thresholds if current.basis == basis else tuple(
+            float(round(features[column].quantile(q), -1)) for q in (0.99, 0.95, 0.80)
+        )
+        picked = [
+            col.number_input(t("pyramid.minimum_for", lang, tier=tier_name(k, lang)), value=float(v), step=100.0,
+                             key=f"pyr_{basis}_{k}")
+            for col, k, v in zip(columns, "ABC", defaults)
+        ]
+        return TierRules(basis, thresholds=tuple(picked))
+    except ValueError as exc:
+        st.error(t("pyramid.invalid_rules", lang, reason=str(exc)))
+        return None
+
+
+@st.fragment
+def _section_preview(url: str, features: pd.DataFrame, current: TierRules, lang: str) -> None:
+    st.subheader(t("pyramid.preview_title", lang))
+    proposed = _proposed_rules(current, features, lang)
+    with st.expander(t("pyramid.benefit_cost", lang)):
+        cols = st.columns(4)
+        costs = {k: col.number_input(tier_name(k, lang), min_value=0.0, value=DEFAULT_BENEFIT_COST[k], step=50.0,
+                                     key=f"pyr_cost_{k}") for col, k in zip(cols, "ABCD")}
+    if proposed is None:
+        return
+    comparison = compare_rules(features, current, proposed, costs)
+    up, down, cost = st.columns(3)
+    up.metric(t("pyramid.moved_up", lang), fmt_number(comparison.moved_up, lang))
+    down.metric(t("pyramid.moved_down", lang), fmt_number(comparison.moved_down, lang))
+    cost.metric(t("pyramid.cost_change", lang), fmt_money(comparison.benefit_cost_change, lang))
+    st.write(t("pyramid.sentence", lang, up=fmt_number(comparison.moved_up, lang),
+               down=fmt_number(comparison.moved_down, lang), cost=fmt_money(comparison.benefit_cost_change, lang)))
+    labels = {k: tier_name(k, lang) for k in "ABCD"}
+    ui.chart(before_after(comparison.per_tier, labels, (t("pyramid.now", lang), t("pyramid.proposed", lang)),
+                          t("pyramid.before_after_title", lang)), "pyramid-preview")
+    with st.expander(t("pyramid.who_moves", lang)):
+        direction = st.radio(t("pyramid.direction", lang), ["up", "down"], horizontal=True,
+                             format_func=lambda d: t(f"pyramid.direction.{d}", lang), key="pyr_direction")
+        ui.table(members_moving(features, current, proposed, direction), f"members-moving-{direction}", height=300)
+    with st.form("pyr_save", clear_on_submit=False):
+        author = st.text_input(t("pyramid.author", lang), key="pyr_author")
+        note = st.text_input(t("pyramid.note", lang), key="pyr_note")
+        if st.form_submit_button(t("pyramid.save", lang)):
+            if not author.strip():
+                st.error(t("pyramid.author_required", lang))
+            else:
+                saved = data.save_setting(url, "tier_rules", proposed.to_payload(), author.strip(), note.strip())
+                st.session_state["pyr_flash"] = t("pyramid.saved", lang, version=saved.version)
+                st.rerun(scope="app")
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("page.pyramid", lang))
+    period = ui.require_period()
+    if period is None:
+        return
+    url = data.database_url()
+    version = data.current_version(url)
+    with st.spinner(t("common.loading", lang)):
+        features = data.load_pyramid_features(url, version, *period)
+    if features.empty:
+        st.info(t("pyramid.no_members", lang))
+        return
+    if flash := st.session_state.pop("pyr_flash", None):
+        st.success(flash)
+    current, rules_version = data.load_tier_rules(url)
+    _section_current(features, current, rules_version, lang)
+    _section_preview(url, features, current, lang)
+    st.subheader(t("pyramid.history", lang))
+    history = data.load_setting_history(url, "tier_rules")
+    if history.empty:
+        st.caption(t("pyramid.no_history", lang))
+    else:
+        ui.table(history.assign(payload=history["payload"].astype(str)), "tier-rules-history")
+
+
+main()

@@ -1,0 +1,47 @@
+"""AppTest fixtures: the app on the session's demo mall, with Streamlit's process-global caches cleared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from vipmodel import db
+
+APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_app(demo_sqlite_url, monkeypatch) -> AppTest:
+    """The app (not yet run) on the demo mall."""
+    monkeypatch.setenv(db.ENV_URL, demo_sqlite_url)
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+@pytest.fixture
+def fresh_demo_app(tmp_path, demo_sqlite_url, monkeypatch) -> AppTest:
+    """The app on a private copy of the demo mall, for tests that write (saving settings)."""
+    import shutil
+
+    source = demo_sqlite_url.removeprefix("sqlite:///")
+    copy = tmp_path / "demo.db"
+    shutil.copy(source, copy)
+    monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Run the app, then switch to ``pages/<page>.py``."""
+    at.run()
+    return at.switch_page(f"../pages/{page}.py").run()

@@ -1,0 +1,55 @@
+"""Customer pyramid page: renders, its threshold controls change the preview, and Save records a version."""
+
+from __future__ import annotations
+
+from tests.dashboard.conftest import open_page
+
+
+def _metric(at, label):
+    return next(m for m in at.metric if m.label == label).value
+
+
+def test_pyramid_page_shows_the_pyramid_and_the_tier_table(demo_app):
+    at = open_page(demo_app, "pyramid")
+    assert not at.exception
+    assert at.title[0].value == "Customer pyramid"
+    assert len(at.get("plotly_chart")) >= 3
+    assert _metric(at, "Would move up") == "0" and _metric(at, "Would move down") == "0"
+
+
+def test_moving_the_platinum_share_slider_moves_members_up(demo_app):
+    at = open_page(demo_app, "pyramid")
+    at.slider(key="pyr_share_A").set_value(5.0).run()
+    assert not at.exception
+    assert int(_metric(at, "Would move up").replace(",", "")) > 0
+    assert "would move up" in " ".join(m.value for m in at.markdown)
+
+
+def test_absolute_thresholds_that_are_not_descending_are_explained(demo_app):
+    at = open_page(demo_app, "pyramid")
+    at.radio(key="pyr_basis").set_value("profit").run()
+    at.number_input(key="pyr_profit_C").set_value(10_000_000.0).run()
+    assert not at.exception
+    assert any("cannot be applied" in e.value for e in at.error)
+
+
+def test_saving_requires_an_author_and_then_records_a_new_version(fresh_demo_app):
+    at = open_page(fresh_demo_app, "pyramid")
+    at.slider(key="pyr_share_A").set_value(2.0).run()
+    at.button[-1].click().run()  # the form's submit button, without an author
+    assert any("enter your name" in e.value for e in at.error)
+    # A form sends its widgets' values with the submit click, so fill and click in one run.
+    at.text_input(key="pyr_author").input("Li Na")
+    at.text_input(key="pyr_note").input("wider platinum tier")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert any("version 1" in s.value for s in at.success)
+    assert "version 1" in " ".join(c.value for c in at.caption)
+
+
+def test_pyramid_page_in_chinese_uses_the_tier_names_of_the_documents(demo_app):
+    demo_app.query_params["lang"] = "zh"
+    at = open_page(demo_app, "pyramid")
+    assert not at.exception
+    assert at.title[0].value == "顾客金字塔"
+    assert any("白金层" in s.label for s in at.slider)
