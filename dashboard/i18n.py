@@ -130,6 +130,42 @@ TEXT: dict[str, dict[str, str]] = {
     "pyramid.history": {"en": "Version history", "zh": "版本历史"},
     "pyramid.no_history": {"en": "No saved versions yet: the default pyramid is in force.", "zh": "尚无保存的版本：使用默认金字塔。"},
     "pyramid.no_members": {"en": "No member bought anything in this period: choose another period in the sidebar.", "zh": "此期间没有会员消费：请在侧栏选择其他期间。"},
+    "migration.state.new": {"en": "New", "zh": "新会员"},
+    "migration.state.lost": {"en": "Lost", "zh": "流失"},
+    "migration.granularity": {"en": "Compare periods by", "zh": "期间粒度"},
+    "migration.granularity.year": {"en": "Year", "zh": "年"},
+    "migration.granularity.quarter": {"en": "Quarter", "zh": "季度"},
+    "migration.granularity.month": {"en": "Month", "zh": "月"},
+    "migration.from_period": {"en": "From period", "zh": "起始期间"},
+    "migration.to_period": {"en": "To period", "zh": "对比期间"},
+    "migration.need_two_periods": {
+        "en": "Migration needs purchases in at least two periods: choose a finer granularity or a later period.",
+        "zh": "层级迁移至少需要两个期间的消费数据：请选择更细的粒度或更晚的期间。",
+    },
+    "migration.sankey_title": {"en": "Member flows {start} → {end}", "zh": "会员流动 {start} → {end}"},
+    "migration.heatmap_title": {"en": "Transition rates (row = where members came from)", "zh": "迁移率（行 = 原层级）"},
+    "migration.rates_title": {"en": "Retention, upgrades and downgrades per tier", "zh": "各层保留、升级与降级率"},
+    "migration.members": {"en": "Members", "zh": "会员数"},
+    "migration.retained_same_tier": {"en": "Stayed in tier", "zh": "保持本层"},
+    "migration.upgraded": {"en": "Upgraded", "zh": "升级"},
+    "migration.downgraded": {"en": "Downgraded", "zh": "降级"},
+    "migration.lost": {"en": "Lost", "zh": "流失"},
+    "migration.projection_title": {"en": "Where the pyramid is heading", "zh": "金字塔走势预测"},
+    "migration.steps": {"en": "Periods ahead", "zh": "预测期数"},
+    "migration.step": {"en": "Periods ahead", "zh": "期数"},
+    "migration.projection_chart": {"en": "Projected members per tier", "zh": "各层会员数预测"},
+    "migration.assumption": {
+        "en": "Assumption: a time-homogeneous Markov chain (Pfeifer & Carraway 2000). Every period, members stay, "
+        "move or leave at exactly the rates observed between the two chosen periods; new members arrive in the same "
+        "number and tier mix as observed; lost members do not come back. Expected counts, without uncertainty.",
+        "zh": "假设：时间齐次马尔可夫链（Pfeifer & Carraway 2000）。每一期会员按所选两期之间观察到的比率保持、迁移或流失；"
+        "新会员按观察到的数量和层级结构加入；流失会员不再回来。结果为期望人数，不含不确定性区间。",
+    },
+    "migration.members_title": {"en": "Members behind a flow", "zh": "流动背后的会员"},
+    "migration.from_state": {"en": "From", "zh": "从"},
+    "migration.to_state": {"en": "To", "zh": "到"},
+    "migration.members_count": {"en": "{n} members", "zh": "{n} 位会员"},
+
 }
 
 

@@ -34,7 +34,11 @@ CHROMIUM_ARGS = [
 ]
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 # Every page of the app: (url path, English title, Chinese title); the default page is served at "/".
-PAGES = [("", "Overview", "总览")]
+PAGES = [
+    ("", "Overview", "总览"),
+    ("pyramid", "Customer pyramid", "顾客金字塔"),
+    ("migration", "Tier migration", "层级迁移"),
+]
 
 pytestmark = pytest.mark.browser
 

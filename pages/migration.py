@@ -1,0 +1,97 @@
+"""Tier migration: how members move between tiers from one period to the next ("make the pyramid move")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.figures.migration import projection, sankey, transition_heatmap
+from dashboard.i18n import fmt_percent, t, tier_name
+from vipmodel import migration
+from vipmodel.outcomes import add_years
+
+GRANULARITIES = ("year", "quarter", "month")
+
+
+def _state_label(code: str, lang: str) -> str:
+    return tier_name(code, lang) if code in "ABCD" else t(f"migration.state.{code}", lang)
+
+
+def _section_flows(matrix: migration.TransitionMatrix, lang: str) -> None:
+    nodes = migration.sankey_nodes(matrix)
+    periods = {"from": matrix.from_period, "to": matrix.to_period}
+    labels = [f"{_state_label(s, lang)} ({periods[side]})" if s in "ABCD" else _state_label(s, lang)
+              for s, side in zip(nodes["state"], nodes["side"])]
+    title = t("migration.sankey_title", lang, start=matrix.from_period, end=matrix.to_period)
+    ui.chart(sankey(migration.sankey_data(matrix), nodes, labels, title), "migration-sankey")
+    left, right = st.columns(2)
+    with left:
+        rates = matrix.rates
+        ui.chart(transition_heatmap(rates, [_state_label(s, lang) for s in rates.index],
+                                    [_state_label(s, lang) for s in rates.columns],
+                                    t("migration.heatmap_title", lang)), "migration-heatmap")
+    with right:
+        moves = migration.movement_rates(matrix)
+        shown = moves.rename(index=lambda k: tier_name(k, lang), columns=lambda c: t(f"migration.{c}", lang))
+        for column in shown.columns[1:]:
+            shown[column] = shown[column].map(lambda v: fmt_percent(v, lang))
+        st.markdown(f"**{t('migration.rates_title', lang)}**")
+        ui.table(shown.reset_index(names=t("common.tier", lang)), "migration-rates")
+
+
+def _section_projection(matrix: migration.TransitionMatrix, lang: str) -> None:
+    st.subheader(t("migration.projection_title", lang))
+    steps = st.slider(t("migration.steps", lang), 1, 8, 3, key="mig_steps")
+    start_counts = matrix.counts.loc[["A", "B", "C", "D", "new"], ["A", "B", "C", "D"]].sum()
+    frame = migration.project_pyramid(matrix, start_counts, steps)
+    labels = {k: tier_name(k, lang) for k in "ABCD"}
+    ui.chart(projection(frame, labels, t("migration.step", lang), t("migration.projection_chart", lang)),
+             "migration-projection")
+    st.caption(t("migration.assumption", lang))
+
+
+def _section_members(snapshots: pd.DataFrame, matrix: migration.TransitionMatrix, lang: str) -> None:
+    st.subheader(t("migration.members_title", lang))
+    left, right = st.columns(2)
+    source = left.selectbox(t("migration.from_state", lang), ["A", "B", "C", "D", "new"], index=1,
+                            format_func=lambda s: _state_label(s, lang), key="mig_cell_from")
+    target = right.selectbox(t("migration.to_state", lang), ["A", "B", "C", "D", "lost"], index=4,
+                             format_func=lambda s: _state_label(s, lang), key="mig_cell_to")
+    members = migration.members_in_cell(snapshots, matrix.from_period, matrix.to_period, source, target)
+    st.caption(t("migration.members_count", lang, n=len(members)))
+    ui.table(members, f"members-{source}-to-{target}", height=280)
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("page.migration", lang))
+    period = ui.require_period()
+    if period is None:
+        return
+    end = period[1]
+    granularity = st.selectbox(t("migration.granularity", lang), GRANULARITIES,
+                               format_func=lambda g: t(f"migration.granularity.{g}", lang), key="mig_granularity")
+    url = data.database_url()
+    version = data.current_version(url)
+    rules, _ = data.load_tier_rules(url)
+    with st.spinner(t("common.loading", lang)):
+        snapshots = data.load_snapshots(url, version, add_years(end, -3) + dt.timedelta(days=1), end,
+                                        granularity, rules.to_payload())
+    periods = sorted(snapshots["period"].unique())
+    if len(periods) < 2:
+        st.info(t("migration.need_two_periods", lang))
+        return
+    left, right = st.columns(2)
+    start_period = left.selectbox(t("migration.from_period", lang), periods[:-1], index=len(periods) - 2, key="mig_from")
+    later = [p for p in periods if p > start_period]
+    end_period = right.selectbox(t("migration.to_period", lang), later, index=0, key="mig_to")
+    matrix = migration.transition_matrix(snapshots, start_period, end_period)
+    _section_flows(matrix, lang)
+    _section_projection(matrix, lang)
+    _section_members(snapshots, matrix, lang)
+
+
+main()

@@ -1,0 +1,46 @@
+"""Tier migration page: flows, heatmap, projection and the members behind a flow."""
+
+from __future__ import annotations
+
+import re
+
+from tests.dashboard.conftest import open_page
+
+
+def _cell_count(at) -> int:
+    captions = [c.value for c in at.main.caption if re.fullmatch(r"[\d,]+ members", c.value)]
+    return int(captions[-1].split()[0].replace(",", ""))
+
+
+def test_migration_page_shows_flows_heatmap_and_projection(demo_app):
+    at = open_page(demo_app, "migration")
+    assert not at.exception
+    assert at.title[0].value == "Tier migration"
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert len(specs) == 3 and '"sankey"' in specs[0] and '"heatmap"' in specs[1]
+
+
+def test_choosing_a_flow_lists_its_members_and_the_count_changes(demo_app):
+    at = open_page(demo_app, "migration")
+    lost_from_b = _cell_count(at)
+    at.selectbox(key="mig_cell_from").set_value("D").run()
+    assert not at.exception
+    lost_from_d = _cell_count(at)
+    assert lost_from_d > lost_from_b > 0  # D is the biggest tier and churns most
+
+
+def test_projection_horizon_slider_extends_the_projection(demo_app):
+    at = open_page(demo_app, "migration")
+    at.slider(key="mig_steps").set_value(6).run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[2].proto.spec
+    assert '"x":[0,1,2,3,4,5,6]' in spec.replace(" ", "")
+
+
+def test_quarterly_granularity_runs_in_chinese(demo_app):
+    demo_app.query_params["lang"] = "zh"
+    at = open_page(demo_app, "migration")
+    at.selectbox(key="mig_granularity").set_value("quarter").run()
+    assert not at.exception
+    assert at.title[0].value == "层级迁移"
+    assert "Q" in at.selectbox(key="mig_from").value
