@@ -7,12 +7,9 @@ binaries are installed. Where they are not, PostgreSQL tests are skipped with th
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.pgserver import PostgresServer, free_port, pg_bindir
 from vipmodel.db import create_schema, make_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,63 +26,21 @@ DEMO_YEARS = 3
 DEMO_SEED = 7
 
 
-def _pg_bindir() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
-    return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres_user(cmd: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root; drop to the `postgres` system user the package creates.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a throwaway PostgreSQL server; yield its base URL (without database name)."""
-    bindir = _pg_bindir()
+    bindir = pg_bindir()
     if bindir is None:
         reason = "PostgreSQL binaries (initdb, pg_ctl) not found; install Debian's 'postgresql' package"
         if os.environ.get("VIPDASH_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason + " (VIPDASH_REQUIRE_POSTGRES=1)")
         pytest.skip(reason)
     workdir = Path(tempfile.mkdtemp(prefix="vipdash-pg-"))
-    datadir, sockdir = workdir / "data", workdir / "sock"
-    sockdir.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-        shutil.chown(sockdir, "postgres")
-    port = _free_port()
-    subprocess.run(
-        _as_postgres_user([str(bindir / "initdb"), "-D", str(datadir), "-U", "vip", "-A", "trust", "-E", "UTF8"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        _as_postgres_user(
-            [str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(workdir / "log"), "-w", "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    server = PostgresServer(bindir, workdir, free_port()).start("-c fsync=off -c full_page_writes=off")
     try:
-        yield f"postgresql+psycopg://vip@127.0.0.1:{port}"
+        yield server.url
     finally:
-        subprocess.run(
-            _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
