@@ -92,6 +92,9 @@ def main() -> None:
             st.Page("../pages/pyramid.py", title=t("page.pyramid", lang), icon="🔺", url_path="pyramid"),
             st.Page("../pages/migration.py", title=t("page.migration", lang), icon="🔀", url_path="migration"),
         ],
+        t("nav.data", lang): [
+            st.Page("../pages/data.py", title=t("page.data", lang), icon="🗄️", url_path="data"),
+        ],
     }
     st.navigation(pages).run()
 

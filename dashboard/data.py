@@ -140,3 +140,13 @@ def load_snapshots(url: str, version: int, start: dt.date, end: dt.date, period:
     frame = load_features(url, version, start, end, period)
     frame = frame[frame["n_transactions"] > 0]
     return migration.tier_snapshots(frame, TierRules.from_payload(rules_payload))
+
+
+def regenerate_demo(url: str, members: int, on_progress) -> None:
+    """Replace the embedded database's contents with a freshly generated demo mall and drop every cached result."""
+    if not is_default_database(url):
+        raise ValueError("only the embedded demo database can be regenerated from the app")
+    from vipmodel.demo import generate
+
+    generate(get_engine(url), members=members, progress=on_progress)
+    st.cache_data.clear()

@@ -220,3 +220,64 @@ def fmt_date(value: dt.date | None, lang: str = DEFAULT_LANGUAGE) -> str:
     if lang == "zh":
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {value:%b %Y}"
+
+# --- Data page -------------------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "nav.data": {"en": "Data", "zh": "数据"},
+        "page.data": {"en": "Data", "zh": "数据管理"},
+        "data.members": {"en": "Members", "zh": "会员数"},
+        "data.latest": {"en": "Latest transaction", "zh": "最新交易"},
+        "data.version": {"en": "Data version", "zh": "数据版本"},
+        "data.kind.members": {"en": "Members", "zh": "会员"},
+        "data.kind.transactions": {"en": "Transactions", "zh": "交易"},
+        "data.kind.complaints": {"en": "Complaints", "zh": "投诉"},
+        "data.kind.surveys": {"en": "Satisfaction surveys", "zh": "满意度问卷"},
+        "data.kind.care": {"en": "Care actions", "zh": "客户关怀"},
+        "data.import_title": {"en": "Import an export", "zh": "导入数据"},
+        "data.kind": {"en": "What the file holds", "zh": "文件内容"},
+        "data.file": {"en": "CSV or Excel file (UTF-8 or GBK)", "zh": "CSV 或 Excel 文件（UTF-8 或 GBK）"},
+        "data.partial": {
+            "en": "Write the valid rows even if some are rejected (rejects are offered for download)",
+            "zh": "即使部分行被拒绝也写入有效行（被拒绝的行可下载）",
+        },
+        "data.create_members": {
+            "en": "Create members that the file mentions but the database does not know",
+            "zh": "为文件中出现但数据库中没有的会员建立档案",
+        },
+        "data.advanced": {"en": "Column names and headerless files", "zh": "列名与无表头文件"},
+        "data.columns": {
+            "en": "Column names for a file without header, comma separated (_ skips a column)",
+            "zh": "无表头文件的列名，用逗号分隔（_ 表示跳过该列）",
+        },
+        "data.import": {"en": "Import", "zh": "导入"},
+        "data.importing": {"en": "Importing {name}…", "zh": "正在导入 {name}…"},
+        "data.rows_done": {"en": "{n} rows checked", "zh": "已检查 {n} 行"},
+        "data.import_ok": {
+            "en": "Imported: {written} rows written, {present} already present.",
+            "zh": "导入成功：写入 {written} 行，{present} 行已存在。",
+        },
+        "data.import_partial": {
+            "en": "{written} valid rows written; {rejected} problems in the rows below were left out.",
+            "zh": "已写入 {written} 行有效数据；下列 {rejected} 个问题所在的行未写入。",
+        },
+        "data.import_rejected": {
+            "en": "{name} was not imported: {n} problems (nothing was written). Fix them and import again.",
+            "zh": "{name} 未导入：发现 {n} 个问题（未写入任何数据）。请修正后重新导入。",
+        },
+        "data.download_rejects": {"en": "Download rejected rows (CSV)", "zh": "下载被拒绝的行（CSV）"},
+        "data.demo_title": {"en": "Demo mall", "zh": "演示商场"},
+        "data.demo_not_default": {
+            "en": "This is not the embedded demo database, so it cannot be regenerated from here.",
+            "zh": "当前不是内置演示数据库，无法在此重新生成。",
+        },
+        "data.demo_members": {"en": "Members at the start", "zh": "初始会员数"},
+        "data.demo_confirm": {
+            "en": "I understand that this replaces everything in the demo database",
+            "zh": "我了解这会替换演示数据库中的全部数据",
+        },
+        "data.demo_button": {"en": "Regenerate the demo mall", "zh": "重新生成演示商场"},
+        "data.demo_running": {"en": "Generating…", "zh": "正在生成…"},
+        "data.demo_done": {"en": "The demo mall was regenerated.", "zh": "演示商场已重新生成。"},
+    }
+)

@@ -1,0 +1,97 @@
+"""Data: import exports with a row-level error report, see how fresh the data is, regenerate the demo mall."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.i18n import fmt_date, fmt_number, t
+from vipmodel.columns import markdown_tables
+from vipmodel.importer import KINDS, import_file
+
+
+def _section_freshness(url: str, version: int, lang: str) -> None:
+    fresh = data.load_freshness(url, version)
+    latest = fresh["latest_transaction"]
+    cols = st.columns(3)
+    cols[0].metric(t("data.members", lang), fmt_number(fresh["members"], lang))
+    cols[1].metric(t("data.latest", lang), fmt_date(latest.date() if latest else None, lang))
+    cols[2].metric(t("data.version", lang), str(version))
+    if fresh["last_imports"]:
+        st.caption(" · ".join(f"{t(f'data.kind.{k}', lang)}: {v:%Y-%m-%d %H:%M}" for k, v in fresh["last_imports"].items()))
+
+
+def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool, columns: str, lang: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        bar = st.progress(0.0, text=t("data.importing", lang, name=upload.name))
+
+        def progress(done: int, total: int | None) -> None:
+            fraction = min(done / total, 1.0) if total else 0.0
+            bar.progress(fraction, text=t("data.rows_done", lang, n=fmt_number(done, lang)))
+
+        report = import_file(
+            path, kind, data.get_engine(url), partial=partial, create_members=create_members,
+            columns=[c.strip() for c in columns.split(",")] if columns.strip() else None,
+            progress=progress, display_name=upload.name,
+        )
+        bar.empty()
+        rejects = report.rejects_path.read_bytes() if report.rejects_path and report.rejects_path.exists() else None
+    if report.ok:
+        st.success(t("data.import_ok", lang, written=fmt_number(report.rows_written, lang),
+                     present=fmt_number(report.rows_already_present, lang)))
+    elif report.written:
+        st.warning(t("data.import_partial", lang, written=fmt_number(report.rows_written, lang),
+                     rejected=fmt_number(len(report.errors), lang)))
+    else:
+        st.error(t("data.import_rejected", lang, name=upload.name, n=fmt_number(len(report.errors), lang)))
+    for warning in report.warnings:
+        st.caption(warning)
+    if report.errors:
+        ui.table(report.errors_frame(), f"import-errors-{kind}", height=300)
+    if rejects:
+        st.download_button(t("data.download_rejects", lang), rejects, file_name=f"{Path(upload.name).stem}.rejects.csv",
+                           mime="text/csv", key="download-rejects")
+
+
+def _section_import(url: str, lang: str) -> None:
+    st.subheader(t("data.import_title", lang))
+    kind = st.selectbox(t("data.kind", lang), KINDS, format_func=lambda k: t(f"data.kind.{k}", lang), key="data_kind")
+    upload = st.file_uploader(t("data.file", lang), type=["csv", "txt", "tsv", "xlsx"], key="data_file")
+    partial = st.checkbox(t("data.partial", lang), key="data_partial")
+    create_members = kind == "transactions" and st.checkbox(t("data.create_members", lang), key="data_create")
+    with st.expander(t("data.advanced", lang)):
+        columns = st.text_input(t("data.columns", lang), key="data_columns")
+        st.markdown(markdown_tables([kind]))
+    if st.button(t("data.import", lang), type="primary", disabled=upload is None, key="data_import"):
+        _run_import(url, upload, kind, partial, create_members, columns, lang)
+
+
+def _section_demo(url: str, lang: str) -> None:
+    st.subheader(t("data.demo_title", lang))
+    if not data.is_default_database(url):
+        st.caption(t("data.demo_not_default", lang))
+        return
+    members = st.number_input(t("data.demo_members", lang), 300, 200_000, data.DEMO_MEMBERS, 1000, key="data_demo_n")
+    confirm = st.checkbox(t("data.demo_confirm", lang), key="data_demo_confirm")
+    if st.button(t("data.demo_button", lang), disabled=not confirm, key="data_demo_go"):
+        bar = st.progress(0.0, text=t("data.demo_running", lang))
+        data.regenerate_demo(url, int(members), lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        bar.empty()
+        st.success(t("data.demo_done", lang))
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("page.data", lang))
+    url = data.database_url()
+    _section_freshness(url, data.current_version(url), lang)
+    _section_import(url, lang)
+    _section_demo(url, lang)
+
+
+main()
