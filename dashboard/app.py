@@ -87,13 +87,16 @@ def main() -> None:
     pages = {
         t("nav.executive", lang): [
             st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
+            # pages:executive
         ],
         t("nav.marketing", lang): [
             st.Page("../pages/pyramid.py", title=t("page.pyramid", lang), icon="🔺", url_path="pyramid"),
             st.Page("../pages/migration.py", title=t("page.migration", lang), icon="🔀", url_path="migration"),
+            # pages:marketing
         ],
         t("nav.data", lang): [
             st.Page("../pages/data.py", title=t("page.data", lang), icon="🗄️", url_path="data"),
+            # pages:data
         ],
     }
     st.navigation(pages).run()
