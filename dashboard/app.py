@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from dashboard import data, state  # noqa: E402
+from dashboard import data, state, ui  # noqa: E402
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t  # noqa: E402
 
 st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
@@ -71,6 +71,7 @@ def _sidebar(url: str, version: int) -> None:
         st.sidebar.caption(
             t("sidebar.data_as_of", lang_now, date=fmt_date(latest, lang_now), members=fmt_number(fresh["members"], lang_now))
         )
+    st.sidebar.toggle(t("sidebar.presentation", lang_now), key=state.PRESENT, help=t("sidebar.presentation_help", lang_now))
     st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
 
 
@@ -83,6 +84,7 @@ def main() -> None:
     _sidebar(url, version)
     state.sync_query_params()
     lang = state.lang()
+    ui.presentation_frame()
 
     pages = {
         t("nav.executive", lang): [

@@ -281,3 +281,16 @@ TEXT.update(
         "data.demo_done": {"en": "The demo mall was regenerated.", "zh": "演示商场已重新生成。"},
     }
 )
+
+# --- Shell: presentation mode, overview pyramid ------------------------------------------------------------------
+TEXT.update(
+    {
+        "sidebar.presentation": {"en": "Presentation mode", "zh": "演示模式"},
+        "sidebar.presentation_help": {
+            "en": "For the weekly meeting: bigger charts and text, controls hidden. The link keeps the mode.",
+            "zh": "周例会使用：放大图表与文字并隐藏控件。链接会保留此模式。",
+        },
+        "sidebar.exit_presentation": {"en": "Exit presentation mode", "zh": "退出演示模式"},
+        "overview.pyramid": {"en": "The pyramid (last 12 months)", "zh": "顾客金字塔（近12个月）"},
+    }
+)

@@ -10,6 +10,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 LANG = "lang"
 PERIOD = "period"
+PRESENT = "present"
 _LOADED = "_query_params_loaded"
 
 
@@ -28,6 +29,7 @@ def load_from_query_params(latest: dt.date | None) -> None:
     params = st.query_params
     lang = params.get(LANG)
     st.session_state[LANG] = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    st.session_state[PRESENT] = params.get(PRESENT) == "1"
     start, end = _parse_date(params.get("from")), _parse_date(params.get("to"))
     if latest is not None:
         end = end if end and end <= latest else latest
@@ -38,6 +40,10 @@ def load_from_query_params(latest: dt.date | None) -> None:
 def sync_query_params() -> None:
     """Write the current filters to the URL."""
     st.query_params[LANG] = st.session_state.get(LANG, DEFAULT_LANGUAGE)
+    if st.session_state.get(PRESENT):
+        st.query_params[PRESENT] = "1"
+    elif PRESENT in st.query_params:
+        del st.query_params[PRESENT]
     period = st.session_state.get(PERIOD)
     if isinstance(period, tuple | list) and len(period) == 2:
         st.query_params["from"] = period[0].isoformat()
@@ -57,3 +63,8 @@ def period() -> tuple[dt.date, dt.date] | None:
     if isinstance(value, tuple | list) and len(value) == 1:  # the date range picker mid-selection
         return value[0], value[0]
     return None
+
+
+def presentation() -> bool:
+    """True in presentation mode (weekly meeting on a projector): bigger charts and text, no controls."""
+    return bool(st.session_state.get(PRESENT, False))

@@ -12,6 +12,8 @@ from dashboard.i18n import t
 
 def chart(fig: go.Figure, key: str) -> None:
     """Render a figure exactly as built (no Streamlit theme) with a PNG download in its toolbar."""
+    if state.presentation():
+        fig.update_layout(font_size=20, title_font_size=26, height=int((fig.layout.height or 450) * 1.25))
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2},
@@ -37,3 +39,26 @@ def require_period() -> tuple | None:
     if period is None:
         st.info(t("setup.empty", state.lang()))
     return period
+
+
+PRESENTATION_CSS = """
+<style>
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"] {display: none;}
+  [data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1rem;}
+  html, [data-testid="stMarkdownContainer"] p {font-size: 1.25rem;}
+  [data-testid="stMetricValue"] {font-size: 3rem;}
+</style>
+"""
+
+
+def presentation_frame() -> None:
+    """In presentation mode: hide the sidebar and toolbar, enlarge text, and offer a way back."""
+    if not state.presentation():
+        return
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    # A callback: the sidebar toggle owning this key was already drawn in this run, so only a callback may change it.
+    st.button(
+        t("sidebar.exit_presentation", state.lang()),
+        key="exit_presentation",
+        on_click=lambda: st.session_state.update({state.PRESENT: False}),
+    )

@@ -7,9 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state
+from dashboard import data, state, ui
 from dashboard.figures.overview import sparkline
-from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t
+from dashboard.figures.pyramid import pyramid
+from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
+from vipmodel.outcomes import add_years
+from vipmodel.pyramid import assign_tiers, tier_summary
 
 # KPIs where a rise is bad news: their delta is shown red when it goes up.
 _INVERSE = {"churn_rate", "complaints_week"}
@@ -58,7 +61,19 @@ def _section_trends(trend: pd.DataFrame, lang: str) -> None:
     for column, (field, key) in zip(
         columns, [("sales", "trend.sales"), ("buyers", "trend.buyers"), ("complaints", "trend.complaints")]
     ):
-        column.plotly_chart(sparkline(trend, field, t(key, lang)), theme=None, width="stretch")
+        with column:
+            ui.chart(sparkline(trend, field, t(key, lang)), f"trend-{field}")
+
+
+def _section_pyramid(url: str, version: int, as_of: dt.date, lang: str) -> None:
+    features = data.load_pyramid_features(url, version, add_years(as_of, -1) + dt.timedelta(days=1), as_of)
+    if features.empty:
+        return
+    rules, _ = data.load_tier_rules(url)
+    summary = tier_summary(features, assign_tiers(features, rules))
+    text = [f"{fmt_number(r.members, lang)} · {fmt_percent(r.profit_share, lang, 0)}" for r in summary.itertuples()]
+    labels = {k: tier_name(k, lang) for k in "ABCD"}
+    ui.chart(pyramid(summary, labels, t("overview.pyramid", lang), text), "overview-pyramid")
 
 
 def main() -> None:
@@ -76,7 +91,11 @@ def main() -> None:
     kpis = data.load_overview_kpis(url, version, as_of)
     if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
         st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
-    _section_kpis(kpis, lang)
+    left, right = st.columns([2, 1])
+    with left:
+        _section_kpis(kpis, lang)
+    with right:
+        _section_pyramid(url, version, as_of, lang)
     _section_trends(data.load_weekly_trend(url, version, as_of), lang)
 
 

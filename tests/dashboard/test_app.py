@@ -19,7 +19,19 @@ def test_overview_runs_and_shows_every_kpi(demo_app):
     labels = [m.label for m in at.metric]
     assert "Active VIPs (12 months)" in labels and "Annual churn rate" in labels and len(labels) == 6
     assert int(_metric(at, "Active VIPs (12 months)").value.replace(",", "")) > 1000
-    assert len(at.get("plotly_chart")) == 3
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4  # the pyramid in miniature and three weekly trends
+    assert '"funnel"' in charts[0].proto.spec
+
+
+def test_presentation_mode_comes_from_the_link_and_can_be_left(demo_app):
+    demo_app.query_params["present"] = "1"
+    at = demo_app.run()
+    assert not at.exception
+    assert at.toggle(key="present").value is True
+    at.button(key="exit_presentation").click().run()
+    assert at.toggle(key="present").value is False
+    assert "present" not in at.query_params
 
 
 def test_overview_speaks_chinese_when_the_language_is_switched(demo_app):
