@@ -425,7 +425,8 @@ def test_iceberg_statement_names_the_assumption():
         "100 complaints stand for about 2,000 dissatisfied members, 1,900 of whom did not complain "
         "(assumption: each complaint stands for 20 members who feel the same)"
     )
-    assert iceberg(100, silent_share=0.39).statement_en().endswith("(assumption: 39% of unhappy members don't complain)")
+    share = iceberg(100, silent_share=0.39).statement_en()
+    assert share.endswith("(assumption: 39% of unhappy members don't complain)")
 
 
 @pytest.mark.parametrize(
