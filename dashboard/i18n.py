@@ -294,3 +294,101 @@ TEXT.update(
         "overview.pyramid": {"en": "The pyramid (last 12 months)", "zh": "顾客金字塔（近12个月）"},
     }
 )
+
+# --- Pyramid table columns ---------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "pyramid.col.members": {"en": "Members", "zh": "会员数"},
+        "pyramid.col.member_share": {"en": "Share of members", "zh": "会员占比"},
+        "pyramid.col.sales": {"en": "Sales (¥)", "zh": "销售额（¥）"},
+        "pyramid.col.sales_share": {"en": "Share of sales", "zh": "销售占比"},
+        "pyramid.col.profit": {"en": "Profit contribution (¥)", "zh": "利润贡献（¥）"},
+        "pyramid.col.profit_share": {"en": "Share of profit", "zh": "利润占比"},
+        "pyramid.col.avg_profit": {"en": "Profit per member (¥)", "zh": "人均利润贡献（¥）"},
+    }
+)
+
+# --- Referrals page ------------------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "page.referrals": {"en": "Referrals", "zh": "转介绍"},
+        "ref.group_by": {"en": "Group referral rates by", "zh": "转介绍率分组方式"},
+        "ref.group_by.tier": {"en": "Tier", "zh": "层级"},
+        "ref.group_by.satisfaction": {"en": "Satisfaction", "zh": "满意度"},
+        "ref.kpi.referrals": {"en": "Referrals in the period", "zh": "期间内转介绍人数"},
+        "ref.kpi.referrals_help": {
+            "en": "New members who joined in the sidebar period and were referred by a member.",
+            "zh": "侧栏所选期间内加入、由老会员推荐的新会员人数。",
+        },
+        "ref.kpi.rate": {"en": "Referrals per 100 members", "zh": "每百名会员转介绍数"},
+        "ref.kpi.rate_help": {
+            "en": "New members referred in the 12 months up to the period end, per 100 members who bought in "
+            "those 12 months (documents: 100 satisfied customers bring 25 new customers).",
+            "zh": "截至期末的12个月内，每百名有消费的会员推荐加入的新会员数（资料参考：100 位满意顾客带来 25 位新顾客）。",
+        },
+        "ref.kpi.share": {"en": "New members who were referred", "zh": "新会员中转介绍占比"},
+        "ref.kpi.share_help": {
+            "en": "Share of the members who joined in the period that came through a referral (95% interval {low} – {high}).",
+            "zh": "期间内加入的新会员中通过转介绍加入的比例（95% 区间 {low} – {high}）。",
+        },
+        "ref.rates_title": {
+            "en": "Referrals per 100 active members, 12 months to {date}",
+            "zh": "每百名活跃会员的转介绍数（截至 {date} 的12个月）",
+        },
+        "ref.rate_axis": {"en": "Referrals per 100 members", "zh": "每百名会员转介绍数"},
+        "ref.reference": {"en": "Documents: 25 per 100 satisfied", "zh": "资料参考：每百位满意顾客带来 25 位"},
+        "ref.rates_caption": {
+            "en": "Error bars: exact 95% Poisson interval. Satisfaction is the member's latest survey in the last two "
+            "years (weighted mean on the 1–7 scale, with the saved satisfaction weights).",
+            "zh": "误差线：精确泊松 95% 区间。满意度取会员近两年最近一次问卷（1–7 分加权平均，采用已保存的满意度权重）。",
+        },
+        "ref.bucket.below_4": {"en": "Below 4", "zh": "低于 4 分"},
+        "ref.bucket.4_to_5": {"en": "4 to 5", "zh": "4–5 分"},
+        "ref.bucket.5_to_6": {"en": "5 to 6", "zh": "5–6 分"},
+        "ref.bucket.6_plus": {"en": "6 and above", "zh": "6 分及以上"},
+        "ref.bucket.no_survey": {"en": "No survey", "zh": "未参与问卷"},
+        "ref.all": {"en": "All", "zh": "全部"},
+        "ref.col.group": {"en": "Group", "zh": "分组"},
+        "ref.col.members": {"en": "Members", "zh": "会员数"},
+        "ref.col.referrers": {"en": "Referrers", "zh": "推荐人数"},
+        "ref.col.referrals": {"en": "Referrals", "zh": "转介绍数"},
+        "ref.col.rate": {"en": "Per 100 members", "zh": "每百人"},
+        "ref.col.interval": {"en": "95% interval", "zh": "95% 区间"},
+        "ref.value_title": {"en": "Referred vs. other new members", "zh": "转介绍新会员与其他新会员对比"},
+        "ref.value_caption": {
+            "en": "Members who joined in the two years before the last 12 months and bought in their joining year. "
+            "Churned: no purchase in the following year. Error bars: 95% intervals.",
+            "zh": "最近12个月之前两年内加入、且加入当年有消费的会员。流失：次年无消费。误差线：95% 区间。",
+        },
+        "ref.group.referred": {"en": "Referred", "zh": "转介绍加入"},
+        "ref.group.other": {"en": "Other new members", "zh": "其他新会员"},
+        "ref.metric.mean_sales": {"en": "Sales, joining year", "zh": "加入当年消费额"},
+        "ref.metric.mean_profit": {"en": "Profit contribution, joining year", "zh": "加入当年利润贡献"},
+        "ref.metric.mean_next_sales": {"en": "Sales, following year", "zh": "次年消费额"},
+        "ref.metric.churn_rate": {"en": "Churn rate, following year", "zh": "次年流失率"},
+        "ref.money_title": {"en": "Average per new member", "zh": "新会员人均值"},
+        "ref.churn_title": {"en": "Churn in the following year", "zh": "次年流失率"},
+        "ref.col.churned": {"en": "Churned", "zh": "流失人数"},
+        "ref.top_title": {"en": "Top referrers, {start} – {end}", "zh": "推荐最多的会员（{start} – {end}）"},
+        "ref.show_names": {"en": "Show names (personal data)", "zh": "显示姓名（个人信息）"},
+        "ref.col.member_id": {"en": "Member", "zh": "会员编号"},
+        "ref.col.name": {"en": "Name", "zh": "姓名"},
+        "ref.col.referred_buyers": {"en": "Referred who bought", "zh": "被推荐人中已消费"},
+        "ref.col.referred_sales": {"en": "First-year sales of referred", "zh": "被推荐人首年消费额"},
+        "ref.col.referred_profit": {"en": "First-year profit of referred", "zh": "被推荐人首年利润贡献"},
+        "ref.col.satisfaction": {"en": "Satisfaction (1–7)", "zh": "满意度（1–7）"},
+        "ref.no_active": {
+            "en": "No member bought in the 12 months up to {date}: choose a later period in the sidebar.",
+            "zh": "截至 {date} 的12个月内没有会员消费：请在侧栏选择更晚的期间。",
+        },
+        "ref.no_referrals": {
+            "en": "Nobody joined through a referral between {start} and {end}. Referrals come from the "
+            "\"referred by\" column of the member import.",
+            "zh": "{start} 至 {end} 之间没有通过转介绍加入的会员。转介绍关系来自会员导入文件中的“推荐人”列。",
+        },
+        "ref.no_value": {
+            "en": "Comparing referred and other new members needs two years of data before {date}.",
+            "zh": "对比转介绍新会员与其他新会员需要 {date} 之前至少两年的数据。",
+        },
+    }
+)

@@ -21,9 +21,19 @@ def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, theme=None, width="stretch", config=config, key=key)
 
 
-def table(frame: pd.DataFrame, key: str, height: int | None = None) -> None:
-    """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly)."""
-    st.dataframe(frame, width="stretch", hide_index=True, height=height or "auto")
+_FORMATS = {"percent": "percent", "money": "localized", "int": "localized", "number": "%.2f"}
+
+
+def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None) -> None:
+    """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly).
+
+    ``formats`` maps a column to "percent" (a share shown as 12.3%), "money", "int" or "number" for display only;
+    the CSV keeps the full values.
+    """
+    config = {
+        column: st.column_config.NumberColumn(format=_FORMATS[kind]) for column, kind in (formats or {}).items()
+    }
+    st.dataframe(frame, width="stretch", hide_index=True, height=height or "auto", column_config=config)
     st.download_button(
         t("common.download_csv", state.lang()),
         frame.to_csv(index=False).encode("utf-8-sig"),

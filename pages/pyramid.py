@@ -28,9 +28,11 @@ def _section_current(features: pd.DataFrame, rules: TierRules, version: int | No
     with right:
         series = {c: t(f"pyramid.{c}", lang) for c in ("member_share", "sales_share", "profit_share")}
         ui.chart(tier_shares(summary, labels, series, t("pyramid.shares_title", lang)), "pyramid-shares")
-    shown = summary[["members", "member_share", "sales", "sales_share", "profit", "profit_share", "avg_profit"]]
-    shown = shown.rename(index=labels, columns=lambda c: t(f"pyramid.{c}", lang)).reset_index(names=t("common.tier", lang))
-    ui.table(shown, "tier-summary")
+    kinds = {"members": "int", "member_share": "percent", "sales": "money", "sales_share": "percent",
+             "profit": "money", "profit_share": "percent", "avg_profit": "money"}
+    names = {c: t(f"pyramid.col.{c}", lang) for c in kinds}
+    shown = summary[list(kinds)].rename(index=labels, columns=names).reset_index(names=t("common.tier", lang))
+    ui.table(shown, "tier-summary", formats={names[c]: k for c, k in kinds.items()})
 
 
 def _proposed_rules(current: TierRules, features: pd.DataFrame, lang: str) -> TierRules | None:

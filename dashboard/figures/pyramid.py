@@ -11,25 +11,38 @@ TIERS = ("A", "B", "C", "D")
 
 
 def pyramid(summary: pd.DataFrame, tier_labels: dict[str, str], title: str, text: list[str] | None = None) -> go.Figure:
-    """The customer pyramid: one band per tier, A at the top, width by member count.
+    """The customer pyramid: four bands of one triangle, A at the top, each labelled with its figures.
 
-    ``summary`` is indexed by tier with a ``members`` column (``vipmodel.pyramid.tier_summary``).
+    The bands have fixed heights (a pyramid drawn to member counts would make A invisible: it is 1% of members);
+    the numbers are in the labels. ``summary`` is indexed by tier with a ``members`` column
+    (``vipmodel.pyramid.tier_summary``); ``text`` gives one label line per tier (default: the member count).
     """
     rows = summary.reindex(list(TIERS))
-    fig = go.Figure(
-        go.Funnel(
-            y=[tier_labels[t] for t in TIERS],
-            x=rows["members"].fillna(0).to_list(),
-            text=text,
-            textinfo="text" if text else "value",
-            textposition="inside",
-            marker=dict(color=[TIER_COLORS[t] for t in TIERS]),
-            connector=dict(line=dict(color="#BBBBBB", width=1)),
-            hovertemplate="%{y}: %{x:,}<extra></extra>",
+    lines = text or [f"{int(m):,}" for m in rows["members"].fillna(0)]
+    fig = go.Figure()
+    edges = [0.0, 0.22, 0.44, 0.68, 1.0]  # top of the triangle at 0, base at 1
+    for i, tier in enumerate(TIERS):
+        top, bottom = edges[i], edges[i + 1]
+        half_top, half_bottom = top / 2, bottom / 2
+        fig.add_scatter(
+            x=[0.5 - half_top, 0.5 + half_top, 0.5 + half_bottom, 0.5 - half_bottom, 0.5 - half_top],
+            y=[1 - top, 1 - top, 1 - bottom, 1 - bottom, 1 - top],
+            fill="toself",
+            fillcolor=TIER_COLORS[tier],
+            line=dict(color="white", width=2),
+            mode="lines",
+            name=tier_labels[tier],
+            hoverinfo="text",
+            text=f"{tier_labels[tier]}: {lines[i]}",
         )
-    )
+        fig.add_annotation(
+            x=1.02, y=1 - (top + bottom) / 2, xref="x", yref="y", xanchor="left", showarrow=False,
+            text=f"<b>{tier_labels[tier]}</b><br>{lines[i]}", align="left",
+        )
     styled(fig, title)
-    fig.update_layout(height=360, showlegend=False)
+    fig.update_layout(height=360, showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(visible=False, range=[-0.02, 1.9])
+    fig.update_yaxes(visible=False, range=[-0.02, 1.02])
     return fig
 
 

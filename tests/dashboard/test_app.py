@@ -21,7 +21,7 @@ def test_overview_runs_and_shows_every_kpi(demo_app):
     assert int(_metric(at, "Active VIPs (12 months)").value.replace(",", "")) > 1000
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # the pyramid in miniature and three weekly trends
-    assert '"funnel"' in charts[0].proto.spec
+    assert '"fill":"toself"' in charts[0].proto.spec.replace(" ", "")
 
 
 def test_presentation_mode_comes_from_the_link_and_can_be_left(demo_app):

@@ -39,6 +39,7 @@ PAGES = [
     ("pyramid", "Customer pyramid", "顾客金字塔", True),
     ("migration", "Tier migration", "层级迁移", True),
     ("data", "Data", "数据管理", False),
+    ("referrals", "Referrals", "转介绍", True),
 ]
 
 pytestmark = pytest.mark.browser
@@ -144,5 +145,29 @@ def test_switching_language_in_the_sidebar_rerenders_in_chinese(server, browser)
         _wait_rendered(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         assert "lang=zh" in page.url
+    finally:
+        page.close()
+
+
+def test_moving_a_threshold_slider_previews_members_moving_up(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.goto(f"{server}/pyramid?lang=en")
+        _wait_rendered(page)
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text="A Platinum").locator('input[type="range"]')
+        slider.focus()
+        for _ in range(20):  # 0.1 percentage point per key press
+            page.keyboard.press("ArrowRight")
+        moved_up = page.locator('[data-testid="stMetric"]').filter(has_text="Would move up")
+        page.wait_for_function(
+            "el => el.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim() !== '0'",
+            arg=moved_up.element_handle(),
+            timeout=30_000,
+        )
+        _wait_rendered(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        value = moved_up.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")
+        assert int(value) > 0
+        page.screenshot(path=str(SHOTS / "pyramid-preview-en.png"))
     finally:
         page.close()
