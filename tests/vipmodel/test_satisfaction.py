@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import time
 from collections.abc import Iterator
 
@@ -27,6 +28,7 @@ from vipmodel.satisfaction import (
     IPA_COLUMNS,
     LOYALTY_COLUMNS,
     NO_BRAND_DATA,
+    NO_COMPLETE_RESPONSES,
     NO_SURVEYS,
     NO_WALLET_ITEM,
     ONE_RESPONDENT,
@@ -79,7 +81,7 @@ def test_weights_must_be_non_negative_finite_numbers_summing_to_one(values, mess
 
 
 def test_weights_within_the_tolerance_of_one_are_accepted_and_zero_weights_are_allowed():
-    assert SatisfactionWeights(0.5, 0.3, 0.2 + 5e-7).corporate_image == pytest.approx(0.2)
+    assert SatisfactionWeights(0.5, 0.3, 0.2 + 5e-7).corporate_image == 0.2 + 5e-7  # kept as given
     assert SatisfactionWeights(1.0, 0.0, 0.0).as_dict() == {
         "product_quality": 1.0, "sales_service": 0.0, "corporate_image": 0.0
     }
@@ -275,7 +277,7 @@ def test_dimension_scores_average_the_answered_items_of_each_response(surveyed_m
     assert by_id.loc[1, "n_answers"] == 8
     assert by_id.loc[2, SAT[:2]].tolist() == [2.0, 3.0] and math.isnan(by_id.loc[2, SAT[2]])
     assert math.isnan(by_id.loc[2, "expectation"]) and by_id.loc[3, "expectation"] == 6.0
-    assert by_id.loc[4, "home_store"] is None
+    assert pd.isna(by_id.loc[4, "home_store"])
     assert by_id.loc[1, "survey_date"] == dt.date(2025, 3, 10)
     assert satisfaction_index(scores).tolist() == pytest.approx([R1, R2, R3, R4])
 
@@ -329,7 +331,7 @@ def test_index_by_period_labels_calendar_periods_in_time_order(surveyed_mall, pe
 def test_index_by_notes_identical_answers_and_raises_without_surveys(surveyed_mall):
     table = index_by(surveyed_mall, dt.date(2025, 8, 1), dt.date(2025, 8, 1), by="period")  # R3 only
     assert table["note"].iloc[0] == "only one respondent: no confidence interval"
-    with pytest.raises(InsufficientSurveyData, match=f"^{NO_SURVEYS}$"):
+    with pytest.raises(InsufficientSurveyData, match=f"^{re.escape(NO_SURVEYS)}$"):
         index_by(surveyed_mall, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     with pytest.raises(ValueError, match="^by must be one of 'tier', 'store', 'period'; got 'brand'$"):
         index_by(surveyed_mall, *YEAR_2025, by="brand")
@@ -423,9 +425,9 @@ def _panel(rows: list[tuple[float, float, float]], churned: list[bool]) -> pd.Da
 @pytest.mark.parametrize(
     ("panel", "message"),
     [
-        (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{NO_SURVEYS}$"),
-        (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{ONE_RESPONDENT}$"),
-        (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{CONSTANT_ANSWERS}$"),
+        (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{re.escape(NO_SURVEYS)}$"),
+        (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{re.escape(ONE_RESPONDENT)}$"),
+        (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{re.escape(CONSTANT_ANSWERS)}$"),
         (
             _panel([(1 + i % 7, 4, 4) for i in range(43)], [True] * 3 + [False] * 40),
             "^too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; "
@@ -437,6 +439,13 @@ def test_thin_survey_data_gives_a_clear_message(panel, message):
     with pytest.raises(InsufficientSurveyData, match=message):
         evaluate_weights(panel)
     with pytest.raises(InsufficientSurveyData, match=message):
+        suggest_weights(panel, controls=(), n_boot=0)
+
+
+def test_weights_are_not_fitted_when_no_response_answered_every_dimension():
+    panel = _panel([(5, NAN, 4), (NAN, 3, 7)] * 20, [True, False] * 20)
+    assert evaluate_weights(panel).n_partial == 40  # the index itself is renormalised
+    with pytest.raises(InsufficientSurveyData, match=f"^{re.escape(NO_COMPLETE_RESPONSES)}$"):
         suggest_weights(panel, controls=(), n_boot=0)
 
 
@@ -457,9 +466,9 @@ def test_suggested_weights_recover_the_weights_of_a_known_logistic_model():
     result = suggest_weights(panel, n_boot=100, seed=1)
     # Standard error of each weight is about 0.03 at n = 4000: 0.08 is over 2.5 standard errors.
     assert result.weights.as_array() == pytest.approx(true, abs=0.08)
-    for dim, value in zip(SAT, true):
-        d = dim.removeprefix("sat_")
-        assert result.weights_low[d] <= value <= result.weights_high[d]
+    for dim in ("product_quality", "sales_service", "corporate_image"):
+        assert result.weights_low[dim] < getattr(result.weights, dim) < result.weights_high[dim]
+        assert result.weights_high[dim] - result.weights_low[dim] < 0.2
     assert result.n == 4000 and result.n_boot_failed == 0
 
 

@@ -1,0 +1,1289 @@
+"""Satisfaction index with tunable weights, tested against what members did next.
+
+The questionnaire (DOMAIN.md) has items on a 7-level scale (1 very dissatisfied .. 7 very satisfied) in three
+dimensions: product quality, sales service and corporate image. This module
+
+* rolls the items of each response up into the three dimension scores (mean of the answered items, in SQL) and
+  a weighted **satisfaction index** on 0–100: ``(sum_d w_d * s_d - 1) / 6 * 100`` with user-set weights
+  ``w`` (non-negative, summing to 1; stored as versioned ``"satisfaction_weights"`` settings);
+* shows the index by tier, home store or period with a 95% confidence interval and the
+  experience − expectation gap (VIP客户满意度 = 体验 − 期望: *experience* is the weighted mean score on the 1–7
+  scale, *expectation* the response's overall expectation item on the same scale);
+* tests any weight vector against behaviour ("weights must be tested, discussed, then rolled out"): the AUC
+  of the index for next-year churn and its rank correlation with next-year sales, on the member-year panel of
+  :func:`vipmodel.outcomes.churn_panel` (the one definition of churn);
+* **suggests weights** from the data: a logistic regression of churn on the three dimension scores whose
+  satisfaction coefficients are constrained to ``beta_d = -scale * w_d`` with ``w`` on the simplex and
+  ``scale >= 0`` (equivalently ``beta_d <= 0``), with optional controls for value, care and complaints,
+  because churn depends on those too and they are correlated with satisfaction;
+* gives importance–performance data per dimension for the quadrant chart of Martilla & James (1977) [3]_,
+  and the loyalty indicators the data supports.
+
+Missing answers
+---------------
+A dimension score is the mean of the items the member answered in that dimension, so a skipped item does not
+pull the score down. A response with a *whole* dimension unanswered gets an index renormalised over the
+dimensions it answered (``sum_{answered} w_d s_d / sum_{answered} w_d``) and is flagged ``partial``; a
+response that answered only dimensions of weight 0 has no index (NaN, flagged ``scored = False``) and is
+counted, never charted. Weight fitting uses complete responses only.
+
+Items whose code or label mentions a budget / wallet share (``wallet``, ``预算``) measure loyalty, not
+satisfaction: they are left out of the dimension scores and reported as share of wallet by
+:func:`loyalty_indicators`.
+
+References
+----------
+.. [1] DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. (1988). Comparing the areas under two or more
+   correlated receiver operating characteristic curves: a nonparametric approach. *Biometrics* 44(3), 837-845.
+.. [2] Fieller, E. C., Hartley, H. O. & Pearson, E. S. (1957). Tests for rank correlation coefficients. I.
+   *Biometrika* 44(3/4), 470-481 (the ``1.03 / sqrt(n - 3)`` standard error of Fisher's z for Spearman's rho).
+.. [3] Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *Journal of Marketing* 41(1),
+   77-79.
+.. [4] Sun, X. & Xu, W. (2014). Fast implementation of DeLong's algorithm for comparing the areas under
+   correlated receiver operating characteristic curves. *IEEE Signal Processing Letters* 21(11), 1389-1393.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit, log_expit
+from sqlalchemy import Connection, Engine, Float, and_, cast, func, select
+
+from vipmodel import schema
+from vipmodel.features import member_features
+from vipmodel.outcomes import COMPLAINT_STATUSES, year_windows
+from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
+from vipmodel.settings import SettingVersion, latest_setting, save_setting
+
+DIMENSIONS: tuple[str, ...] = schema.DIMENSIONS
+SCORE_COLUMNS: tuple[str, ...] = tuple(f"sat_{d}" for d in DIMENSIONS)
+SCORE_FRAME_COLUMNS: tuple[str, ...] = (
+    "response_id",
+    "member_id",
+    "survey_date",
+    "home_store",
+    "expectation",
+    *SCORE_COLUMNS,
+    "n_answers",
+)
+INDEX_TABLE_COLUMNS: tuple[str, ...] = (
+    "experience",
+    "satisfaction_index",
+    "gap",
+    "dimensions_answered",
+    "partial",
+    "scored",
+)
+INDEX_BY_COLUMNS: tuple[str, ...] = (
+    "group",
+    "n",
+    "n_partial",
+    "n_unscored",
+    "mean_index",
+    "sd_index",
+    "ci_low",
+    "ci_high",
+    "experience",
+    "expectation",
+    "gap",
+    "n_gap",
+    "note",
+)
+BY_OPTIONS: tuple[str, ...] = ("tier", "store", "period")
+PERIODS: tuple[str, ...] = ("month", "quarter", "year")
+QUADRANTS: tuple[str, ...] = ("keep_up", "concentrate_here", "low_priority", "possible_overkill")
+IPA_COLUMNS: tuple[str, ...] = (
+    "dimension",
+    "importance",
+    "importance_low",
+    "importance_high",
+    "effect_per_sd",
+    "current_weight",
+    "performance",
+    "n",
+    "importance_cut",
+    "performance_cut",
+    "quadrant",
+)
+LOYALTY_COLUMNS: tuple[str, ...] = ("indicator", "value", "previous", "change", "unit", "n", "note")
+CONTROLS: tuple[str, ...] = ("log_sales", "log_care_cost", "complaints")
+COMPLAINT_COUNT_COLUMNS: tuple[str, ...] = tuple(
+    f"{cat}_{status}" for cat in schema.COMPLAINT_CATEGORIES for status in COMPLAINT_STATUSES
+)
+WALLET_MARKERS: tuple[str, ...] = ("wallet", "预算")
+NO_TIER_LABEL = "inactive"
+NO_STORE_LABEL = "unknown"
+MIN_CLASS_SIZE = 10
+WEIGHT_TOLERANCE = 1e-6
+
+NO_SURVEYS = "no survey responses: nobody answered a satisfaction survey in the selected data"
+ONE_RESPONDENT = "only one member answered the survey: at least two respondents are needed"
+CONSTANT_ANSWERS = "every respondent has the same index (zero variance): the index cannot tell members apart"
+NO_COMPLETE_RESPONSES = (
+    "no respondent answered all three dimensions: weights can only be fitted on complete responses"
+)
+NO_WALLET_ITEM = (
+    "no survey item asks for the share of wallet (预算比例): register an item whose code or label contains "
+    "'wallet' or '预算' to report it"
+)
+NO_BRAND_DATA = (
+    "transactions record store and category but no brand: the preferred-brand spend ratio (组合比) cannot be computed"
+)
+
+
+class InsufficientSurveyData(ValueError):
+    """The survey data cannot support the requested analysis; the message says why in plain words."""
+
+
+# ------------------------------------------------------------------------------------------------- weights
+
+
+@dataclass(frozen=True)
+class SatisfactionWeights:
+    """Weights of the three survey dimensions in the satisfaction index.
+
+    Parameters
+    ----------
+    product_quality, sales_service, corporate_image : float
+        Non-negative finite numbers summing to 1 (within :data:`WEIGHT_TOLERANCE`). Use :meth:`normalised`
+        for raw slider values.
+
+    Raises
+    ------
+    ValueError
+        ``"weight of sales_service must be a finite number; got 'x'"``,
+        ``"weight of sales_service must be non-negative; got -0.1"``,
+        ``"weights must sum to 1 (within 1e-06); got 1.1"``.
+    """
+
+    product_quality: float = 1.0 / 3.0
+    sales_service: float = 1.0 / 3.0
+    corporate_image: float = 1.0 / 3.0
+
+    def __post_init__(self) -> None:
+        for dim in DIMENSIONS:
+            value = getattr(self, dim)
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+                raise ValueError(f"weight of {dim} must be a finite number; got {value!r}")
+            if value < 0:
+                raise ValueError(f"weight of {dim} must be non-negative; got {value:g}")
+            object.__setattr__(self, dim, float(value))
+        total = sum(getattr(self, d) for d in DIMENSIONS)
+        if abs(total - 1.0) > WEIGHT_TOLERANCE:
+            raise ValueError(f"weights must sum to 1 (within {WEIGHT_TOLERANCE:g}); got {total:g}")
+
+    @classmethod
+    def normalised(cls, product_quality: float, sales_service: float, corporate_image: float) -> SatisfactionWeights:
+        """Weights proportional to the given non-negative values (e.g. three sliders 0..100).
+
+        ``ValueError("at least one weight must be positive")`` when all are zero; the messages of the class
+        for negative or non-finite values.
+        """
+        raw = {"product_quality": product_quality, "sales_service": sales_service, "corporate_image": corporate_image}
+        for dim, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+                raise ValueError(f"weight of {dim} must be a finite number; got {value!r}")
+            if value < 0:
+                raise ValueError(f"weight of {dim} must be non-negative; got {value:g}")
+        total = float(sum(raw.values()))
+        if total <= 0:
+            raise ValueError("at least one weight must be positive")
+        return cls(**{d: float(v) / total for d, v in raw.items()})
+
+    def as_array(self) -> np.ndarray:
+        """The weights in the order of :data:`DIMENSIONS`."""
+        return np.array([getattr(self, d) for d in DIMENSIONS], dtype=float)
+
+    def as_dict(self) -> dict[str, float]:
+        """``{dimension: weight}`` in the order of :data:`DIMENSIONS`."""
+        return {d: getattr(self, d) for d in DIMENSIONS}
+
+    def to_payload(self) -> dict[str, float]:
+        """JSON payload for :func:`vipmodel.settings.save_setting` (kind ``"satisfaction_weights"``)."""
+        return self.as_dict()
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> SatisfactionWeights:
+        """Weights from a stored payload (the inverse of :meth:`to_payload`).
+
+        Raises ``ValueError``: ``"satisfaction weights payload must be a mapping"``,
+        ``"unknown key(s) in satisfaction weights payload: 'x'"``,
+        ``"satisfaction weights payload is missing: 'corporate_image'"``, or any message of the class.
+        """
+        if not isinstance(payload, Mapping):
+            raise ValueError("satisfaction weights payload must be a mapping")
+        unknown = sorted(set(map(str, payload)) - set(DIMENSIONS))
+        if unknown:
+            raise ValueError("unknown key(s) in satisfaction weights payload: " + ", ".join(map(repr, unknown)))
+        missing = [d for d in DIMENSIONS if d not in payload]
+        if missing:
+            raise ValueError("satisfaction weights payload is missing: " + ", ".join(map(repr, missing)))
+        return cls(**{d: payload[d] for d in DIMENSIONS})
+
+
+DEFAULT_WEIGHTS = SatisfactionWeights()
+
+
+def save_weights(
+    conn: Engine | Connection, weights: SatisfactionWeights, author: str, note: str = ""
+) -> SettingVersion:
+    """Store ``weights`` as the next version of the ``"satisfaction_weights"`` setting.
+
+    Raises ``ValueError("weights must be a SatisfactionWeights, got dict")`` and the messages of
+    :func:`vipmodel.settings.save_setting` (blank author, long note, concurrent save).
+    """
+    if not isinstance(weights, SatisfactionWeights):
+        raise ValueError(f"weights must be a SatisfactionWeights, got {type(weights).__name__}")
+    return save_setting(conn, "satisfaction_weights", weights.to_payload(), author, note)
+
+
+def current_weights(conn: Engine | Connection) -> SatisfactionWeights:
+    """The latest saved weights, or :data:`DEFAULT_WEIGHTS` (equal thirds) when none was saved yet."""
+    latest = latest_setting(conn, "satisfaction_weights")
+    return DEFAULT_WEIGHTS if latest is None else SatisfactionWeights.from_payload(latest.payload)
+
+
+def _check_weights(weights: Any) -> SatisfactionWeights:
+    if not isinstance(weights, SatisfactionWeights):
+        raise ValueError(f"weights must be a SatisfactionWeights, got {type(weights).__name__}")
+    return weights
+
+
+# ------------------------------------------------------------------------------------------ validation help
+
+
+def _require_frame(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
+    return frame
+
+
+def _float_column(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    try:
+        return frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} column {column!r} must be numeric") from exc
+
+
+def _score_matrix(frame: pd.DataFrame, name: str) -> np.ndarray:
+    x = np.column_stack([_float_column(frame, c, name) for c in SCORE_COLUMNS]) if len(frame) else np.empty((0, 3))
+    for j, column in enumerate(SCORE_COLUMNS):
+        col = x[:, j]
+        bad = ~np.isnan(col) & ((col < 1.0) | (col > 7.0))
+        if bad.any():
+            raise ValueError(f"{name} column {column!r} has {int(bad.sum())} value(s) outside the 1-7 scale")
+    return x
+
+
+def _as_date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
+
+
+def _connect(conn: Connection | Engine):
+    if isinstance(conn, Engine):
+        return conn.connect()
+    if isinstance(conn, Connection):
+        return nullcontext(conn)
+    raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
+
+
+# ------------------------------------------------------------------------------------------ scores & index
+
+
+def _wallet_items(conn: Connection) -> list[str]:
+    i = schema.survey_items
+    rows = conn.execute(select(i.c.item_code, i.c.label_en, i.c.label_zh)).all()
+    return [
+        code
+        for code, en, zh in rows
+        if any(marker in f"{code} {en or ''} {zh or ''}".lower() for marker in WALLET_MARKERS)
+    ]
+
+
+def dimension_scores(conn: Connection | Engine, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per survey response dated in ``[start, end]``, the mean answered item score of each dimension.
+
+    The item means are aggregated in SQL (``GROUP BY`` response and dimension); share-of-wallet items (code or
+    label containing ``wallet`` / ``预算``) are excluded.
+
+    Parameters
+    ----------
+    conn : Engine or Connection
+        Reads ``survey_responses``, ``survey_answers``, ``survey_items`` and ``members.home_store``.
+    start, end : datetime.date
+        First and last survey day, inclusive.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SCORE_FRAME_COLUMNS`: ``response_id`` (int), ``member_id``, ``survey_date`` (date),
+        ``home_store`` (missing when unknown), ``expectation`` (1–7, NaN when not answered), ``sat_<dimension>``
+        (1–7 mean of the answered items, NaN when none was answered), ``n_answers`` (items answered, 0 for a
+        response without answers). Sorted by ``survey_date`` and ``response_id``; no rows when nobody answered.
+
+    Raises
+    ------
+    ValueError
+        ``"start must be a date, got str"``; ``"start (2025-02-01) is after end (2025-01-01)"``.
+    """
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    if start > end:
+        raise ValueError(f"start ({start}) is after end ({end})")
+    r, a, i, m = schema.survey_responses, schema.survey_answers, schema.survey_items, schema.members
+    in_range = and_(r.c.survey_date >= start, r.c.survey_date <= end)
+    with _connect(conn) as c:
+        wallet = _wallet_items(c)
+        item_filter = [a.c.item_code.not_in(wallet)] if wallet else []
+        scores = c.execute(
+            select(
+                a.c.response_id,
+                i.c.dimension,
+                cast(func.avg(cast(a.c.score, Float)), Float),
+                func.count(a.c.score),
+            )
+            .select_from(a.join(r, a.c.response_id == r.c.id).join(i, a.c.item_code == i.c.item_code))
+            .where(in_range, *item_filter)
+            .group_by(a.c.response_id, i.c.dimension)
+        ).all()
+        responses = c.execute(
+            select(r.c.id, r.c.member_id, r.c.survey_date, m.c.home_store, r.c.expectation)
+            .select_from(r.join(m, r.c.member_id == m.c.member_id))
+            .where(in_range)
+        ).all()
+    frame = pd.DataFrame(
+        [tuple(row) for row in responses],
+        columns=["response_id", "member_id", "survey_date", "home_store", "expectation"],
+    )
+    if frame.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype=float) for c in SCORE_FRAME_COLUMNS})
+        return empty.astype({"response_id": "int64", "member_id": object, "survey_date": object,
+                             "home_store": object, "n_answers": "int64"})
+    frame["response_id"] = frame["response_id"].astype("int64")
+    frame["expectation"] = pd.to_numeric(frame["expectation"], errors="coerce").astype(float)
+    long = pd.DataFrame([tuple(row) for row in scores], columns=["response_id", "dimension", "score", "n"])
+    if long.empty:
+        wide = pd.DataFrame(columns=list(SCORE_COLUMNS), index=pd.Index([], name="response_id"), dtype=float)
+        answered = pd.Series(dtype="int64")
+    else:
+        long["dimension"] = "sat_" + long["dimension"]
+        wide = long.pivot(index="response_id", columns="dimension", values="score").reindex(columns=list(SCORE_COLUMNS))
+        answered = long.groupby("response_id")["n"].sum()
+    frame = frame.join(wide.astype(float), on="response_id")
+    frame["n_answers"] = frame["response_id"].map(answered).fillna(0).astype("int64")
+    frame = frame.sort_values(["survey_date", "response_id"], kind="stable").reset_index(drop=True)
+    return frame[list(SCORE_FRAME_COLUMNS)]
+
+
+def index_table(scores: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEIGHTS) -> pd.DataFrame:
+    """Experience, satisfaction index and gap for each row of ``scores``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Needs ``sat_product_quality``, ``sat_sales_service``, ``sat_corporate_image`` (1–7 or NaN, e.g.
+        :func:`dimension_scores` or :func:`vipmodel.outcomes.churn_panel`); ``expectation`` (1–7) is optional.
+    weights : SatisfactionWeights
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``scores``; columns :data:`INDEX_TABLE_COLUMNS`: ``experience`` (weighted mean score on
+        1–7, renormalised over the answered dimensions), ``satisfaction_index`` (``(experience - 1) / 6 * 100``),
+        ``gap`` (``experience - expectation``, NaN without expectation), ``dimensions_answered`` (0–3),
+        ``partial`` (a dimension of positive weight was unanswered and the weights were renormalised),
+        ``scored`` (False when no dimension of positive weight was answered: index NaN).
+
+    Raises
+    ------
+    ValueError
+        ``"scores must be a pandas DataFrame, got list"``, ``"scores is missing required column(s): ..."``,
+        ``"scores column 'sat_sales_service' has 2 value(s) outside the 1-7 scale"``,
+        ``"weights must be a SatisfactionWeights, got dict"``.
+    """
+    weights = _check_weights(weights)
+    _require_frame(scores, SCORE_COLUMNS, "scores")
+    x = _score_matrix(scores, "scores")
+    w = weights.as_array()
+    answered = ~np.isnan(x)
+    used = answered & (w > 0)
+    weight_sum = (used * w).sum(axis=1)
+    weighted = np.where(used, np.nan_to_num(x) * w, 0.0).sum(axis=1)
+    scored = weight_sum > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        experience = np.where(scored, weighted / np.where(scored, weight_sum, 1.0), np.nan)
+    partial = scored & ((~answered) & (w > 0)).any(axis=1)
+    if "expectation" in scores.columns:
+        expectation = _float_column(scores, "expectation", "scores")
+    else:
+        expectation = np.full(len(scores), np.nan)
+    return pd.DataFrame(
+        {
+            "experience": experience,
+            "satisfaction_index": (experience - 1.0) / 6.0 * 100.0,
+            "gap": experience - expectation,
+            "dimensions_answered": answered.sum(axis=1).astype("int64"),
+            "partial": partial,
+            "scored": scored,
+        },
+        index=scores.index,
+    )
+
+
+def satisfaction_index(scores: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEIGHTS) -> pd.Series:
+    """The weighted satisfaction index on 0–100 for each row of ``scores`` (see :func:`index_table`).
+
+    ``(sum_d w_d s_d - 1) / 6 * 100`` with ``s_d`` on the 1–7 scale; rows with a missing dimension are
+    renormalised over the answered ones (flagged by :func:`index_table`), rows with no dimension of positive
+    weight answered are NaN. Named ``satisfaction_index``; same index as ``scores``.
+    """
+    return index_table(scores, weights)["satisfaction_index"]
+
+
+def _period_label(dates: pd.Series, period: str) -> pd.Series:
+    ts = pd.to_datetime(dates)
+    year = ts.dt.year.astype(str)
+    if period == "year":
+        return year
+    if period == "quarter":
+        return year + "-Q" + ts.dt.quarter.astype(str)
+    return year + "-" + ts.dt.month.map("{:02d}".format)
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, sd and the 95% t-interval of ``values`` (NaN interval below two values)."""
+    n = len(values)
+    mean = float(values.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan"), float("nan")
+    sd = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def index_by(
+    conn: Connection | Engine,
+    start: dt.date,
+    end: dt.date,
+    weights: SatisfactionWeights = DEFAULT_WEIGHTS,
+    by: str = "tier",
+    period: str = "quarter",
+    rules: TierRules = DEFAULT_RULES,
+) -> pd.DataFrame:
+    """The satisfaction index of responses dated in ``[start, end]`` by tier, home store or period.
+
+    Parameters
+    ----------
+    conn : Engine or Connection
+    start, end : datetime.date
+        Survey days, inclusive. For ``by="tier"`` members are tiered on their features of the same range
+        (:func:`vipmodel.features.member_features`, ``rules``); respondents without a purchase in the range
+        form the group ``"inactive"``.
+    weights : SatisfactionWeights
+    by : {"tier", "store", "period"}
+        ``"store"`` groups by the member's home store (``"unknown"`` when not recorded).
+    period : {"month", "quarter", "year"}
+        Calendar period of the survey date when ``by="period"`` (labels ``2025-07``, ``2025-Q3``, ``2025``).
+    rules : TierRules
+
+    Returns
+    -------
+    DataFrame
+        One row per group (tiers A–D then ``inactive``; stores alphabetically; periods in time order), columns
+        :data:`INDEX_BY_COLUMNS`: ``n`` (scored responses), ``n_partial`` (renormalised, see module docstring),
+        ``n_unscored`` (responses without an index, not in the mean), ``mean_index``, ``sd_index``,
+        ``ci_low``/``ci_high`` (95% t-interval of the mean; NaN with one response), ``experience`` (mean on
+        1–7), ``expectation`` (mean of the responses that gave one), ``gap`` (mean of experience − expectation
+        over those responses; negative = expectations not met), ``n_gap``, ``note`` (plain-language caveat:
+        one respondent, identical answers, no expectation; empty otherwise). Each response counts once.
+
+    Raises
+    ------
+    InsufficientSurveyData
+        :data:`NO_SURVEYS` when no response in the range has an index.
+    ValueError
+        ``"by must be one of 'tier', 'store', 'period'; got 'x'"``,
+        ``"period must be one of 'month', 'quarter', 'year'; got 'week'"``, date errors, weight errors.
+    """
+    weights = _check_weights(weights)
+    if by not in BY_OPTIONS:
+        raise ValueError(f"by must be one of 'tier', 'store', 'period'; got {by!r}")
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of 'month', 'quarter', 'year'; got {period!r}")
+    with _connect(conn) as c:
+        scores = dimension_scores(c, start, end)
+        table = index_table(scores, weights) if len(scores) else None
+        if table is None or not table["scored"].any():
+            raise InsufficientSurveyData(NO_SURVEYS)
+        frame = pd.concat([scores, table], axis=1)
+        if by == "tier":
+            feats = member_features(c, start, end, period="range")
+            active = feats[feats["n_transactions"] > 0]
+            tiers = assign_tiers(active, rules).astype(str) if len(active) else pd.Series(dtype=object)
+            frame["group"] = frame["member_id"].map(tiers).fillna(NO_TIER_LABEL)
+            order = [*schema.TIERS, NO_TIER_LABEL]
+        elif by == "store":
+            frame["group"] = frame["home_store"].fillna(NO_STORE_LABEL).astype(str)
+            order = sorted(frame["group"].unique())
+        else:
+            frame["group"] = _period_label(frame["survey_date"], period)
+            order = sorted(frame["group"].unique())
+    rows = []
+    for group in order:
+        part = frame[frame["group"] == group]
+        if part.empty:
+            continue
+        ok = part[part["scored"]]
+        if ok.empty:
+            rows.append({"group": group, "n": 0, "n_partial": 0, "n_unscored": len(part),
+                         "note": "no response in this group answered a dimension with positive weight"})
+            continue
+        values = ok["satisfaction_index"].to_numpy(float)
+        mean, sd, lo, hi = _mean_ci(values)
+        gaps = ok["gap"].dropna()
+        notes = []
+        if len(ok) == 1:
+            notes.append("only one respondent: no confidence interval")
+        elif sd == 0.0:
+            notes.append("every respondent has the same index (zero variance)")
+        if gaps.empty:
+            notes.append("no respondent stated an expectation: no gap")
+        rows.append(
+            {
+                "group": group,
+                "n": len(ok),
+                "n_partial": int(ok["partial"].sum()),
+                "n_unscored": int((~part["scored"]).sum()),
+                "mean_index": mean,
+                "sd_index": sd,
+                "ci_low": lo,
+                "ci_high": hi,
+                "experience": float(ok["experience"].mean()),
+                "expectation": float(ok.loc[gaps.index, "expectation"].mean()) if len(gaps) else float("nan"),
+                "gap": float(gaps.mean()) if len(gaps) else float("nan"),
+                "n_gap": len(gaps),
+                "note": "; ".join(notes),
+            }
+        )
+    out = pd.DataFrame(rows).reindex(columns=list(INDEX_BY_COLUMNS))
+    for column in ("n", "n_partial", "n_unscored", "n_gap"):
+        out[column] = out[column].fillna(0).astype("int64")
+    out["note"] = out["note"].fillna("")
+    return out
+
+
+# ------------------------------------------------------------------------------------- testing weights
+
+
+def auc_delong(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+    """AUC of ``scores`` for the binary ``positive`` and DeLong's variance of it [1]_ [4]_.
+
+    Ties count one half. Returns ``(auc, variance)``. Both classes must be present (the caller checks).
+    """
+    auc, v10, v01 = _delong_components(np.asarray(scores, float)[None, :], np.asarray(positive, bool))
+    m, n = v10.shape[1], v01.shape[1]
+    var = float(np.var(v10[0], ddof=1) / m + np.var(v01[0], ddof=1) / n)
+    return float(auc[0]), var
+
+
+def _delong_components(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Sun & Xu (2014): the structural components follow from mid-ranks within each class and overall.
+    pos, neg = scores[:, positive], scores[:, ~positive]
+    m, n = pos.shape[1], neg.shape[1]
+    all_ranks = stats.rankdata(np.concatenate([pos, neg], axis=1), axis=1)
+    pos_ranks = stats.rankdata(pos, axis=1)
+    neg_ranks = stats.rankdata(neg, axis=1)
+    auc = (all_ranks[:, :m].sum(axis=1) - m * (m + 1) / 2.0) / (m * n)
+    v10 = (all_ranks[:, :m] - pos_ranks) / n
+    v01 = 1.0 - (all_ranks[:, m:] - neg_ranks) / m
+    return auc, v10, v01
+
+
+def _auc_difference(score_a: np.ndarray, score_b: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+    """AUC(b) − AUC(a) on the same rows and DeLong's variance of the difference (correlated AUCs) [1]_."""
+    auc, v10, v01 = _delong_components(np.vstack([score_a, score_b]), positive)
+    m, n = v10.shape[1], v01.shape[1]
+    cov = np.cov(v10) / m + np.cov(v01) / n
+    contrast = np.array([-1.0, 1.0])
+    return float(auc[1] - auc[0]), float(max(contrast @ cov @ contrast, 0.0))
+
+
+def _normal_ci(value: float, var: float, lo: float = -math.inf, hi: float = math.inf) -> tuple[float, float]:
+    half = 1.959963984540054 * math.sqrt(max(var, 0.0))
+    return max(value - half, lo), min(value + half, hi)
+
+
+def spearman_ci(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Spearman's rho of ``x`` and ``y`` with a 95% interval from Fisher's z, ``se = 1.03 / sqrt(n - 3)`` [2]_.
+
+    Returns ``(rho, low, high)``; the interval is NaN below 5 pairs and rho NaN when either is constant.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    if n < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan"), float("nan"), float("nan")
+    rho = float(stats.spearmanr(x, y).statistic)
+    if n < 5 or abs(rho) >= 1.0:
+        return rho, (rho if abs(rho) >= 1.0 else float("nan")), (rho if abs(rho) >= 1.0 else float("nan"))
+    z, se = math.atanh(rho), 1.03 / math.sqrt(n - 3)
+    return rho, math.tanh(z - 1.959963984540054 * se), math.tanh(z + 1.959963984540054 * se)
+
+
+@dataclass(frozen=True)
+class WeightEvaluation:
+    """How well the index under ``weights`` explains what members did next.
+
+    Attributes
+    ----------
+    weights : SatisfactionWeights
+    n : int
+        Member-years with an index (panel rows with at least one scored dimension).
+    n_churned : int
+    n_partial : int
+        Rows whose index was renormalised over the answered dimensions.
+    n_without_survey : int
+        Panel rows left out because the member answered no survey in that year.
+    auc, auc_low, auc_high : float
+        Area under the ROC curve of the *negated* index for churn (0.5 = no better than chance, 1 = every
+        churner scored below every retained member) with DeLong's 95% interval [1]_.
+    spearman, spearman_low, spearman_high : float
+        Spearman's rho of the index with next-year sales (``next_sales``, 0 for churners) with a Fisher-z 95%
+        interval [2]_; NaN when next-year sales are constant.
+    """
+
+    weights: SatisfactionWeights
+    n: int
+    n_churned: int
+    n_partial: int
+    n_without_survey: int
+    auc: float
+    auc_low: float
+    auc_high: float
+    spearman: float
+    spearman_low: float
+    spearman_high: float
+
+
+PANEL_REQUIRED: tuple[str, ...] = (*SCORE_COLUMNS, "churned")
+
+
+def _panel_outcome(panel: pd.DataFrame) -> np.ndarray:
+    churned = panel["churned"]
+    if churned.isna().any():
+        raise ValueError(f"panel column 'churned' has {int(churned.isna().sum())} missing value(s)")
+    try:
+        return churned.to_numpy(dtype=bool)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("panel column 'churned' must be boolean (True = no purchase in the next year)") from exc
+
+
+def _check_sample(index: np.ndarray, churned: np.ndarray) -> None:
+    """The messages of :class:`InsufficientSurveyData`, in the order a user would need to fix them."""
+    n = len(index)
+    if n == 0:
+        raise InsufficientSurveyData(NO_SURVEYS)
+    if n == 1:
+        raise InsufficientSurveyData(ONE_RESPONDENT)
+    if np.ptp(index) == 0:
+        raise InsufficientSurveyData(CONSTANT_ANSWERS)
+    n_churned = int(churned.sum())
+    n_retained = n - n_churned
+    if min(n_churned, n_retained) < MIN_CLASS_SIZE:
+        raise InsufficientSurveyData(
+            f"too few churners to evaluate: {n_churned} churned and {n_retained} retained among {n} surveyed "
+            f"members; at least {MIN_CLASS_SIZE} of each are needed"
+        )
+
+
+def evaluate_weights(panel: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEIGHTS) -> WeightEvaluation:
+    """Test a weight vector against behaviour on the member-year churn panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        :func:`vipmodel.outcomes.churn_panel` rows: needs ``sat_<dimension>`` (1–7 or NaN) and ``churned``;
+        ``next_sales`` is used for the rank correlation when present. Rows without any survey score are left
+        out (counted in ``n_without_survey``).
+    weights : SatisfactionWeights
+
+    Returns
+    -------
+    WeightEvaluation
+
+    Raises
+    ------
+    InsufficientSurveyData
+        :data:`NO_SURVEYS`, :data:`ONE_RESPONDENT`, :data:`CONSTANT_ANSWERS`, or
+        ``"too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; at least 10 of
+        each are needed"``.
+    ValueError
+        ``"panel is missing required column(s): 'churned'"``, non-boolean ``churned``, scores off the scale.
+    """
+    weights = _check_weights(weights)
+    _require_frame(panel, PANEL_REQUIRED, "panel")
+    table = index_table(panel, weights)
+    ok = table["scored"].to_numpy()
+    churned = _panel_outcome(panel)[ok]
+    index = table["satisfaction_index"].to_numpy(float)[ok]
+    _check_sample(index, churned)
+    auc, var = auc_delong(-index, churned)
+    auc_low, auc_high = _normal_ci(auc, var, 0.0, 1.0)
+    if "next_sales" in panel.columns:
+        rho, rho_low, rho_high = spearman_ci(index, _float_column(panel, "next_sales", "panel")[ok])
+    else:
+        rho = rho_low = rho_high = float("nan")
+    return WeightEvaluation(
+        weights=weights,
+        n=int(ok.sum()),
+        n_churned=int(churned.sum()),
+        n_partial=int(table["partial"].to_numpy()[ok].sum()),
+        n_without_survey=int((table["dimensions_answered"] == 0).sum()),
+        auc=auc,
+        auc_low=auc_low,
+        auc_high=auc_high,
+        spearman=rho,
+        spearman_low=rho_low,
+        spearman_high=rho_high,
+    )
+
+
+# ------------------------------------------------------------------------------------ suggesting weights
+
+
+def _control_matrix(panel: pd.DataFrame, controls: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Control columns: log(1 + x / median positive x) for money (unit-free), raw complaint counts."""
+    columns: list[np.ndarray] = []
+    names: list[str] = []
+    for control in controls:
+        if control in ("log_sales", "log_care_cost"):
+            source = "sales" if control == "log_sales" else "care_cost"
+            values = np.maximum(_float_column(panel, source, "panel"), 0.0)
+            positive = values[values > 0]
+            scale = float(np.median(positive)) if positive.size else 1.0
+            columns.append(np.log1p(values / scale))
+            names.append(control)
+        else:
+            for column in COMPLAINT_COUNT_COLUMNS:
+                columns.append(_float_column(panel, column, "panel"))
+                names.append(column)
+    return (np.column_stack(columns) if columns else np.empty((len(panel), 0))), names
+
+
+def _required_for_controls(controls: Sequence[str]) -> list[str]:
+    needed: list[str] = []
+    for control in controls:
+        if control not in CONTROLS:
+            raise ValueError(
+                f"unknown control {control!r}; expected some of 'log_sales', 'log_care_cost', 'complaints'"
+            )
+        needed += {"log_sales": ["sales"], "log_care_cost": ["care_cost"], "complaints": list(COMPLAINT_COUNT_COLUMNS)}[
+            control
+        ]
+    return needed
+
+
+def _newton_logistic(design: np.ndarray, y: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression on the ``free`` columns of ``design`` (others fixed at 0); returns (theta, loss).
+
+    Newton-Raphson with step halving; ``einsum`` keeps the Hessian single-threaded (BLAS threads slow small
+    problems on a shared 2-core machine). The loss is the total negative log-likelihood.
+    """
+    cols = np.flatnonzero(free)
+    a = design[:, cols]
+    theta = np.zeros(len(cols))
+    ridge = 1e-9 * len(y) * np.eye(len(cols))  # only guards against an exactly singular Hessian
+
+    def loss_of(t: np.ndarray) -> float:
+        eta = a @ t
+        return float(-(y * log_expit(eta) + (1.0 - y) * log_expit(-eta)).sum())
+
+    loss = loss_of(theta)
+    for _ in range(100):
+        p = expit(a @ theta)
+        grad = a.T @ (p - y)
+        hess = np.einsum("ni,nj->ij", a * (p * (1.0 - p))[:, None], a) + ridge
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while True:
+            candidate = theta - t * step
+            new_loss = loss_of(candidate)
+            if new_loss <= loss + 1e-12 or t < 1e-8:
+                break
+            t /= 2.0
+        converged = abs(loss - new_loss) < 1e-10 * max(1.0, abs(loss))
+        theta, loss = candidate, new_loss
+        if converged:
+            break
+    full = np.zeros(design.shape[1])
+    full[cols] = theta
+    return full, loss
+
+
+def _fit_sign_constrained(design: np.ndarray, y: np.ndarray, constrained: Sequence[int]) -> tuple[np.ndarray, float]:
+    """Logistic regression with ``theta[j] <= 0`` for ``j`` in ``constrained`` (the satisfaction columns).
+
+    The loss is convex, so the constrained optimum is the unconstrained optimum on some face (a set of
+    constrained coefficients held at 0) that happens to be feasible, and it is the feasible face optimum with
+    the lowest loss. With three constrained coefficients the eight faces are enumerated exactly.
+    """
+    k = design.shape[1]
+    best: tuple[np.ndarray, float] | None = None
+    constrained = list(constrained)
+    faces = sorted(
+        (tuple(j for bit, j in enumerate(constrained) if mask >> bit & 1) for mask in range(2 ** len(constrained))),
+        key=len,
+    )
+    for zeroed in faces:
+        free = np.ones(k, dtype=bool)
+        free[list(zeroed)] = False
+        theta, loss = _newton_logistic(design, y, free)
+        if np.all(theta[constrained] <= 1e-12) and (best is None or loss < best[1] - 1e-9):
+            best = (theta, loss)
+            if not zeroed:
+                break  # the unconstrained optimum is feasible: it is the constrained optimum
+    assert best is not None  # the face with every constrained coefficient at 0 is always feasible
+    return best
+
+
+def _design(x: np.ndarray, controls: np.ndarray) -> np.ndarray:
+    # Centring and scaling the controls only conditions the Newton steps; the satisfaction columns stay on the
+    # 1-7 scale (centred) so their coefficients are per scale point and the weights are their shares.
+    z = controls - controls.mean(axis=0) if controls.shape[1] else controls
+    sd = z.std(axis=0) if controls.shape[1] else np.ones(0)
+    z = z / np.where(sd > 0, sd, 1.0)
+    return np.column_stack([np.ones(len(x)), x - x.mean(axis=0), z])
+
+
+def _weights_from_fit(theta: np.ndarray) -> np.ndarray | None:
+    beta = -theta[1:4]
+    total = beta.sum()
+    return None if total <= 0 else beta / total
+
+
+@dataclass(frozen=True)
+class SuggestedWeights:
+    """Weights fitted to churn, their uncertainty, and how much better they explain behaviour.
+
+    Attributes
+    ----------
+    weights : SatisfactionWeights
+        ``w_d = beta_d / sum(beta)`` from the sign-constrained logistic fit (see :func:`suggest_weights`).
+    weights_low, weights_high : SatisfactionWeights-like dict
+        Percentile 95% bootstrap interval of each weight (``{dimension: value}``); NaN with ``n_boot = 0``.
+    current : SatisfactionWeights
+        The weights compared against.
+    coefficients : dict
+        ``{dimension: beta_d}`` (change in churn log-odds per scale point; <= 0), ``scale`` (``sum(-beta)``)
+        and the control coefficients (per standard deviation of the control).
+    controls : tuple of str
+        Control variables used.
+    n, n_churned : int
+        Complete member-years used (every dimension answered).
+    n_incomplete : int
+        Surveyed rows left out because a whole dimension was unanswered.
+    n_boot, n_boot_failed : int
+        Bootstrap replicates drawn, and those where no dimension predicted retention (left out).
+    auc_current, auc_suggested : float
+        In-sample AUC of the negated index for churn under each weight vector (same rows).
+    auc_gain, auc_gain_low, auc_gain_high : float
+        ``auc_suggested - auc_current`` with DeLong's 95% interval for correlated AUCs [1]_.
+    auc_suggested_cv : float
+        Out-of-fold AUC of the suggested index (weights refitted on the other folds): an honest estimate, since
+        the in-sample figure is slightly optimistic.
+    log_loss_current, log_loss_suggested : float
+        Mean negative log-likelihood of the logistic model (same controls) with the satisfaction effect
+        constrained to the current / the suggested weights.
+    lr_statistic, lr_pvalue : float
+        Likelihood-ratio test of the current weights against the fit: ``2 n (log_loss_current -
+        log_loss_suggested)`` against chi-square with 2 degrees of freedom (approximate, conservative when a
+        fitted weight is 0).
+    """
+
+    weights: SatisfactionWeights
+    weights_low: dict[str, float] = field(hash=False)
+    weights_high: dict[str, float] = field(hash=False)
+    current: SatisfactionWeights
+    coefficients: dict[str, float] = field(hash=False)
+    controls: tuple[str, ...]
+    n: int
+    n_churned: int
+    n_incomplete: int
+    n_boot: int
+    n_boot_failed: int
+    auc_current: float
+    auc_suggested: float
+    auc_gain: float
+    auc_gain_low: float
+    auc_gain_high: float
+    auc_suggested_cv: float
+    log_loss_current: float
+    log_loss_suggested: float
+    lr_statistic: float
+    lr_pvalue: float
+
+    def table(self) -> pd.DataFrame:
+        """Per dimension: ``dimension``, ``current``, ``suggested``, ``low``, ``high`` (for a bar chart)."""
+        return pd.DataFrame(
+            {
+                "dimension": list(DIMENSIONS),
+                "current": self.current.as_array(),
+                "suggested": self.weights.as_array(),
+                "low": [self.weights_low[d] for d in DIMENSIONS],
+                "high": [self.weights_high[d] for d in DIMENSIONS],
+            }
+        )
+
+
+def _fit_weights(x: np.ndarray, controls: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
+    theta, loss = _fit_sign_constrained(_design(x, controls), y, [1, 2, 3])
+    return _weights_from_fit(theta), theta, loss
+
+
+def _fit_fixed_weights(x: np.ndarray, controls: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Loss of the model whose satisfaction effect is ``-scale * (x @ w)``, ``scale >= 0``."""
+    _, loss = _fit_sign_constrained(_design((x @ w)[:, None], controls), y, [1])
+    return loss
+
+
+def suggest_weights(
+    panel: pd.DataFrame,
+    current: SatisfactionWeights = DEFAULT_WEIGHTS,
+    controls: Sequence[str] = CONTROLS,
+    n_boot: int = 200,
+    seed: int = 0,
+    folds: int = 5,
+) -> SuggestedWeights:
+    """Weights derived from the data: which dimensions go with members staying, and how much.
+
+    The model is a logistic regression of ``churned`` on the three dimension scores and the controls,
+
+    ``logit P(churn) = a - scale * sum_d w_d (s_d - mean_d) + sum_k g_k z_k``,  ``w >= 0``, ``sum w = 1``,
+    ``scale >= 0``,
+
+    i.e. the satisfaction coefficients ``beta_d = -scale * w_d`` are constrained non-positive (more satisfied
+    members do not churn more) and the suggested weights are their shares. It is fitted exactly (Newton on each
+    face of the constraint set). Measurement noise in the item means pulls the fitted weights slightly
+    towards equal weights (errors in variables); the demo mall shows the size of that bias.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        :func:`vipmodel.outcomes.churn_panel` rows. Needs ``sat_<dimension>``, ``churned`` and the columns
+        of the controls: ``sales`` (``log_sales``), ``care_cost`` (``log_care_cost``), the six
+        ``<category>_<status>`` complaint counts (``complaints``). Rows with a dimension unanswered are left
+        out (``n_incomplete``).
+    current : SatisfactionWeights
+        The weights in use, to compare against.
+    controls : sequence of {"log_sales", "log_care_cost", "complaints"}
+        Variables held fixed while the satisfaction weights are estimated. Money enters as
+        ``log(1 + x / median)``, unit-free. Pass ``()`` for none.
+    n_boot : int
+        Bootstrap replicates (rows resampled with replacement, seeded by ``seed``) for the weight intervals;
+        0 skips them.
+    seed : int
+    folds : int
+        Folds of the cross-validated AUC (>= 2).
+
+    Returns
+    -------
+    SuggestedWeights
+
+    Raises
+    ------
+    InsufficientSurveyData
+        The messages of :func:`evaluate_weights` (counted on complete responses);
+        :data:`NO_COMPLETE_RESPONSES`; ``"every respondent gave the same sales_service score (zero
+        variance): its weight cannot be estimated"``; ``"no satisfaction dimension goes with better retention in
+        this data (higher scores do not come with less churn): weights cannot be suggested"``.
+    ValueError
+        Missing columns, ``"unknown control 'x'; ..."``, ``"n_boot must be an integer >= 0"``,
+        ``"folds must be an integer >= 2"``.
+    """
+    current = _check_weights(current)
+    if isinstance(controls, str):
+        controls = (controls,)
+    controls = tuple(controls)
+    needed = _required_for_controls(controls)
+    for name, value, low in (("n_boot", n_boot, 0), ("folds", folds, 2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}")
+    _require_frame(panel, [*PANEL_REQUIRED, *needed], "panel")
+    x_all = _score_matrix(panel, "panel")
+    churned_all = _panel_outcome(panel)
+    surveyed = ~np.isnan(x_all).all(axis=1)
+    complete = ~np.isnan(x_all).any(axis=1)
+    z_all, control_names = _control_matrix(panel, controls)
+    bad_controls = np.isnan(z_all).any(axis=1) & complete
+    if bad_controls.any():
+        raise ValueError(f"panel has {int(bad_controls.sum())} surveyed row(s) with missing control values")
+    if surveyed.any() and not complete.any():
+        raise InsufficientSurveyData(NO_COMPLETE_RESPONSES)
+    x, z, y_bool = x_all[complete], z_all[complete], churned_all[complete]
+    y = y_bool.astype(float)
+    _check_sample(x @ current.as_array() if len(x) else np.empty(0), y_bool)
+    for j, dim in enumerate(DIMENSIONS):
+        if np.ptp(x[:, j]) == 0:
+            raise InsufficientSurveyData(
+                f"every respondent gave the same {dim} score (zero variance): its weight cannot be estimated"
+            )
+    w, theta, loss = _fit_weights(x, z, y)
+    if w is None:
+        raise InsufficientSurveyData(
+            "no satisfaction dimension goes with better retention in this data (higher scores do not come with "
+            "less churn): weights cannot be suggested"
+        )
+    suggested = SatisfactionWeights(*(float(v) for v in w / w.sum()))
+    n = len(y)
+
+    rng = np.random.default_rng(seed)
+    boot: list[np.ndarray] = []
+    failed = 0
+    for _ in range(n_boot):
+        rows = rng.integers(0, n, n)
+        if np.ptp(y[rows]) == 0:
+            failed += 1
+            continue
+        wb, _, _ = _fit_weights(x[rows], z[rows], y[rows])
+        if wb is None:
+            failed += 1
+        else:
+            boot.append(wb)
+    if boot:
+        low_arr, high_arr = np.percentile(np.array(boot), [2.5, 97.5], axis=0)
+    else:
+        low_arr = high_arr = np.full(3, np.nan)
+
+    # Out-of-fold AUC: stratified by outcome so each fold has churners.
+    fold_of = np.empty(n, dtype=int)
+    for label in (False, True):
+        idx = np.flatnonzero(y_bool == label)
+        fold_of[idx] = rng.permutation(len(idx)) % folds
+    oof = np.full(n, np.nan)
+    for f in range(folds):
+        train, test = fold_of != f, fold_of == f
+        wf, _, _ = _fit_weights(x[train], z[train], y[train])
+        oof[test] = x[test] @ (wf if wf is not None else current.as_array())
+    auc_cv, _ = auc_delong(-oof, y_bool)
+
+    idx_current, idx_suggested = x @ current.as_array(), x @ suggested.as_array()
+    auc_current, _ = auc_delong(-idx_current, y_bool)
+    auc_suggested, _ = auc_delong(-idx_suggested, y_bool)
+    gain, gain_var = _auc_difference(-idx_current, -idx_suggested, y_bool)
+    gain_low, gain_high = _normal_ci(gain, gain_var, -1.0, 1.0)
+    loss_current = _fit_fixed_weights(x, z, y, current.as_array())
+    lr = max(2.0 * (loss_current - loss), 0.0)
+    coefficients = {d: float(theta[1 + j]) for j, d in enumerate(DIMENSIONS)}
+    coefficients["scale"] = float(-theta[1:4].sum())
+    coefficients.update({name: float(theta[4 + k]) for k, name in enumerate(control_names)})
+    return SuggestedWeights(
+        weights=suggested,
+        weights_low=dict(zip(DIMENSIONS, map(float, low_arr))),
+        weights_high=dict(zip(DIMENSIONS, map(float, high_arr))),
+        current=current,
+        coefficients=coefficients,
+        controls=controls,
+        n=n,
+        n_churned=int(y_bool.sum()),
+        n_incomplete=int((surveyed & ~complete).sum()),
+        n_boot=int(n_boot),
+        n_boot_failed=failed,
+        auc_current=auc_current,
+        auc_suggested=auc_suggested,
+        auc_gain=gain,
+        auc_gain_low=gain_low,
+        auc_gain_high=gain_high,
+        auc_suggested_cv=auc_cv,
+        log_loss_current=loss_current / n,
+        log_loss_suggested=loss / n,
+        lr_statistic=lr,
+        lr_pvalue=float(stats.chi2.sf(lr, 2)),
+    )
+
+
+# ---------------------------------------------------------------------------- importance and performance
+
+
+def importance_performance(
+    panel: pd.DataFrame,
+    weights: SatisfactionWeights = DEFAULT_WEIGHTS,
+    suggested: SuggestedWeights | None = None,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """Importance–performance data per dimension for the quadrant chart (Martilla & James 1977 [3]_).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Churn-panel rows (see :func:`suggest_weights`); performance is read from the ``sat_<dimension>``
+        columns of every row that answered the dimension.
+    weights : SatisfactionWeights
+        The current weights (shown as ``current_weight``; the comparison point of a fit made here).
+    suggested : SuggestedWeights, optional
+        A fit already made (the page usually has one); otherwise :func:`suggest_weights` is run with
+        ``fit_options``.
+
+    Returns
+    -------
+    DataFrame
+        One row per dimension, columns :data:`IPA_COLUMNS`: ``importance`` (the suggested weight: the
+        dimension's share of the satisfaction effect on retention) with its bootstrap interval
+        (``importance_low``/``importance_high``); ``effect_per_sd`` (reduction in churn log-odds for one
+        standard deviation more of the dimension score); ``current_weight``; ``performance`` (mean score on
+        0–100); ``n`` (rows that answered it); the cross-hair ``importance_cut`` (1/3, the average weight) and
+        ``performance_cut`` (mean performance of the three dimensions); ``quadrant``: ``concentrate_here``
+        (important, below-average performance), ``keep_up`` (important, above), ``low_priority`` (less
+        important, below), ``possible_overkill`` (less important, above). Ties at a cut count as high.
+
+    Raises
+    ------
+    InsufficientSurveyData, ValueError
+        As :func:`suggest_weights`; ``"suggested must be a SuggestedWeights, got dict"``.
+    """
+    weights = _check_weights(weights)
+    if suggested is None:
+        suggested = suggest_weights(panel, current=weights, **fit_options)
+    elif not isinstance(suggested, SuggestedWeights):
+        raise ValueError(f"suggested must be a SuggestedWeights, got {type(suggested).__name__}")
+    _require_frame(panel, SCORE_COLUMNS, "panel")
+    x = _score_matrix(panel, "panel")
+    if np.isnan(x).all():
+        raise InsufficientSurveyData(NO_SURVEYS)
+    performance = (np.nanmean(x, axis=0) - 1.0) / 6.0 * 100.0
+    sd = np.nanstd(x, axis=0, ddof=1)
+    importance = suggested.weights.as_array()
+    imp_cut = 1.0 / len(DIMENSIONS)
+    perf_cut = float(performance.mean())
+    quadrant = [
+        ("keep_up" if p >= perf_cut else "concentrate_here") if i >= imp_cut
+        else ("possible_overkill" if p >= perf_cut else "low_priority")
+        for i, p in zip(importance, performance)
+    ]
+    return pd.DataFrame(
+        {
+            "dimension": list(DIMENSIONS),
+            "importance": importance,
+            "importance_low": [suggested.weights_low[d] for d in DIMENSIONS],
+            "importance_high": [suggested.weights_high[d] for d in DIMENSIONS],
+            "effect_per_sd": [-suggested.coefficients[d] * s for d, s in zip(DIMENSIONS, sd)],
+            "current_weight": weights.as_array(),
+            "performance": performance,
+            "n": (~np.isnan(x)).sum(axis=0).astype("int64"),
+            "importance_cut": imp_cut,
+            "performance_cut": perf_cut,
+            "quadrant": quadrant,
+        }
+    )[list(IPA_COLUMNS)]
+
+
+# -------------------------------------------------------------------------------------------------- loyalty
+
+
+def _wallet_share(conn: Connection, codes: list[str], start: dt.date, end: dt.date) -> tuple[float, int]:
+    r, a = schema.survey_responses, schema.survey_answers
+    mean, n = conn.execute(
+        select(cast(func.avg(cast(a.c.score, Float)), Float), func.count(func.distinct(r.c.member_id)))
+        .select_from(a.join(r, a.c.response_id == r.c.id))
+        .where(a.c.item_code.in_(codes), r.c.survey_date >= start, r.c.survey_date <= end)
+    ).one()
+    return (float("nan") if mean is None else (float(mean) - 1.0) / 6.0 * 100.0), int(n)
+
+
+def loyalty_indicators(conn: Connection | Engine, as_of: dt.date) -> pd.DataFrame:
+    """Loyalty indicators of DOMAIN.md that the data supports, for the year ending ``as_of`` and the year before.
+
+    Years are the whole-year windows of :func:`vipmodel.outcomes.year_windows`; purchases are aggregated per
+    member in SQL (:func:`vipmodel.features.member_features`).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`LOYALTY_COLUMNS` (``change = value - previous``; ``n`` = the base of ``value``), rows:
+
+        * ``purchase_rate`` (购买率) — share of card holders (joined by the end of the year) who bought in it;
+        * ``repeat_purchase_rate`` — share of the year's buyers who bought on at least two different days;
+        * ``retention_rate`` (传输速率, the repeat measure across years) — share of the previous year's buyers
+          who bought again (1 − the churn of :mod:`vipmodel.outcomes`);
+        * ``purchase_frequency`` — mean purchase days per buyer (the frequency trend: ``value`` vs
+          ``previous``);
+        * ``share_of_wallet`` (预算比例) — only when a survey item's code or label contains ``wallet`` or
+          ``预算``: its mean answer on 0–100.
+
+        NaN where a year has no buyers (``note`` says so). Indicators the data cannot support are left out and
+        listed in ``frame.attrs["omitted"]`` as ``{indicator: reason}`` — the share of wallet without such an
+        item (:data:`NO_WALLET_ITEM`; the default questionnaire has none) and the preferred-brand spend ratio
+        (组合比, :data:`NO_BRAND_DATA`).
+
+    Raises
+    ------
+    ValueError
+        ``"as_of must be a date, got str"``.
+    """
+    as_of = _as_date(as_of, "as_of")
+    windows = year_windows(as_of, 3)  # oldest first: two years before, previous year, last year
+    m = schema.members
+    rows: list[dict[str, Any]] = []
+    omitted = {"brand_mix": NO_BRAND_DATA}
+    with _connect(conn) as c:
+        visits: list[pd.Series] = []
+        for start, end in windows:
+            feats = member_features(c, start, end, period="range")
+            buyers = feats[feats["n_transactions"] > 0]
+            visits.append(buyers.set_index("member_id")["n_visits"].astype(float))
+        holders = [
+            int(c.execute(select(func.count()).select_from(m).where(m.c.join_date <= end)).scalar_one())
+            for _, end in windows
+        ]
+        wallet = _wallet_items(c)
+        wallet_values = [_wallet_share(c, wallet, s, e) for s, e in windows[1:]] if wallet else None
+
+    def ratio(num: float, den: int) -> float:
+        return num / den if den else float("nan")
+
+    def add(name: str, unit: str, last: tuple[float, int], prev: tuple[float, int], note: str = "") -> None:
+        if last[1] == 0 and not note:
+            note = "no data in the year ending " + as_of.isoformat()
+        rows.append({"indicator": name, "value": last[0], "previous": prev[0], "change": last[0] - prev[0],
+                     "unit": unit, "n": last[1], "note": note})
+
+    def purchase_rate(k: int) -> tuple[float, int]:
+        return ratio(len(visits[k]), holders[k]), holders[k]
+
+    def repeat_rate(k: int) -> tuple[float, int]:
+        return ratio(float((visits[k] >= 2).sum()), len(visits[k])), len(visits[k])
+
+    def retention(k: int) -> tuple[float, int]:
+        base = visits[k - 1].index
+        return ratio(float(base.isin(visits[k].index).sum()), len(base)), len(base)
+
+    def frequency(k: int) -> tuple[float, int]:
+        return (float(visits[k].mean()) if len(visits[k]) else float("nan")), len(visits[k])
+
+    add("purchase_rate", "share of card holders", purchase_rate(2), purchase_rate(1))
+    add("repeat_purchase_rate", "share of buyers", repeat_rate(2), repeat_rate(1))
+    add("retention_rate", "share of previous-year buyers", retention(2), retention(1))
+    add("purchase_frequency", "purchase days per buyer per year", frequency(2), frequency(1))
+    if wallet_values is not None:
+        add("share_of_wallet", "0-100 (survey)", wallet_values[1], wallet_values[0],
+            note="survey item(s) " + ", ".join(sorted(wallet)))
+    else:
+        omitted = {"share_of_wallet": NO_WALLET_ITEM, **omitted}
+    out = pd.DataFrame(rows, columns=list(LOYALTY_COLUMNS))
+    out["n"] = out["n"].astype("int64")
+    out.attrs["omitted"] = omitted
+    return out
