@@ -1,0 +1,499 @@
+"""Care plan, response model, simulation, optimiser and the closed-loop campaign (vipmodel.care).
+
+Expected values come from hand calculations (stated in each test), published examples (Newcombe 1998), an
+independent implementation (scipy's Welch test) or the demo mall's ground truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.special import expit, logit
+from sqlalchemy import func, insert, select
+
+from vipmodel import schema
+from vipmodel.care import (
+    DEFAULT_MAX_PER_YEAR,
+    DEFAULT_UNIT_COST,
+    CampaignResult,
+    CarePlan,
+    CareResponseModel,
+    campaign_beta,
+    care_panel,
+    current_plan_from_history,
+    measure_campaign,
+    newcombe_interval,
+    optimise_budget,
+    plan_campaign,
+    record_campaign,
+    simulate,
+    update_response,
+    welch_interval,
+    wilson_interval,
+)
+from vipmodel.db import make_engine
+from vipmodel.demo import generate
+from vipmodel.features import member_features
+from vipmodel.outcomes import add_years
+from vipmodel.settings import latest_setting, save_setting
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def big_mall(tmp_path_factory):
+    """A 20,000-member demo mall (seed 9): enough member-years to pin the care effect down (~30 s)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('care') / 'mall.db'}"
+    eng = make_engine(url)
+    truth = generate(eng, members=20_000, years=3, seed=9, progress=False)
+    yield eng, truth
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def big_panel(big_mall):
+    eng, truth = big_mall
+    return care_panel(eng, truth.end_date, years=2)
+
+
+def hand_model(beta: float = 1.0, draws: list[float] | None = None) -> CareResponseModel:
+    """Baseline log-odds 0 (churn 1/2 at zero care) in every tier, c0 = 100."""
+    return CareResponseModel.from_coefficients(beta, dict.fromkeys("ABCD", 0.0), c0=100.0, beta_draws=draws)
+
+
+def population(n: int = 4000, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    tier = rng.choice(list("ABCD"), n, p=[0.05, 0.15, 0.3, 0.5])
+    scale = pd.Series(tier).map({"A": 20_000.0, "B": 8_000.0, "C": 3_000.0, "D": 800.0}).to_numpy()
+    return pd.DataFrame({
+        "member_id": [f"M{i:05d}" for i in range(n)],
+        "tier": tier,
+        "value": scale * rng.lognormal(0.0, 0.5, n),
+        "churn_prob": rng.uniform(0.1, 0.5, n),
+        "care_cost": rng.uniform(0.0, 200.0, n),
+    })
+
+
+# ----------------------------------------------------------------------------------------------- care plan
+
+
+def test_annual_cost_per_member_is_times_per_year_times_unit_cost():
+    plan = CarePlan({"A": {"phone_greeting": 4, "birthday_gift": 1, "sms": 12}, "D": {"sms": 2}})
+    # 4 x 5 + 1 x 80 + 12 x 0.5 = 106; 2 x 0.5 = 1; tiers not listed get nothing.
+    assert plan.annual_cost_per_member("A") == pytest.approx(106.0)
+    assert plan.annual_cost_per_member("D") == pytest.approx(1.0)
+    assert plan.annual_cost_per_member("B") == 0.0
+    table = plan.as_frame()
+    assert list(table.columns) == ["tier", "action", "per_year", "unit_cost", "annual_cost_per_member"]
+    assert table.groupby("tier")["annual_cost_per_member"].sum().to_dict() == pytest.approx({"A": 106.0, "D": 1.0})
+
+
+def test_care_plan_round_trips_through_the_versioned_setting(engine):
+    plan = CarePlan({"A": {"lecture": 2.5}, "C": {"holiday_card": 2}}, unit_costs={**DEFAULT_UNIT_COST, "lecture": 75})
+    save_setting(engine, "care_plan", plan.to_payload(), author="marketing", note="lectures for A")
+    assert CarePlan.from_payload(latest_setting(engine, "care_plan").payload) == plan
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"per_year": {"E": {"sms": 1}}}, "unknown tier\\(s\\) in care plan: E; expected A, B, C, D"),
+        ({"per_year": {"A": {"flowers": 1}}}, "unknown care action\\(s\\): flowers"),
+        ({"per_year": {"A": {"sms": -1}}}, "times per year of sms for tier A must be a finite number >= 0, got -1"),
+        ({"per_year": {}, "unit_costs": {"sms": 1.0}}, "unit_costs is missing a cost for: phone_greeting"),
+    ],
+)
+def test_bad_care_plans_are_rejected_with_clear_messages(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CarePlan(**kwargs)
+
+
+def test_plan_from_spend_fills_cheapest_actions_first_and_meets_the_spend_exactly():
+    plan = CarePlan.from_spend({"A": 100.0, "D": 3.0})
+    # Cheapest first: 12 SMS (6) + 4 calls (20) + 4 cards (32) = 58, then 42/60 = 0.7 lectures.
+    assert plan.per_year["A"]["sms"] == 12 and plan.per_year["A"]["phone_greeting"] == 4
+    assert plan.per_year["A"]["lecture"] == pytest.approx(0.7)
+    assert plan.per_year["D"] == pytest.approx({**dict.fromkeys(plan.per_year["D"], 0.0), "sms": 6.0})
+    assert plan.annual_cost_per_member("A") == pytest.approx(100.0)
+    cap = sum(DEFAULT_MAX_PER_YEAR[k] * DEFAULT_UNIT_COST[k] for k in DEFAULT_UNIT_COST)
+    with pytest.raises(ValueError, match="spend of tier A \\(5000\\) exceeds the most the plan allows per member"):
+        CarePlan.from_spend({"A": 5000.0})
+    assert CarePlan.from_spend({"B": cap}).annual_cost_per_member("B") == pytest.approx(cap)
+
+
+def test_current_plan_from_history_costs_what_the_tier_received(big_mall, big_panel):
+    eng, truth = big_mall
+    start = add_years(truth.end_date, -1) + dt.timedelta(days=1)
+    plan = current_plan_from_history(eng, start, truth.end_date)
+    # The panel's last window is the same year and tiers: its mean care cost per tier is the plan's cost.
+    last = big_panel[big_panel["window_end"] == add_years(truth.end_date, -1)]
+    assert len(last) > 0
+    feats = member_features(eng, start, truth.end_date)
+    active = feats[feats["n_transactions"] > 0]
+    from vipmodel.pyramid import assign_tiers
+
+    tiers = assign_tiers(active).astype(str)
+    mean_care = active.set_index("member_id")["care_cost"].groupby(tiers).mean()
+    for tier in "ABCD":
+        assert plan.annual_cost_per_member(tier) == pytest.approx(mean_care[tier] * 365.25 / 365, rel=1e-3)
+    # The generator's unit costs are recovered exactly.
+    assert plan.unit_costs == pytest.approx(truth.care_unit_cost)
+
+
+# ------------------------------------------------------------------------------------------ response model
+
+
+@pytest.mark.parametrize("method", ["ipw", "controls"])
+def test_the_calibrated_response_recovers_the_true_care_effect(big_mall, big_panel, method):
+    _, truth = big_mall
+    model = CareResponseModel(method=method, c0=truth.churn_model["c0"], n_bootstrap=100, seed=3).fit(big_panel)
+    # Tolerance 0.2 on b_care = 0.5 (the label "no purchase next year" also counts live members who happened
+    # not to buy, which attenuates the estimate a little).
+    assert abs(model.beta_ - truth.churn_model["b_care"]) < 0.2
+    assert 0 < model.beta_se_ < 0.15
+    lo, hi = np.quantile(model.beta_draws_, [0.005, 0.995])
+    assert lo < truth.churn_model["b_care"] < hi
+    assert model.coef_["log1p_care"] == -model.beta_
+
+
+def test_predicted_churn_falls_with_care_with_diminishing_returns(big_panel):
+    model = CareResponseModel(n_bootstrap=0).fit(big_panel)
+    rows = big_panel.head(50)
+    p = np.stack([model.predict_churn(rows, c) for c in (0.0, 100.0, 200.0, 300.0)])
+    assert (np.diff(p, axis=0) < 0).all()
+    assert (np.diff(p, axis=0)[1] > np.diff(p, axis=0)[0]).all()  # the second 100 yuan buys less than the first
+    # The tier average path (no controls in the frame) is the tier's logit at zero care.
+    tiers_only = pd.DataFrame({"tier": list("ABCD")})
+    assert model.predict_churn(tiers_only, 0.0) == pytest.approx(expit([model.tier_logit_[t] for t in "ABCD"]))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.drop(columns="care_cost"), "panel is missing required column\\(s\\): 'care_cost'"),
+        (lambda p: p.iloc[:0], "panel is empty \\(no rows\\)"),
+        (lambda p: p[p["tier"] != "D"], "panel has no rows for tier\\(s\\) D; the response model needs every tier"),
+        (lambda p: p.assign(care_cost=10.0), "panel has no variation in care_cost"),
+        (lambda p: p.assign(care_cost=-p["care_cost"] - 1), "panel column 'care_cost' must be >= 0"),
+        (lambda p: p.assign(tier="Z"), "panel column 'tier' has unknown tier\\(s\\): Z"),
+    ],
+)
+def test_fitting_bad_panels_gives_clear_errors(change, message):
+    rng = np.random.default_rng(0)
+    panel = pd.DataFrame({
+        "member_id": [f"M{i}" for i in range(40)], "tier": list("ABCD") * 10, "sales": rng.uniform(10, 1000, 40),
+        "care_cost": rng.uniform(0, 300, 40), "churned": [True, False] * 20,
+    })
+    with pytest.raises(ValueError, match=message):
+        CareResponseModel(n_bootstrap=0).fit(change(panel))
+
+
+def test_unfitted_model_and_bad_hyperparameters_are_rejected():
+    with pytest.raises(ValueError, match="method must be 'ipw' or 'controls'; got 'magic'"):
+        CareResponseModel(method="magic")
+    with pytest.raises(ValueError, match="c0 must be a finite number > 0"):
+        CareResponseModel(c0=0)
+    with pytest.raises(ValueError, match="the model is not fitted; call fit\\(panel\\) first"):
+        CareResponseModel().predict_churn(pd.DataFrame({"tier": ["A"]}), 0.0)
+
+
+# ------------------------------------------------------------------------------------------------ simulation
+
+
+def test_roi_and_break_even_of_a_hand_case():
+    # One member worth 1000, churn 1/2 at zero care, beta = 1, c0 = 100. Spending 100 gives
+    # P = sigmoid(-log 2) = 1/3: retained value 2/3 x 1000, gain 166.67, ROI (166.67 - 100) / 100 = 2/3.
+    # Break-even: 1000 (1/2 - 1/(2 + s/100)) = s  ->  s = 300.
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["A"], "value": [1000.0], "churn_prob": [0.5],
+                            "care_cost": [0.0]})
+    plan = CarePlan.from_spend({"A": 100.0})
+    row = simulate(members, plan, hand_model(1.0)).by_tier.set_index("tier").loc["A"]
+    assert row["retained_value"] == pytest.approx(2000.0 / 3)
+    assert row["retained_value_zero"] == pytest.approx(500.0)
+    assert row["incremental_value"] == pytest.approx(500.0 / 3)
+    assert row["roi"] == pytest.approx(2.0 / 3)
+    assert row["retained_members"] == pytest.approx(2.0 / 3)
+    assert row["break_even_spend_per_member"] == pytest.approx(300.0, rel=1e-6)
+
+
+def test_zero_spend_gives_the_baseline():
+    members = population()
+    result = simulate(members, CarePlan({}), hand_model(0.5, [0.3, 0.5, 0.7]), draws=50).by_tier
+    baseline = ((1 - members["churn_prob"]) * members["value"]).sum()  # model anchored at each member's care
+    assert result["retained_value"].to_numpy() == pytest.approx(result["retained_value_zero"].to_numpy())
+    assert result["spend"].sum() == 0 and result["roi"].isna().all()
+    care_effect = np.log1p(members["care_cost"] / 100) * 0.5
+    zero_care = ((1 - expit(logit(members["churn_prob"]) + care_effect)) * members["value"]).sum()
+    assert result.set_index("tier").loc["total", "retained_value"] == pytest.approx(zero_care)
+    assert zero_care < baseline  # taking the current care away loses members
+
+
+def test_bands_bracket_the_point_estimate_and_the_current_plan_is_compared():
+    members = population()
+    draws = list(np.random.default_rng(0).normal(0.5, 0.1, 200))
+    plan = CarePlan.from_spend({"A": 300, "B": 150, "C": 40, "D": 5})
+    current = CarePlan.from_spend(dict.fromkeys("ABCD", 50))
+    sim = simulate(members, plan, hand_model(0.5, draws), current_plan=current, draws=200, seed=1)
+    t = sim.by_tier
+    assert (t["retained_value_p05"] <= t["retained_value_p95"]).all()
+    assert (t["retained_members_p05"] < t["retained_members_p95"]).all()
+    cmp = sim.comparison.set_index("tier")
+    assert cmp.loc["total", "spend_difference"] == pytest.approx(t["spend"].iloc[-1] - sim.current["spend"].iloc[-1])
+    assert cmp.loc["A", "retained_value_difference"] > 0  # A gets 300 instead of 50
+    # Same seed, same bands.
+    again = simulate(members, plan, hand_model(0.5, draws), draws=200, seed=1).by_tier
+    assert again["roi_p05"].equals(t["roi_p05"])
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        (pd.DataFrame({"member_id": ["M1"], "tier": ["A"]}), "members is missing required column\\(s\\): 'value'"),
+        (pd.DataFrame(columns=["member_id", "tier", "value"]), "members is empty \\(no rows\\)"),
+        (pd.DataFrame({"member_id": ["M1"], "tier": ["A"], "value": [np.nan]}),
+         "members column 'value' has missing or infinite values"),
+        (pd.DataFrame({"member_id": ["M1"], "tier": ["A"], "value": [1.0], "churn_prob": [0.2]}),
+         "members with 'churn_prob' also need 'care_cost'"),
+    ],
+)
+def test_simulating_bad_member_frames_gives_clear_errors(members, message):
+    with pytest.raises(ValueError, match=message):
+        simulate(members, CarePlan({}), hand_model())
+
+
+# ------------------------------------------------------------------------------------------------- optimiser
+
+
+def test_optimal_allocation_beats_an_even_split_and_equalises_marginal_values():
+    members = population()
+    model = hand_model(0.5)
+    budget = 300_000.0
+    best = optimise_budget(members, model, budget)
+    assert best.spend <= budget * (1 + 1e-9)
+    even = CarePlan.from_spend(dict.fromkeys("ABCD", budget / len(members)))
+    even_value = simulate(members, even, model, draws=1).by_tier["retained_value"].iloc[-1]
+    assert best.retained_value >= even_value
+    # KKT: tiers neither at zero nor at the cap have the same marginal value of the last yuan.
+    cap = sum(DEFAULT_MAX_PER_YEAR[k] * DEFAULT_UNIT_COST[k] for k in DEFAULT_UNIT_COST)
+    interior = best.by_tier[(best.by_tier["spend_per_member"] > 1) & (best.by_tier["spend_per_member"] < cap - 1)]
+    assert len(interior) >= 2
+    assert interior["marginal_value_per_yuan"].to_numpy() == pytest.approx(
+        interior["marginal_value_per_yuan"].iloc[0], rel=1e-3
+    )
+    # The plan spends exactly the allocation.
+    for row in best.by_tier.itertuples():
+        assert best.plan.annual_cost_per_member(row.tier) == pytest.approx(row.spend_per_member, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_more_budget_never_lowers_the_optimal_retained_value(seed):
+    members = population(2000, seed)
+    model = hand_model(0.4 + 0.2 * seed)
+    budgets = np.sort(np.random.default_rng(seed).uniform(0, 2_000_000, 5))
+    values = [optimise_budget(members, model, b).retained_value for b in [0.0, *budgets]]
+    assert all(b >= a - 1e-9 * abs(a) for a, b in zip(values, values[1:]))
+
+
+def test_zero_budget_gives_the_baseline_retained_value():
+    members = population()
+    result = optimise_budget(members, hand_model(0.5), 0.0)
+    assert result.spend == 0.0
+    assert result.retained_value == pytest.approx(result.baseline_retained_value)
+    zero = simulate(members, CarePlan({}), hand_model(0.5), draws=1).by_tier["retained_value"].iloc[-1]
+    assert result.retained_value == pytest.approx(zero)
+
+
+def test_net_objective_stops_spending_when_the_last_yuan_does_not_pay():
+    members = population()
+    net = optimise_budget(members, hand_model(0.5), 1e9, objective="net_value")
+    assert net.spend < 1e9
+    cap = sum(DEFAULT_MAX_PER_YEAR[k] * DEFAULT_UNIT_COST[k] for k in DEFAULT_UNIT_COST)
+    spend = net.by_tier["spend_per_member"]
+    interior = net.by_tier[(spend > 1) & (spend < cap - 1)]
+    assert len(interior) >= 1
+    # Spending stops where the last yuan brings back one yuan, unless the plan's cap is reached first.
+    assert interior["marginal_value_per_yuan"].to_numpy() == pytest.approx(1.0, rel=1e-3)
+    assert (net.by_tier.loc[spend >= cap - 1, "marginal_value_per_yuan"] >= 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"budget": -1.0}, "budget must be a finite number >= 0, got -1"),
+        ({"budget": float("nan")}, "budget must be a finite number >= 0, got nan"),
+        ({"budget": 100.0, "tiers": ["A", "B"]}, "tier B has no members"),
+        ({"budget": 100.0, "objective": "profit"}, "objective must be 'retained_value' or 'net_value'"),
+    ],
+)
+def test_bad_optimiser_inputs_give_clear_errors(kwargs, message):
+    members = pd.DataFrame({"member_id": ["M1", "M2"], "tier": ["A", "C"], "value": [100.0, 50.0]})
+    with pytest.raises(ValueError, match=message):
+        optimise_budget(members, hand_model(), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------- campaign
+
+START = dt.date(2025, 3, 1)
+ACTIONS = {"A": ["phone_greeting", "birthday_gift"], "B": ["phone_greeting"], "C": ["sms"], "D": ["sms"]}
+
+
+def at_risk_list(n: int = 400) -> pd.DataFrame:
+    tiers = np.array(list("ABCD"))[np.arange(n) % 4]
+    return pd.DataFrame({"member_id": [f"R{i:04d}" for i in range(n)], "tier": tiers})
+
+
+def test_campaign_assignment_is_reproducible_and_the_holdout_share_holds_per_tier():
+    at_risk = at_risk_list()
+    first = plan_campaign(at_risk, 0.3, 42, ACTIONS, START)
+    shuffled = plan_campaign(at_risk.sample(frac=1.0, random_state=5), 0.3, 42, ACTIONS, START)
+    assert first.holdout == shuffled.holdout
+    assert plan_campaign(at_risk, 0.3, 43, ACTIONS, START).holdout != first.holdout
+    counts = first.assignment.groupby(["tier", "group"]).size().unstack()
+    assert (counts["holdout"] == 30).all() and (counts["treated"] == 70).all()  # 100 per tier, round(0.3 x 100)
+    # Treated A members get two actions, the others one; costs from the unit cost table.
+    assert len(first.actions) == 70 * 2 + 70 * 3
+    assert first.cost == pytest.approx(70 * (5 + 80) + 70 * 5 + 140 * 0.5)
+    assert set(first.actions["member_id"]) == set(first.treated)
+    assert first.campaign_id == "retention-20250301-s42"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"holdout_share": 1.5}, "holdout_share must be strictly between 0 and 1, got 1.5"),
+        ({"holdout_share": 0}, "holdout_share must be strictly between 0 and 1, got 0"),
+        ({"action_by_tier": {"A": ["sms"]}}, "action_by_tier has no actions for tier\\(s\\) B, C, D"),
+        ({"action_by_tier": {**ACTIONS, "A": ["sms", "sms"]}}, "action 'sms' is listed twice for tier A"),
+        ({"action_by_tier": {**ACTIONS, "A": ["flowers"]}}, "unknown care action\\(s\\): flowers"),
+        ({"at_risk": pd.DataFrame({"member_id": ["M1", "M1"], "tier": ["A", "A"]})},
+         "at_risk must hold one row per member; member_id 'M1' appears more than once"),
+        ({"at_risk": pd.DataFrame({"member_id": ["M1"]})}, "at_risk is missing required column\\(s\\): 'tier'"),
+    ],
+)
+def test_bad_campaign_inputs_give_clear_errors(kwargs, message):
+    args = {"at_risk": at_risk_list(8), "holdout_share": 0.5, "seed": 1, "action_by_tier": ACTIONS,
+            "start_date": START, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        plan_campaign(**args)
+
+
+def _add_members(conn, ids):
+    rows = [{"member_id": m, "join_date": dt.date(2024, 1, 1), "gender": "U"} for m in ids]
+    conn.execute(insert(schema.members), rows)
+
+
+def test_recording_a_campaign_twice_writes_its_actions_once(engine):
+    campaign = plan_campaign(at_risk_list(40), 0.25, 7, ACTIONS, START)
+    with engine.begin() as conn:
+        _add_members(conn, at_risk_list(40)["member_id"])
+    assert record_campaign(engine, campaign) == len(campaign.actions)
+    assert record_campaign(engine, campaign) == 0
+    ca = schema.care_actions
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(func.count(), func.sum(ca.c.cost)).where(ca.c.campaign_id == campaign.campaign_id)
+        ).one()
+        holdout_rows = conn.execute(
+            select(func.count()).select_from(ca).where(ca.c.member_id.in_(campaign.holdout))
+        ).scalar_one()
+    assert stored[0] == len(campaign.actions) and float(stored[1]) == pytest.approx(campaign.cost)
+    assert holdout_rows == 0
+
+
+def test_recording_a_campaign_for_unknown_members_fails_cleanly(engine):
+    campaign = plan_campaign(at_risk_list(4), 0.25, 7, ACTIONS, START)
+    with pytest.raises(ValueError, match="campaign members are not in the members table: R0000"):
+        record_campaign(engine, campaign)
+
+
+@pytest.fixture
+def campaign_mall(engine):
+    """200 at-risk members; after the campaign 90% of the treated buy again but only 40% of the holdout.
+
+    Buyers spend 100 (treated) or 60 (holdout) in the period, 2025-03-01..2026-02-28; one late sale marks the
+    data as covering the period.
+    """
+    at_risk = at_risk_list(200)
+    campaign = plan_campaign(at_risk, 0.5, 11, ACTIONS, START)
+    with engine.begin() as conn:
+        _add_members(conn, at_risk["member_id"])
+    record_campaign(engine, campaign)
+    treated, holdout = campaign.treated, campaign.holdout
+    buyers = treated[: int(0.9 * len(treated))] + holdout[: int(0.4 * len(holdout))]
+    rows = [
+        {"txn_id": f"T{i}", "member_id": m, "ts": dt.datetime(2025, 6, 1, 12),
+         "amount": 100.0 if m in treated else 60.0, "gross_margin": 20.0}
+        for i, m in enumerate(buyers)
+    ]
+    rows.append({"txn_id": "T-last", "member_id": holdout[-1], "ts": dt.datetime(2026, 3, 5, 12), "amount": 1.0,
+                 "gross_margin": 0.1})
+    with engine.begin() as conn:
+        conn.execute(insert(schema.transactions), rows)
+    return campaign, len(treated), len(holdout), int(0.9 * len(treated)), int(0.4 * len(holdout))
+
+
+def test_measured_uplift_is_the_difference_of_retention_with_a_ci_excluding_zero(engine, campaign_mall):
+    campaign, nt, nh, xt, xh = campaign_mall
+    result = measure_campaign(engine, campaign, dt.date(2026, 2, 28))
+    assert (result.n_treated, result.n_holdout, result.retained_treated, result.retained_holdout) == (nt, nh, xt, xh)
+    assert result.uplift == pytest.approx(xt / nt - xh / nh)
+    assert result.uplift_ci[0] > 0 and result.uplift_ci[0] < result.uplift < result.uplift_ci[1]
+    assert result.spend_treated == pytest.approx(100.0 * xt / nt)
+    assert result.spend_holdout == pytest.approx(60.0 * xh / nh)
+    assert result.spend_uplift_ci[0] > 0
+    # Campaign care per treated member: A gets 85, B 5, C and D 0.5 (50 treated per tier).
+    assert result.care_treated == pytest.approx((85 + 5 + 0.5 + 0.5) / 4)
+    assert result.care_holdout == 0.0
+
+
+def test_measuring_before_the_period_has_passed_is_refused(engine, campaign_mall):
+    campaign = campaign_mall[0]
+    message = "the period has not passed: it ends 2027-01-01 but the latest transaction is 2026-03-05"
+    with pytest.raises(ValueError, match=message):
+        measure_campaign(engine, campaign, dt.date(2027, 1, 1))
+    with pytest.raises(ValueError, match="end_date \\(2025-01-01\\) is before the campaign start \\(2025-03-01\\)"):
+        measure_campaign(engine, campaign, dt.date(2025, 1, 1))
+
+
+def test_intervals_match_published_and_independent_values():
+    # Newcombe (1998), Statistics in Medicine 17, 873-890: 56/70 - 48/80, method 10 gives 0.0524 to 0.3339;
+    # Newcombe (1998), Statistics in Medicine 17, 857-872: 81/263, Wilson interval 0.2553 to 0.3662.
+    assert newcombe_interval(56, 70, 48, 80) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(10, 3, 30), rng.normal(8, 6, 45)
+    reference = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert welch_interval(a, b) == pytest.approx((reference.low, reference.high))
+
+
+def _result(nt: int, xt: int, nh: int, xh: int, care_t: float, care_h: float) -> CampaignResult:
+    return CampaignResult("c", START, START, nt, nh, xt, xh, xt / nt, xh / nh, xt / nt - xh / nh, (0.0, 0.0),
+                          0.0, 0.0, 0.0, (0.0, 0.0), care_t, care_h)
+
+
+def test_update_response_combines_model_and_campaign_by_precision():
+    # Campaign: 1000 vs 1000; churn 0.2 treated, 0.3 holdout (with +0.5 corrections); care 100 vs 0 -> dose log 2.
+    result = _result(1000, 800, 1000, 700, 100.0, 0.0)
+    qt, qh = 200.5 / 1001, 300.5 / 1001
+    beta_c = (logit(qh) - logit(qt)) / math.log(2)
+    se_c = math.sqrt(1 / (1001 * qt * (1 - qt)) + 1 / (1001 * qh * (1 - qh))) / math.log(2)
+    assert campaign_beta(result) == pytest.approx((beta_c, se_c))
+    draws = list(0.3 + 0.1 * stats.norm.ppf((np.arange(400) + 0.5) / 400))
+    model = hand_model(0.3, draws)
+    se_m = float(np.std(draws, ddof=1))
+    updated = update_response(model, result)
+    expected = (0.3 / se_m**2 + beta_c / se_c**2) / (1 / se_m**2 + 1 / se_c**2)
+    assert updated.beta_ == pytest.approx(expected)
+    assert updated.beta_se_ == pytest.approx(math.sqrt(1 / (1 / se_m**2 + 1 / se_c**2)), rel=1e-6)
+    assert model.beta_ == 0.3  # the input model is unchanged
+    assert updated.tier_logit_ == model.tier_logit_
+
+
+def test_a_campaign_without_extra_care_cannot_update_the_model():
+    with pytest.raises(ValueError, match="the treated group received no more care than the holdout"):
+        update_response(hand_model(0.5), _result(100, 80, 100, 70, 10.0, 10.0))

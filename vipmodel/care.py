@@ -1,0 +1,1611 @@
+"""Care spend: the maintenance plan, a response model of churn to care, what-if simulation, budget optimiser
+and the closed-loop retention campaign.
+
+The pieces fit together as the mall's "VIP marketing maintenance plan table" (客户营销维护计划表) turned
+into numbers:
+
+1. :class:`CarePlan` -- per tier A-D, which care actions (:data:`vipmodel.schema.CARE_KINDS`), how many times a
+   year, at what unit cost; hence the annual care spend per member of each tier. Stored as the versioned
+   setting ``"care_plan"`` (:mod:`vipmodel.settings`) through :meth:`CarePlan.to_payload`.
+   :func:`current_plan_from_history` reads what the mall actually did.
+2. :class:`CareResponseModel` -- how the probability of churn responds to the care spend of a year,
+   calibrated on the mall's own history (:func:`care_panel`, i.e. :func:`vipmodel.outcomes.churn_panel` rows
+   plus the home store), with diminishing returns:
+
+   ``logit P(churn) = a_tier + x'gamma - beta * log1p(care_cost / c0)``.
+
+3. :func:`simulate` -- for a plan: expected members retained, retained value, spend, ROI, break-even spend,
+   uncertainty bands over the bootstrap draws of ``beta``, and the comparison with the current plan.
+4. :func:`optimise_budget` -- the split of a total budget across tiers that maximises retained value, the
+   actions that spend it, and the marginal value of the last yuan per tier.
+5. Closed loop: :func:`plan_campaign` (random, reproducible holdout), :func:`record_campaign` (writes the
+   treated members' actions into ``care_actions``), :func:`measure_campaign` (uplift with confidence
+   intervals once the period has passed) and :func:`update_response` (feeds the measured effect back).
+
+Identification and assumptions of the response model
+-----------------------------------------------------
+Care is not randomised in the history: the mall gives more care to members it values more, and some stores
+care more than others. The model therefore compares, *within each tier*, members who received more care
+with comparable members who received less:
+
+* ``method="ipw"`` (default): stabilised inverse-propensity weights for a continuous treatment (the
+  generalised propensity score of Hirano & Imbens [2]_, as in marginal structural models, Robins, Hernan &
+  Brumback [1]_): within each tier, the dose ``T = log1p(care_cost / c0)`` is modelled as normal given log
+  sales and home store (linear regression); the weight is ``f(T | tier) / f(T | tier, x)``, truncated at
+  the 1st and 99th percentiles (Cole & Hernan [3]_) and normalised to mean 1 per tier. The weighted logistic
+  outcome model still contains the controls (regression adjustment on top of weighting, which is
+  consistent if either the propensity or the outcome model is right, Kang & Schafer [4]_) so that the
+  estimated ``beta`` is the *conditional* log-odds effect, the quantity the simulation uses.
+* ``method="controls"``: the same outcome model without weights (regression adjustment only).
+
+Assumptions: (i) no unmeasured confounding given tier, log sales, complaint counts and home store -- a
+member's care does not depend on anything else that also drives churn; (ii) the yearly care cost is a
+sufficient summary of the actions (one yuan of phone greetings works like one yuan of gifts); (iii) one
+``beta`` for all tiers (tiers differ in their baseline churn ``a_tier``, hence in the effect on the
+probability scale); (iv) ``c0`` is fixed (default 100 yuan, the scale at which returns start to diminish).
+Uncertainty: a one-step (score) cluster bootstrap over members (rows of the same member are resampled
+together; Kline & Santos [7]_), seeded; the propensity weights are held at their full-sample values.
+
+Simulation convention
+---------------------
+A member's churn log-odds at a given annual care spend ``c`` is ``eta_i - beta * log1p(c / c0)``. The
+baseline ``eta_i`` comes, in order of preference, from the member's own ``churn_prob`` at their current
+``care_cost`` (columns of ``members``), from the model's controls when the frame holds them, or from the
+tier's average. For the uncertainty bands each bootstrap draw ``beta_d`` rotates the response around the
+member's current (or the tier's average) care, where the data pin the churn rate down:
+``eta_i(d) = eta_i + (beta_d - beta) * log1p(c_ref_i / c0)``.
+
+References
+----------
+.. [1] Robins, J. M., Hernan, M. A. & Brumback, B. (2000). Marginal structural models and causal inference
+   in epidemiology. *Epidemiology* 11(5), 550-560.
+.. [2] Hirano, K. & Imbens, G. W. (2004). The propensity score with continuous treatments. In *Applied
+   Bayesian Modeling and Causal Inference from Incomplete-Data Perspectives*, Wiley, 73-84.
+.. [3] Cole, S. R. & Hernan, M. A. (2008). Constructing inverse probability weights for marginal
+   structural models. *American Journal of Epidemiology* 168(6), 656-664.
+.. [4] Kang, J. D. Y. & Schafer, J. L. (2007). Demystifying double robustness. *Statistical Science* 22(4),
+   523-539.
+.. [5] Newcombe, R. G. (1998). Interval estimation for the difference between independent proportions:
+   comparison of eleven methods. *Statistics in Medicine* 17(8), 873-890.
+.. [6] Welch, B. L. (1947). The generalization of "Student's" problem when several different population
+   variances are involved. *Biometrika* 34(1-2), 28-35.
+.. [7] Kline, P. & Santos, A. (2012). A score based approach to wild bootstrap inference. *Journal of
+   Econometric Methods* 1(1), 23-41.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from scipy.special import expit, logit
+from sqlalchemy import Connection, Engine, and_, func, insert, select
+
+from vipmodel import schema
+from vipmodel.features import member_features
+from vipmodel.outcomes import COMPLAINT_STATUSES, churn_panel
+from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
+
+TIERS: tuple[str, ...] = schema.TIERS
+CARE_KINDS: tuple[str, ...] = schema.CARE_KINDS
+
+DEFAULT_UNIT_COST: dict[str, float] = {
+    "phone_greeting": 5.0,
+    "birthday_gift": 80.0,
+    "holiday_card": 8.0,
+    "sms": 0.5,
+    "event_invitation": 150.0,
+    "lecture": 60.0,
+}
+# Upper limits of a reasonable plan (times per member and year); the optimiser never plans more.
+DEFAULT_MAX_PER_YEAR: dict[str, float] = {
+    "phone_greeting": 4.0,
+    "birthday_gift": 1.0,
+    "holiday_card": 4.0,
+    "sms": 12.0,
+    "event_invitation": 4.0,
+    "lecture": 4.0,
+}
+PLAN_FRAME_COLUMNS: tuple[str, ...] = ("tier", "action", "per_year", "unit_cost", "annual_cost_per_member")
+COMPLAINT_CONTROLS: tuple[str, ...] = tuple(
+    f"{cat}_{status}" for cat in schema.COMPLAINT_CATEGORIES for status in COMPLAINT_STATUSES
+)
+SIMULATION_COLUMNS: tuple[str, ...] = (
+    "tier",
+    "members",
+    "spend_per_member",
+    "spend",
+    "churn_rate_zero",
+    "churn_rate",
+    "retained_members_zero",
+    "retained_members",
+    "retained_members_p05",
+    "retained_members_p95",
+    "extra_retained_members",
+    "retained_value_zero",
+    "retained_value",
+    "retained_value_p05",
+    "retained_value_p95",
+    "incremental_value",
+    "roi",
+    "roi_p05",
+    "roi_p95",
+    "break_even_spend_per_member",
+    "break_even_spend",
+)
+ALLOCATION_COLUMNS: tuple[str, ...] = (
+    "tier",
+    "members",
+    "spend_per_member",
+    "spend",
+    "retained_members",
+    "retained_value",
+    "incremental_value",
+    "marginal_value_per_yuan",
+)
+_CARE_TERM = "log1p_care"
+
+
+# ------------------------------------------------------------------------------------------- validation
+
+
+def _require(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
+    if len(frame) == 0:
+        raise ValueError(f"{name} is empty (no rows)")
+    return frame
+
+
+def _numeric(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    try:
+        values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} column {column!r} must be numeric") from exc
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} column {column!r} has missing or infinite values; fill or drop them first")
+    return values
+
+
+def _tier_codes(frame: pd.DataFrame, name: str) -> np.ndarray:
+    tiers = frame["tier"].astype(str).to_numpy()
+    unknown = sorted(set(tiers) - set(TIERS))
+    if unknown:
+        raise ValueError(f"{name} column 'tier' has unknown tier(s): {', '.join(unknown)}; expected A, B, C, D")
+    return pd.Categorical(tiers, categories=TIERS).codes.astype(np.int64)
+
+
+def _nonneg_number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}") from exc
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number
+
+
+def _unit_costs(unit_costs: Mapping[str, float] | None) -> dict[str, float]:
+    costs = dict(DEFAULT_UNIT_COST if unit_costs is None else unit_costs)
+    unknown = sorted(set(costs) - set(CARE_KINDS))
+    if unknown:
+        raise ValueError(f"unknown care action(s): {', '.join(unknown)}; expected one of {', '.join(CARE_KINDS)}")
+    missing = [k for k in CARE_KINDS if k not in costs]
+    if missing:
+        raise ValueError(f"unit_costs is missing a cost for: {', '.join(missing)}")
+    return {k: _nonneg_number(costs[k], f"unit cost of {k}") for k in CARE_KINDS}
+
+
+@contextmanager
+def _connection(bind: Engine | Connection, write: bool = False) -> Iterator[Connection]:
+    # A Connection belongs to the caller (who commits); an Engine gets a short transaction of its own.
+    if isinstance(bind, Connection):
+        yield bind
+    elif isinstance(bind, Engine):
+        with bind.begin() if write else bind.connect() as conn:
+            yield conn
+    else:
+        raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(bind).__name__}")
+
+
+def _as_date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
+
+
+# -------------------------------------------------------------------------------------------- care plan
+
+
+@dataclass(frozen=True)
+class CarePlan:
+    """The maintenance plan table: per tier, care actions and how often a member receives them in a year.
+
+    Parameters
+    ----------
+    per_year : mapping
+        ``{tier: {action: times per member per year}}`` with tiers among A-D and actions among
+        :data:`vipmodel.schema.CARE_KINDS`. Missing tiers and actions mean 0. Fractions are allowed and mean
+        an average (1.5 phone greetings = half the members get two, half one, or a share of them).
+    unit_costs : mapping, optional
+        Cost in yuan of one action of each kind (default :data:`DEFAULT_UNIT_COST`); every kind needs a cost.
+
+    Raises
+    ------
+    ValueError
+        ``"unknown tier(s) in care plan: E; expected A, B, C, D"``, ``"unknown care action(s): ..."``,
+        ``"times per year of sms for tier A must be a finite number >= 0, got -1"``,
+        ``"unit_costs is missing a cost for: sms"``.
+    """
+
+    per_year: Mapping[str, Mapping[str, float]] = field(hash=False)
+    unit_costs: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_UNIT_COST), hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.per_year, Mapping):
+            raise ValueError(f"per_year must be a mapping tier -> {{action: times per year}}, "
+                             f"got {type(self.per_year).__name__}")
+        unknown = sorted(set(map(str, self.per_year)) - set(TIERS))
+        if unknown:
+            raise ValueError(f"unknown tier(s) in care plan: {', '.join(unknown)}; expected A, B, C, D")
+        table: dict[str, dict[str, float]] = {}
+        for tier in TIERS:
+            actions = self.per_year.get(tier, {}) or {}
+            if not isinstance(actions, Mapping):
+                raise ValueError(f"actions of tier {tier} must be a mapping action -> times per year")
+            bad = sorted(set(actions) - set(CARE_KINDS))
+            if bad:
+                raise ValueError(
+                    f"unknown care action(s): {', '.join(map(str, bad))}; expected one of {', '.join(CARE_KINDS)}"
+                )
+            table[tier] = {k: _nonneg_number(actions.get(k, 0.0), f"times per year of {k} for tier {tier}")
+                           for k in CARE_KINDS}
+        object.__setattr__(self, "per_year", table)
+        object.__setattr__(self, "unit_costs", _unit_costs(self.unit_costs))
+
+    def annual_cost_per_member(self, tier: str) -> float:
+        """Annual care spend on one member of ``tier``: sum of times per year x unit cost."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; expected A, B, C, D")
+        return float(sum(n * self.unit_costs[k] for k, n in self.per_year[tier].items()))
+
+    def cost_by_tier(self) -> dict[str, float]:
+        """``{tier: annual cost per member}`` for A-D."""
+        return {t: self.annual_cost_per_member(t) for t in TIERS}
+
+    def as_frame(self) -> pd.DataFrame:
+        """The maintenance plan table, one row per tier and planned action (times per year > 0).
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`PLAN_FRAME_COLUMNS`: ``tier``, ``action``, ``per_year``, ``unit_cost``,
+            ``annual_cost_per_member`` (= per_year x unit_cost), ordered by tier then action.
+        """
+        rows = [
+            (t, k, n, self.unit_costs[k], n * self.unit_costs[k])
+            for t in TIERS
+            for k, n in self.per_year[t].items()
+            if n > 0
+        ]
+        return pd.DataFrame(rows, columns=list(PLAN_FRAME_COLUMNS))
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON for :func:`vipmodel.settings.save_setting` (kind ``"care_plan"``); zero entries are left out."""
+        return {
+            "per_year": {t: {k: n for k, n in acts.items() if n > 0} for t, acts in self.per_year.items()},
+            "unit_costs": dict(self.unit_costs),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CarePlan:
+        """Rebuild a plan from :meth:`to_payload` output.
+
+        Raises
+        ------
+        ValueError
+            ``"care plan payload needs 'per_year'"`` and the constructor's messages.
+        """
+        if not isinstance(payload, Mapping) or "per_year" not in payload:
+            raise ValueError("care plan payload needs 'per_year'")
+        return cls(per_year=payload["per_year"], unit_costs=payload.get("unit_costs") or DEFAULT_UNIT_COST)
+
+    @classmethod
+    def from_spend(
+        cls,
+        spend_per_member: Mapping[str, float],
+        unit_costs: Mapping[str, float] | None = None,
+        max_per_year: Mapping[str, float] | None = None,
+    ) -> CarePlan:
+        """A plan that spends the given amount per member of each tier, cheapest actions first.
+
+        Actions are filled in order of increasing unit cost up to ``max_per_year`` (default
+        :data:`DEFAULT_MAX_PER_YEAR`); the last one takes a fractional frequency so the spend is met exactly.
+        Cheapest first because, under the response model, a yuan works the same whatever the action, and
+        cheap actions reach the member more often (more touch points).
+
+        Raises
+        ------
+        ValueError
+            ``"spend of tier A (2000) exceeds the most the plan allows per member (978)"``.
+        """
+        costs = _unit_costs(unit_costs)
+        limits = _max_per_year(max_per_year)
+        order = sorted((k for k in CARE_KINDS if costs[k] > 0), key=lambda k: (costs[k], CARE_KINDS.index(k)))
+        cap = sum(limits[k] * costs[k] for k in order)
+        per_year: dict[str, dict[str, float]] = {}
+        for tier, spend in spend_per_member.items():
+            remaining = _nonneg_number(spend, f"spend of tier {tier}")
+            if remaining > cap * (1 + 1e-9) + 1e-9:
+                raise ValueError(f"spend of tier {tier} ({remaining:g}) exceeds the most the plan allows per member"
+                                 f" ({cap:g})")
+            acts: dict[str, float] = {}
+            for k in order:
+                if remaining <= 1e-12:
+                    break
+                times = min(limits[k], remaining / costs[k])
+                acts[k] = times
+                remaining -= times * costs[k]
+            per_year[str(tier)] = acts
+        return cls(per_year=per_year, unit_costs=costs)
+
+
+def _max_per_year(max_per_year: Mapping[str, float] | None) -> dict[str, float]:
+    limits = dict(DEFAULT_MAX_PER_YEAR if max_per_year is None else max_per_year)
+    unknown = sorted(set(limits) - set(CARE_KINDS))
+    if unknown:
+        raise ValueError(f"unknown care action(s): {', '.join(unknown)}; expected one of {', '.join(CARE_KINDS)}")
+    return {k: _nonneg_number(limits.get(k, 0.0), f"max_per_year of {k}") for k in CARE_KINDS}
+
+
+def current_plan_from_history(
+    conn: Connection | Engine,
+    start: dt.date,
+    end: dt.date,
+    rules: TierRules = DEFAULT_RULES,
+) -> CarePlan:
+    """What the mall actually did in ``[start, end]``: per tier, the average number of each action per member.
+
+    Members are tiered on their features of the range (:func:`vipmodel.features.member_features`,
+    :func:`vipmodel.pyramid.assign_tiers`) among members with at least one purchase in it; counts and costs
+    of ``care_actions`` are aggregated per member and kind in SQL, averaged over *all* members of the tier
+    (members without care count as zero) and scaled to a year (``365.25 / days in range``). Unit costs are
+    the average recorded cost per action of each kind in the range (the default where a kind was not used).
+
+    Returns
+    -------
+    CarePlan
+
+    Raises
+    ------
+    ValueError
+        ``"no member made a purchase between 2025-01-01 and 2025-12-31"`` and the messages of
+        :func:`vipmodel.features.member_features`.
+    """
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    with _connection(conn) as connection:
+        feats = member_features(connection, start, end, period="range")
+        active = feats[feats["n_transactions"] > 0]
+        if active.empty:
+            raise ValueError(f"no member made a purchase between {start} and {end}")
+        tiers = assign_tiers(active, rules).astype(str)
+        ca = schema.care_actions
+        rows = connection.execute(
+            select(ca.c.member_id, ca.c.kind, func.count(), func.sum(ca.c.cost))
+            .where(and_(ca.c.action_date >= start, ca.c.action_date <= end))
+            .group_by(ca.c.member_id, ca.c.kind)
+        ).all()
+    actions = pd.DataFrame([tuple(r) for r in rows], columns=["member_id", "kind", "n", "cost"])
+    years = ((end - start).days + 1) / 365.25
+    costs = dict(DEFAULT_UNIT_COST)
+    per_year: dict[str, dict[str, float]] = {}
+    if not actions.empty:
+        actions["cost"] = actions["cost"].astype(float)
+        totals = actions.groupby("kind")[["n", "cost"]].sum()
+        for kind, row in totals.iterrows():
+            if row["n"] > 0:
+                costs[str(kind)] = round(float(row["cost"]) / float(row["n"]), 2)
+        actions["tier"] = actions["member_id"].map(tiers)
+        counts = actions.dropna(subset=["tier"]).groupby(["tier", "kind"])["n"].sum()
+    else:
+        counts = pd.Series(dtype=float)
+    size = tiers.value_counts()
+    for tier in TIERS:
+        n = int(size.get(tier, 0))
+        per_year[tier] = {
+            kind: round(float(counts.get((tier, kind), 0.0)) / n / years, 4) if n else 0.0 for kind in CARE_KINDS
+        }
+    return CarePlan(per_year=per_year, unit_costs=costs)
+
+
+def care_panel(
+    conn: Connection | Engine, as_of: dt.date, years: int = 2, rules: TierRules = DEFAULT_RULES
+) -> pd.DataFrame:
+    """:func:`vipmodel.outcomes.churn_panel` rows plus the member's home store (column ``store``).
+
+    The store is where the mall's care intensity varies within a tier, and a confounder of care and churn
+    when stores differ in clientele; :class:`CareResponseModel` uses it in the propensity and outcome models.
+    Members without a home store get ``"(none)"``.
+    """
+    with _connection(conn) as connection:
+        panel = churn_panel(connection, as_of, years, rules)
+        m = schema.members
+        stores = dict(connection.execute(select(m.c.member_id, m.c.home_store)).all()) if len(panel) else {}
+    panel["store"] = panel["member_id"].map(stores).fillna("(none)").astype(str)
+    return panel
+
+
+# ------------------------------------------------------------------------------------- response model
+
+
+_ROWS = 1024
+
+
+def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``X' diag(w) X`` in row blocks: small products keep OpenBLAS single-threaded, which on a shared 2-core
+    machine is some 50x faster than one large multi-threaded product."""
+    out = np.zeros((X.shape[1], X.shape[1]))
+    for lo in range(0, len(X), _ROWS):
+        block = X[lo : lo + _ROWS]
+        out += (block * w[lo : lo + _ROWS, None]).T @ block
+    return out
+
+
+def _matvec(X: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``X @ b`` in row blocks (see :func:`_gram`)."""
+    if len(X) <= _ROWS:
+        return X @ b
+    return np.concatenate([X[lo : lo + _ROWS] @ b for lo in range(0, len(X), _ROWS)])
+
+
+def _rmatvec(X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``X' @ v`` in row blocks (see :func:`_gram`)."""
+    out = np.zeros(X.shape[1])
+    for lo in range(0, len(X), _ROWS):
+        out += v[lo : lo + _ROWS] @ X[lo : lo + _ROWS]
+    return out
+
+
+def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted logistic regression by Newton-Raphson; returns (coefficients, Hessian of the penalised
+    negative log-likelihood). A small ridge keeps separated fits finite."""
+    p = X.shape[1]
+    beta = np.zeros(p)
+    penalty = ridge * np.eye(p)
+    for _ in range(100):
+        mu = expit(_matvec(X, beta))
+        grad = _rmatvec(X, w * (y - mu)) - ridge * beta
+        hess = _gram(X, w * mu * (1.0 - mu)) + penalty
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    mu = expit(_matvec(X, beta))
+    return beta, _gram(X, w * mu * (1.0 - mu)) + penalty
+
+
+@dataclass(frozen=True)
+class _Design:
+    columns: tuple[str, ...]
+    stores: tuple[str, ...]
+
+
+class CareResponseModel:
+    """Churn as a function of annual care spend, within tier, with diminishing returns.
+
+    ``logit P(churn) = a_tier + gamma' x - beta * log1p(care_cost / c0)`` (see the module docstring for the
+    method and its assumptions). ``x`` holds ``log1p(sales)`` (negative sales count as 0), the complaint
+    counts by category and handling status, and home-store indicators.
+
+    Parameters
+    ----------
+    method : {"ipw", "controls"}, default "ipw"
+        Inverse-propensity-weighted regression adjustment, or regression adjustment only.
+    c0 : float, default 100.0
+        Care spend (yuan per year) at which returns start to diminish; fixed, not estimated.
+    controls : sequence of str, optional
+        Count/numeric columns entering the outcome model as they are. Default: the complaint-count columns
+        of :data:`vipmodel.outcomes.PANEL_COLUMNS` (all required when given explicitly).
+    store_column : str or None, default "store"
+        Categorical column of home stores (as :func:`care_panel` adds); used when present, ``None`` to ignore.
+    n_bootstrap : int, default 100
+        Cluster-bootstrap replicates (resampling members) for ``beta_draws_``; 0 for none.
+    weight_clip : (float, float), default (0.01, 0.99)
+        Quantiles at which the inverse-propensity weights are truncated.
+    seed : int, default 0
+        Seed of the bootstrap.
+
+    Attributes
+    ----------
+    beta_ : float
+        Care effect (log-odds of churn lowered per unit of ``log1p(care/c0)``); > 0 means care retains.
+    c0_ : float
+        The ``c0`` used.
+    coef_ : pandas.Series
+        All outcome-model coefficients (``tier[A]``.., controls, ``store[...]``, ``log1p_care = -beta_``).
+    beta_se_ : float
+        Standard deviation of ``beta_draws_`` (NaN without bootstrap).
+    beta_draws_ : ndarray
+        Bootstrap draws of ``beta`` (length ``n_bootstrap``; ``[beta_]`` without bootstrap).
+    tier_logit_ : dict
+        Per tier, the average linear predictor without the care term (baseline log-odds at zero care of the
+        tier's average member).
+    tier_care_ : dict
+        Per tier, the average observed ``log1p(care_cost / c0)`` (where the data pin the curve down).
+    n_rows_ : int
+        Panel rows used.
+
+    Raises
+    ------
+    ValueError
+        ``"method must be 'ipw' or 'controls'; got 'x'"``, ``"c0 must be a finite number > 0"``,
+        ``"n_bootstrap must be an integer >= 0"``, ``"weight_clip must be two quantiles 0 <= low < high <= 1"``.
+    """
+
+    def __init__(
+        self,
+        method: str = "ipw",
+        c0: float = 100.0,
+        controls: Sequence[str] | None = None,
+        store_column: str | None = "store",
+        n_bootstrap: int = 100,
+        weight_clip: tuple[float, float] = (0.01, 0.99),
+        seed: int = 0,
+    ) -> None:
+        if method not in ("ipw", "controls"):
+            raise ValueError(f"method must be 'ipw' or 'controls'; got {method!r}")
+        if not isinstance(c0, (int, float)) or not math.isfinite(c0) or c0 <= 0:
+            raise ValueError("c0 must be a finite number > 0")
+        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+            raise ValueError("n_bootstrap must be an integer >= 0")
+        lo, hi = weight_clip
+        if not (0.0 <= lo < hi <= 1.0):
+            raise ValueError("weight_clip must be two quantiles 0 <= low < high <= 1")
+        self.method = method
+        self.c0 = float(c0)
+        self.controls = None if controls is None else tuple(controls)
+        self.store_column = store_column
+        self.n_bootstrap = int(n_bootstrap)
+        self.weight_clip = (float(lo), float(hi))
+        self.seed = seed
+
+    # -- construction without data (hand cases, scenario inputs, updates)
+    @classmethod
+    def from_coefficients(
+        cls,
+        beta: float,
+        tier_logit: Mapping[str, float],
+        c0: float = 100.0,
+        beta_draws: Sequence[float] | None = None,
+        tier_care: Mapping[str, float] | None = None,
+    ) -> CareResponseModel:
+        """A fitted-looking model from given numbers: effect ``beta``, baseline log-odds per tier at zero care.
+
+        Used for scenarios ("what if care worked twice as well"), hand-checked cases and
+        :func:`update_response`. ``tier_care`` is each tier's reference ``log1p(care/c0)`` (default 0).
+        """
+        model = cls(method="controls", c0=c0, controls=(), store_column=None, n_bootstrap=0)
+        missing = [t for t in TIERS if t not in tier_logit]
+        if missing:
+            raise ValueError(f"tier_logit needs a value for every tier; missing {', '.join(missing)}")
+        model.beta_ = float(beta)
+        model.c0_ = model.c0
+        model.tier_logit_ = {t: float(tier_logit[t]) for t in TIERS}
+        model.tier_care_ = {t: float((tier_care or {}).get(t, 0.0)) for t in TIERS}
+        draws = np.asarray([beta] if beta_draws is None else beta_draws, dtype=float)
+        if draws.ndim != 1 or len(draws) == 0 or not np.isfinite(draws).all():
+            raise ValueError("beta_draws must be a non-empty sequence of finite numbers")
+        model.beta_draws_ = draws
+        model.beta_se_ = float(np.std(draws, ddof=1)) if len(draws) > 1 else float("nan")
+        model.coef_ = pd.Series({**{f"tier[{t}]": model.tier_logit_[t] for t in TIERS}, _CARE_TERM: -model.beta_})
+        model._design = _Design(columns=(), stores=())
+        model.n_rows_ = 0
+        return model
+
+    # -- fitting
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "beta_"):
+            raise ValueError("the model is not fitted; call fit(panel) first")
+
+    def _x(self, frame: pd.DataFrame, design: _Design, name: str) -> np.ndarray:
+        parts = [np.log1p(np.maximum(_numeric(frame, "sales", name), 0.0))[:, None]]
+        parts += [_numeric(frame, c, name)[:, None] for c in design.columns]
+        if design.stores:
+            store = frame[self.store_column].astype(str).to_numpy()
+            parts += [(store == s).astype(float)[:, None] for s in design.stores[1:]]
+        return np.hstack(parts)
+
+    def _names(self, design: _Design) -> list[str]:
+        return ["log1p_sales", *design.columns, *(f"store[{s}]" for s in design.stores[1:])]
+
+    def _ipw(self, T: np.ndarray, tier: np.ndarray, Z: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Stabilised generalised-propensity weights for the dose ``T``, fitted within each tier."""
+        out = np.ones(len(T))
+        for t in range(len(TIERS)):
+            rows = tier == t
+            if not rows.any():
+                continue
+            zt, Tt, wt = Z[rows], T[rows], w[rows]
+            design = np.hstack([np.ones((len(Tt), 1)), zt])
+            coef = np.linalg.lstsq(_gram(design, wt), _rmatvec(design, wt * Tt), rcond=None)[0]
+            resid = Tt - _matvec(design, coef)
+            total = max(wt.sum(), 1.0)
+            sd_cond = math.sqrt(max(float((wt * resid**2).sum() / total), 1e-12))
+            mean = float((wt * Tt).sum() / total)
+            sd_marg = math.sqrt(max(float((wt * (Tt - mean) ** 2).sum() / total), 1e-12))
+            log_w = stats.norm.logpdf(Tt, mean, sd_marg) - stats.norm.logpdf(Tt, Tt - resid, sd_cond)
+            out[rows] = np.exp(log_w)
+        lo, hi = np.quantile(out[w > 0], self.weight_clip) if (w > 0).any() else (0.0, np.inf)
+        out = np.clip(out, lo, hi)
+        for t in range(len(TIERS)):
+            rows = tier == t
+            if rows.any():
+                out[rows] /= max(float((w[rows] * out[rows]).sum() / max(w[rows].sum(), 1.0)), 1e-12)
+        return out
+
+    def fit(self, panel: pd.DataFrame) -> CareResponseModel:
+        """Estimate the response on member-year rows (:func:`care_panel` / :func:`vipmodel.outcomes.churn_panel`).
+
+        Parameters
+        ----------
+        panel : DataFrame
+            Needs ``tier`` (A-D), ``care_cost`` (>= 0), ``sales``, ``churned`` (bool) and the ``controls``;
+            ``member_id`` (bootstrap clusters; rows are their own cluster without it) and the store column
+            are used when present. Every tier needs rows with and without churn.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            ``"panel is missing required column(s): 'care_cost'"``, ``"panel is empty (no rows)"``,
+            ``"panel column 'care_cost' must be >= 0"``,
+            ``"panel has no rows for tier(s) D; the response model needs every tier"``,
+            ``"panel tier B has no variation in churn (all rows churned or all stayed)"``,
+            ``"panel has no variation in care_cost; the care effect cannot be estimated"``.
+        """
+        controls = COMPLAINT_CONTROLS if self.controls is None else self.controls
+        if self.controls is None:
+            controls = tuple(c for c in controls if isinstance(panel, pd.DataFrame) and c in panel.columns)
+        _require(panel, ("tier", "care_cost", "sales", "churned", *controls), "panel")
+        tier = _tier_codes(panel, "panel")
+        absent = [TIERS[t] for t in range(len(TIERS)) if not (tier == t).any()]
+        if absent:
+            raise ValueError(f"panel has no rows for tier(s) {', '.join(absent)}; the response model needs every tier")
+        care = _numeric(panel, "care_cost", "panel")
+        if (care < 0).any():
+            raise ValueError("panel column 'care_cost' must be >= 0")
+        if np.ptp(care) == 0:
+            raise ValueError("panel has no variation in care_cost; the care effect cannot be estimated")
+        y = _numeric(panel, "churned", "panel")
+        for t in range(len(TIERS)):
+            yt = y[tier == t]
+            if yt.min() == yt.max():
+                raise ValueError(f"panel tier {TIERS[t]} has no variation in churn (all rows churned or all stayed)")
+        use_store = self.store_column is not None and self.store_column in panel.columns
+        stores = tuple(sorted(panel[self.store_column].astype(str).unique())) if use_store else ()
+        design = _Design(columns=tuple(controls), stores=stores)
+        T = np.log1p(care / self.c0)
+        Xc = self._x(panel, design, "panel")
+        onehot = (tier[:, None] == np.arange(len(TIERS))[None, :]).astype(float)
+        # Controls are centred so each tier intercept is the log-odds of the tier's average member.
+        centre = Xc.mean(axis=0)
+        X = np.hstack([onehot, Xc - centre, T[:, None]])
+        Z = Xc[:, :1]
+        if stores:
+            Z = np.hstack([Z, Xc[:, 1 + len(design.columns):]])
+        weights = self._ipw(T, tier, Z, np.ones(len(y))) if self.method == "ipw" else np.ones(len(y))
+        coef, hess = _irls(X, y, weights, ridge=1e-6)
+        names = [f"tier[{t}]" for t in TIERS] + self._names(design) + [_CARE_TERM]
+        self._design = design
+        self._centre = centre
+        self.coef_ = pd.Series(coef, index=names)
+        self.beta_ = float(-coef[-1])
+        self.c0_ = self.c0
+        gamma = coef[len(TIERS):-1]
+        self.tier_logit_ = {
+            t: float(coef[i] + (Xc[tier == i].mean(axis=0) - centre) @ gamma) for i, t in enumerate(TIERS)
+        }
+        self.tier_care_ = {t: float(T[tier == i].mean()) for i, t in enumerate(TIERS)}
+        self.n_rows_ = int(len(y))
+        draws = []
+        if self.n_bootstrap:
+            draws = self._score_bootstrap(panel, X, y, weights, coef, hess)
+        self.beta_draws_ = np.asarray(draws) if draws else np.asarray([self.beta_])
+        self.beta_se_ = float(np.std(self.beta_draws_, ddof=1)) if len(draws) > 1 else float("nan")
+        return self
+
+    def _score_bootstrap(
+        self, panel: pd.DataFrame, X: np.ndarray, y: np.ndarray, weights: np.ndarray, coef: np.ndarray,
+        hess: np.ndarray,
+    ) -> list[float]:
+        """One-step (score) cluster bootstrap: each replicate is one Newton step from the full-sample fit with
+        multinomial member counts as frequency weights (Kline & Santos 2012); the propensity weights are held
+        at their full-sample values. Refitting every replicate would cost seconds to minutes on real panels."""
+        rng = np.random.default_rng(self.seed)
+        cluster = pd.factorize(panel["member_id"])[0] if "member_id" in panel.columns else np.arange(len(y))
+        n_clusters = int(cluster.max()) + 1
+        resid = weights * (y - expit(_matvec(X, coef)))
+        scores = np.column_stack(
+            [np.bincount(cluster, weights=resid * X[:, j], minlength=n_clusters) for j in range(X.shape[1])]
+        )
+        inv_care_row = np.linalg.solve(hess, np.eye(len(coef))[:, -1])  # row of H^-1 for the care term
+        care_scores = _matvec(scores, inv_care_row)
+        draws = []
+        for _ in range(self.n_bootstrap):
+            counts = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)
+            draws.append(float(-(coef[-1] + (counts - 1.0) @ care_scores)))
+        return draws
+
+    # -- prediction
+    def baseline_logit(self, frame: pd.DataFrame) -> np.ndarray:
+        """Churn log-odds of each row at zero care (``a_tier + gamma' x``).
+
+        ``frame`` needs ``tier``; when it holds every control the model was fitted with (``sales``, the
+        control columns and the store column) they are used, otherwise each row gets its tier's average.
+        """
+        self._check_fitted()
+        _require(frame, ("tier",), "frame")
+        tier = _tier_codes(frame, "frame")
+        design = self._design
+        needed = ["sales", *design.columns, *([self.store_column] if design.stores else [])]
+        if hasattr(self, "_centre") and all(c in frame.columns for c in needed):
+            coef = self.coef_.to_numpy()
+            Xc = self._x(frame, design, "frame") - self._centre
+            return coef[: len(TIERS)][tier] + _matvec(Xc, coef[len(TIERS) : -1])
+        return np.array([self.tier_logit_[t] for t in TIERS])[tier]
+
+    def predict_churn(self, frame: pd.DataFrame, care_cost: float | np.ndarray | pd.Series) -> np.ndarray:
+        """Probability of churn of each row of ``frame`` if it received ``care_cost`` yuan of care in the year.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            ``tier`` and, optionally, the model's controls (see :meth:`baseline_logit`).
+        care_cost : float or array
+            Annual care spend per member (scalar or one value per row), >= 0.
+
+        Raises
+        ------
+        ValueError
+            ``"care_cost must be >= 0"``, ``"care_cost must have one value per row of frame"``.
+        """
+        eta = self.baseline_logit(frame)
+        cost = np.asarray(care_cost, dtype=float)
+        if cost.ndim and cost.shape != eta.shape:
+            raise ValueError("care_cost must have one value per row of frame")
+        if not np.isfinite(cost).all() or (cost < 0).any():
+            raise ValueError("care_cost must be >= 0")
+        return expit(eta - self.beta_ * np.log1p(cost / self.c0_))
+
+    def __repr__(self) -> str:
+        fitted = f", beta_={self.beta_:.3f}" if hasattr(self, "beta_") else ""
+        return f"CareResponseModel(method={self.method!r}, c0={self.c0:g}{fitted})"
+
+
+# ------------------------------------------------------------------------------------------ simulation
+
+
+@dataclass(frozen=True)
+class _Members:
+    """Members sorted by tier (each tier a contiguous block, so per-tier sums are slices)."""
+
+    tier: np.ndarray  # codes 0..3, sorted
+    value: np.ndarray
+    eta: np.ndarray  # zero-care log-odds at the point estimate
+    t_ref: np.ndarray  # reference log1p(care/c0) around which draws rotate
+    bounds: np.ndarray  # tier t occupies rows bounds[t]:bounds[t + 1]
+
+    def block(self, t: int) -> slice:
+        return slice(int(self.bounds[t]), int(self.bounds[t + 1]))
+
+
+def _prepare_members(members: pd.DataFrame, model: CareResponseModel) -> _Members:
+    model._check_fitted()
+    _require(members, ("member_id", "tier", "value"), "members")
+    tier = _tier_codes(members, "members")
+    value = _numeric(members, "value", "members")
+    if "churn_prob" in members.columns:
+        if "care_cost" not in members.columns:
+            raise ValueError("members with 'churn_prob' also need 'care_cost' (the care at which it was predicted)")
+        prob = _numeric(members, "churn_prob", "members")
+        if ((prob <= 0) | (prob >= 1)).any():
+            raise ValueError("members column 'churn_prob' must be strictly between 0 and 1")
+        care = _numeric(members, "care_cost", "members")
+        if (care < 0).any():
+            raise ValueError("members column 'care_cost' must be >= 0")
+        t_ref = np.log1p(care / model.c0_)
+        eta = logit(prob) + model.beta_ * t_ref
+    else:
+        eta = model.baseline_logit(members)
+        t_ref = np.array([model.tier_care_[t] for t in TIERS])[tier]
+    order = np.argsort(tier, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(tier, minlength=len(TIERS)))])
+    return _Members(tier=tier[order], value=value[order], eta=eta[order], t_ref=t_ref[order], bounds=bounds)
+
+
+def _tier_sums(m: _Members, values: np.ndarray) -> np.ndarray:
+    """Per tier sums of ``values`` (n,) or (n, d) -> (4,) or (4, d)."""
+    return np.stack([values[m.block(t)].sum(axis=0) for t in range(len(TIERS))])
+
+
+def _break_even(m: _Members, beta: float, c0: float, grid: np.ndarray) -> np.ndarray:
+    """Per tier, the largest spend per member at which incremental retained value still covers the spend.
+
+    The surplus ``gain(s) - n s`` is bracketed on a coarse log grid and its last sign change refined with
+    Brent's method.
+    """
+    out = np.full(len(TIERS), np.nan)
+    for t in range(len(TIERS)):
+        rows = m.block(t)
+        n = rows.stop - rows.start
+        if n == 0:
+            continue
+        eta, v = m.eta[rows], m.value[rows]
+        p0 = expit(eta)
+
+        def surplus(s: float) -> float:
+            return float((v * (p0 - expit(eta - beta * math.log1p(s / c0)))).sum()) - n * s
+
+        values = np.array([surplus(s) for s in grid])
+        positive = np.flatnonzero(values[1:] > 0) + 1
+        if len(positive) == 0:
+            out[t] = 0.0
+        elif positive[-1] == len(grid) - 1:
+            out[t] = np.inf  # still paying off at the top of the grid
+        else:
+            j = positive[-1]
+            out[t] = optimize.brentq(surplus, grid[j], grid[j + 1], xtol=1e-6, rtol=1e-10)
+    return out
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The expected outcome of a care plan.
+
+    Attributes
+    ----------
+    by_tier : DataFrame
+        Columns :data:`SIMULATION_COLUMNS`, one row per tier A-D and a ``total`` row. ``*_zero``: at zero care;
+        ``retained_members`` = sum of ``1 - P(churn)``; ``retained_value`` = sum of ``(1 - P(churn)) x value``;
+        ``incremental_value`` = retained value - retained value at zero care; ``roi`` = (incremental value -
+        spend) / spend (NaN at zero spend); ``break_even_spend_per_member`` = the largest spend per member
+        at which the incremental value still covers the spend (``inf`` beyond 100,000 yuan); ``*_p05`` /
+        ``*_p95`` = 5% / 95% quantiles over the bootstrap draws of ``beta``. The total row's break-even spend
+        is the sum over tiers.
+    current : DataFrame or None
+        The same table for the current plan.
+    comparison : DataFrame or None
+        Per tier and total: ``spend``, ``retained_members``, ``retained_value``, ``net_value`` (retained
+        value - spend) of the plan, of the current plan, and their difference (``*_difference`` columns).
+    plan, current_plan : CarePlan, CarePlan or None
+    draws : int
+        Number of ``beta`` draws behind the bands.
+    """
+
+    by_tier: pd.DataFrame
+    current: pd.DataFrame | None
+    comparison: pd.DataFrame | None
+    plan: CarePlan
+    current_plan: CarePlan | None
+    draws: int
+
+
+_BE_GRID = np.concatenate([[0.0], np.geomspace(0.1, 100_000.0, 25)])
+
+
+_BAND_POINTS = 17
+
+
+def _simulate_table(
+    m: _Members, model: CareResponseModel, plan: CarePlan, betas: np.ndarray, be: np.ndarray
+) -> pd.DataFrame:
+    c0, beta = model.c0_, model.beta_
+    k = len(TIERS)
+    counts = np.diff(m.bounds).astype(float)
+    spend_pm = np.array([plan.annual_cost_per_member(t) for t in TIERS])
+    T = np.log1p(spend_pm / c0)[m.tier]
+    p0, p1 = expit(m.eta), expit(m.eta - beta * T)
+    kept0, kept1 = _tier_sums(m, 1 - p0), _tier_sums(m, 1 - p1)
+    val0, val1 = _tier_sums(m, (1 - p0) * m.value), _tier_sums(m, (1 - p1) * m.value)
+    # Every banded quantity is a smooth function of the scalar beta alone, so it is evaluated exactly on a
+    # grid spanning the draws and interpolated to each draw: 17 passes over the members instead of 200.
+    grid = np.linspace(betas.min(), betas.max(), _BAND_POINTS) if np.ptp(betas) > 0 else betas[:1]
+    g_kept, g_val0, g_val1 = np.zeros((k, len(grid))), np.zeros((k, len(grid))), np.zeros((k, len(grid)))
+    for j, b in enumerate(grid):
+        eta_d = m.eta + (b - beta) * m.t_ref
+        q0, q1 = expit(eta_d), expit(eta_d - b * T)
+        g_kept[:, j] = _tier_sums(m, 1 - q1)
+        g_val0[:, j] = _tier_sums(m, (1 - q0) * m.value)
+        g_val1[:, j] = _tier_sums(m, (1 - q1) * m.value)
+
+    def at_draws(table: np.ndarray) -> np.ndarray:
+        if len(grid) == 1:
+            return np.repeat(table, len(betas), axis=1)
+        return np.stack([np.interp(betas, grid, row) for row in table])
+
+    d_kept, d_val0, d_val1 = at_draws(g_kept), at_draws(g_val0), at_draws(g_val1)
+    spend = counts * spend_pm
+    rows = []
+    for i in [*range(k), None]:
+        sel = slice(None) if i is None else slice(i, i + 1)
+        n, s = counts[sel].sum(), spend[sel].sum()
+        dk, dv0, dv1 = d_kept[sel].sum(axis=0), d_val0[sel].sum(axis=0), d_val1[sel].sum(axis=0)
+        inc = val1[sel].sum() - val0[sel].sum()
+        roi_draws = (dv1 - dv0 - s) / s if s > 0 else np.full(len(betas), np.nan)
+        rows.append(
+            {
+                "tier": "total" if i is None else TIERS[i],
+                "members": int(n),
+                "spend_per_member": s / n if n else 0.0,
+                "spend": s,
+                "churn_rate_zero": 1 - kept0[sel].sum() / n if n else np.nan,
+                "churn_rate": 1 - kept1[sel].sum() / n if n else np.nan,
+                "retained_members_zero": kept0[sel].sum(),
+                "retained_members": kept1[sel].sum(),
+                "retained_members_p05": np.quantile(dk, 0.05),
+                "retained_members_p95": np.quantile(dk, 0.95),
+                "extra_retained_members": kept1[sel].sum() - kept0[sel].sum(),
+                "retained_value_zero": val0[sel].sum(),
+                "retained_value": val1[sel].sum(),
+                "retained_value_p05": np.quantile(dv1, 0.05),
+                "retained_value_p95": np.quantile(dv1, 0.95),
+                "incremental_value": inc,
+                "roi": (inc - s) / s if s > 0 else np.nan,
+                "roi_p05": np.quantile(roi_draws, 0.05) if s > 0 else np.nan,
+                "roi_p95": np.quantile(roi_draws, 0.95) if s > 0 else np.nan,
+                "break_even_spend_per_member": be[i] if i is not None else np.nan,
+                "break_even_spend": (be[i] * n if i is not None else float(np.nansum(be * counts))) if n else 0.0,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(SIMULATION_COLUMNS))
+    return table[(table["members"] > 0) | (table["tier"] == "total")].reset_index(drop=True)
+
+
+def simulate(
+    members: pd.DataFrame,
+    plan: CarePlan,
+    model: CareResponseModel,
+    current_plan: CarePlan | None = None,
+    draws: int = 200,
+    seed: int = 0,
+) -> Simulation:
+    """Expected retained members and value, spend, ROI and break-even of ``plan``, with bands.
+
+    Parameters
+    ----------
+    members : DataFrame
+        One row per member: ``member_id``, ``tier`` (A-D), ``value`` (what the member is worth if retained,
+        e.g. lifetime value from :func:`vipmodel.clv.lifetime_value` or
+        :func:`vipmodel.clv.simple_lifetime_value`; may be negative). Optional: ``churn_prob`` with
+        ``care_cost`` (a member's own churn probability at the care they currently receive, e.g. from a risk
+        model), or the model's control columns (see :meth:`CareResponseModel.baseline_logit`).
+    plan, current_plan : CarePlan
+        The plan to evaluate and, optionally, the plan to compare it with.
+    model : CareResponseModel
+        Fitted response model.
+    draws : int, default 200
+        Number of ``beta`` values behind the 5%/95% bands: resampled with replacement (seeded) from
+        ``model.beta_draws_``.
+    seed : int, default 0
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    ValueError
+        ``"members is missing required column(s): 'value'"``, ``"members is empty (no rows)"``,
+        ``"members column 'value' has missing or infinite values; ..."``, ``"draws must be an integer >= 1"``,
+        ``"plan must be a CarePlan"``, ``"the model is not fitted; call fit(panel) first"``.
+    """
+    if not isinstance(plan, CarePlan) or (current_plan is not None and not isinstance(current_plan, CarePlan)):
+        raise ValueError("plan must be a CarePlan")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError("draws must be an integer >= 1")
+    m = _prepare_members(members, model)
+    rng = np.random.default_rng(seed)
+    betas = rng.choice(model.beta_draws_, size=int(draws), replace=True)
+    be = _break_even(m, model.beta_, model.c0_, _BE_GRID)  # a property of the members, not of the plan
+    table = _simulate_table(m, model, plan, betas, be)
+    current = comparison = None
+    if current_plan is not None:
+        current = _simulate_table(m, model, current_plan, betas, be)
+        comparison = pd.DataFrame({"tier": table["tier"]})
+        for col in ("spend", "retained_members", "retained_value"):
+            comparison[col] = table[col]
+            comparison[f"{col}_current"] = current[col]
+            comparison[f"{col}_difference"] = table[col] - current[col]
+        comparison["net_value"] = table["retained_value"] - table["spend"]
+        comparison["net_value_current"] = current["retained_value"] - current["spend"]
+        comparison["net_value_difference"] = comparison["net_value"] - comparison["net_value_current"]
+    return Simulation(by_tier=table, current=current, comparison=comparison, plan=plan, current_plan=current_plan,
+                      draws=int(draws))
+
+
+# ------------------------------------------------------------------------------------------- optimiser
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The budget split that maximises retained value.
+
+    Attributes
+    ----------
+    budget : float
+        The budget given.
+    by_tier : DataFrame
+        Columns :data:`ALLOCATION_COLUMNS`, one row per tier with members; ``marginal_value_per_yuan`` is the
+        retained value the last yuan spent on the tier brings (derivative of the tier's retained value with
+        respect to its total spend). At the optimum it is equal across tiers that are neither at zero nor at
+        their cap; a value below 1 means the last yuan does not pay for itself.
+    plan : CarePlan
+        Actions that spend the allocation (:meth:`CarePlan.from_spend`).
+    spend, retained_value, baseline_retained_value : float
+        Total spend, retained value with the allocation, and at zero care.
+    objective : str
+        ``"retained_value"`` or ``"net_value"``.
+    """
+
+    budget: float
+    by_tier: pd.DataFrame
+    plan: CarePlan
+    spend: float
+    retained_value: float
+    baseline_retained_value: float
+    objective: str
+
+
+def _tier_value(m: _Members, beta: float, c0: float, t: int, spend_pm: np.ndarray) -> np.ndarray:
+    """Retained value of tier ``t`` at each per-member spend in ``spend_pm`` (vectorised over the grid)."""
+    rows = m.block(t)
+    eta, v = m.eta[rows], m.value[rows]
+    out = np.empty(len(spend_pm))
+    for j, s in enumerate(spend_pm):
+        out[j] = float(((1 - expit(eta - beta * math.log1p(s / c0))) * v).sum())
+    return out
+
+
+def optimise_budget(
+    members: pd.DataFrame,
+    model: CareResponseModel,
+    budget: float,
+    unit_costs: Mapping[str, float] | None = None,
+    max_per_year: Mapping[str, float] | None = None,
+    tiers: Sequence[str] | None = None,
+    objective: str = "retained_value",
+    grid_points: int = 200,
+) -> Allocation:
+    """Allocate ``budget`` (yuan per year) across tiers to maximise retained value (scipy SLSQP).
+
+    The decision is the care spend per member of each tier, ``0 <= s_t <= cap`` where ``cap`` is the most
+    the actions allow per member (``sum max_per_year x unit_cost``), subject to ``sum_t n_t s_t <= budget``.
+    Retained value is ``sum_i (1 - P_i(churn | s_tier(i))) x value_i`` with the fitted response (point
+    estimate). Because the per-tier curves need not be concave, the start point is the global optimum on a
+    grid (dynamic programming over ``grid_points`` budget steps), which SLSQP then refines.
+
+    Parameters
+    ----------
+    members : DataFrame
+        As for :func:`simulate`.
+    model : CareResponseModel
+    budget : float
+        Total annual budget, >= 0.
+    unit_costs, max_per_year : mapping, optional
+        Defaults :data:`DEFAULT_UNIT_COST`, :data:`DEFAULT_MAX_PER_YEAR`.
+    tiers : sequence of str, optional
+        Tiers eligible for care (default: every tier present in ``members``); others get nothing.
+    objective : {"retained_value", "net_value"}
+        Maximise retained value, or retained value minus spend (then the budget need not be spent).
+    grid_points : int, default 200
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    ValueError
+        ``"budget must be a finite number >= 0, got -1"``, ``"tier D has no members"`` (an eligible tier
+        without members), ``"objective must be 'retained_value' or 'net_value'"``, and the messages of
+        :func:`simulate` about ``members``.
+    """
+    try:
+        budget = float(budget)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"budget must be a finite number >= 0, got {budget!r}") from exc
+    if not math.isfinite(budget) or budget < 0:
+        raise ValueError(f"budget must be a finite number >= 0, got {budget:g}")
+    if objective not in ("retained_value", "net_value"):
+        raise ValueError("objective must be 'retained_value' or 'net_value'")
+    if isinstance(grid_points, bool) or not isinstance(grid_points, (int, np.integer)) or grid_points < 2:
+        raise ValueError("grid_points must be an integer >= 2")
+    costs = _unit_costs(unit_costs)
+    limits = _max_per_year(max_per_year)
+    cap = sum(limits[k] * costs[k] for k in CARE_KINDS)
+    m = _prepare_members(members, model)
+    counts = np.diff(m.bounds).astype(float)
+    eligible = [t for t in TIERS if counts[TIERS.index(t)] > 0] if tiers is None else list(tiers)
+    for t in eligible:
+        if t not in TIERS:
+            raise ValueError(f"unknown tier {t!r}; expected A, B, C, D")
+        if counts[TIERS.index(t)] == 0:
+            raise ValueError(f"tier {t} has no members")
+    idx = [TIERS.index(t) for t in eligible]
+    beta, c0 = model.beta_, model.c0_
+    net = objective == "net_value"
+
+    # Grid of tier budgets: step = budget / grid_points; DP picks the best split of whole steps.
+    step = budget / grid_points if budget > 0 else 0.0
+    x0 = np.zeros(len(idx))
+    if budget > 0 and idx and cap > 0:
+        k_max = [min(grid_points, int(counts[t] * cap // step)) for t in idx]
+        tables = []
+        for t, km in zip(idx, k_max):
+            spends = np.arange(km + 1) * step / counts[t]
+            vals = _tier_value(m, beta, c0, t, spends)
+            if net:
+                vals = vals - np.arange(km + 1) * step
+            tables.append(vals)
+        best = np.zeros(grid_points + 1)  # best[b]: value with b steps over the tiers so far
+        choice = []
+        for vals in tables:
+            new = np.full(grid_points + 1, -np.inf)
+            arg = np.zeros(grid_points + 1, dtype=int)
+            for k in range(len(vals)):
+                cand = np.full(grid_points + 1, -np.inf)
+                cand[k:] = best[: grid_points + 1 - k] + vals[k] - vals[0]
+                better = cand > new
+                new[better], arg[better] = cand[better], k
+            best = new
+            choice.append(arg)
+        b = int(np.argmax(best))
+        for j in range(len(idx) - 1, -1, -1):
+            k = int(choice[j][b])
+            x0[j] = k * step / counts[idx[j]]
+            b -= k
+
+    n_vec = counts[idx]
+
+    def objective_fn(u: np.ndarray) -> tuple[float, np.ndarray]:
+        # Variables are tier shares of the budget and the objective is in yuan per budget yuan, so that
+        # gradients are of order 1 (the marginal values) and SLSQP's tolerances mean something.
+        x = u * budget / n_vec
+        total, grad = 0.0, np.zeros(len(x))
+        for j, t in enumerate(idx):
+            rows = m.block(t)
+            p = expit(m.eta[rows] - beta * np.log1p(x[j] / c0))
+            total += float(((1 - p) * m.value[rows]).sum())
+            grad[j] = float((m.value[rows] * p * (1 - p)).sum()) * beta / (c0 + x[j]) / n_vec[j]
+            if net:
+                total -= n_vec[j] * x[j]
+                grad[j] -= 1.0
+        return -total / budget, -grad
+
+    x = x0
+    if budget > 0 and idx and cap > 0:
+        u0 = x0 * n_vec / budget
+        upper = np.minimum(n_vec * cap / budget, 1.0)
+        res = optimize.minimize(
+            objective_fn, u0, jac=True, method="SLSQP", bounds=list(zip(np.zeros(len(idx)), upper)),
+            constraints=[{"type": "ineq", "fun": lambda u: 1.0 - u.sum(), "jac": lambda u: -np.ones(len(u))}],
+            options={"maxiter": 500, "ftol": 1e-14},
+        )
+        cand = np.clip(res.x, 0.0, upper)
+        if cand.sum() > 1.0:  # SLSQP may overshoot the constraint by rounding; scale back into the feasible set
+            cand = cand / cand.sum()
+        if objective_fn(cand)[0] <= objective_fn(u0)[0]:
+            x = cand * budget / n_vec
+    spend_pm = np.zeros(len(TIERS))
+    spend_pm[idx] = x
+    rows = []
+    total_value = base_value = 0.0
+    for t in range(len(TIERS)):
+        if counts[t] == 0:
+            continue
+        sel = m.block(t)
+        p0 = expit(m.eta[sel])
+        p = expit(m.eta[sel] - beta * math.log1p(spend_pm[t] / c0))
+        value = float(((1 - p) * m.value[sel]).sum())
+        zero = float(((1 - p0) * m.value[sel]).sum())
+        marginal = float((m.value[sel] * p * (1 - p)).sum()) * beta / (c0 + spend_pm[t]) / counts[t]
+        total_value += value
+        base_value += zero
+        rows.append((TIERS[t], int(counts[t]), spend_pm[t], spend_pm[t] * counts[t], float((1 - p).sum()), value,
+                     value - zero, marginal))
+    by_tier = pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
+    plan = CarePlan.from_spend({t: min(spend_pm[TIERS.index(t)], cap) for t in TIERS}, costs, limits)
+    return Allocation(budget=budget, by_tier=by_tier, plan=plan, spend=float(by_tier["spend"].sum()),
+                      retained_value=total_value, baseline_retained_value=base_value, objective=objective)
+
+
+# -------------------------------------------------------------------------------------------- campaign
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A retention campaign: who is treated, who is held out, and the actions the treated receive.
+
+    Attributes
+    ----------
+    campaign_id : str
+    start_date : datetime.date
+        The day the actions are given (``action_date``) and the measurement period starts.
+    seed : int
+    holdout_share : float
+    assignment : DataFrame
+        ``member_id``, ``tier``, ``group`` (``"treated"`` / ``"holdout"``), sorted by ``member_id``.
+    actions : DataFrame
+        ``member_id``, ``action_date``, ``kind``, ``cost``, ``campaign_id``: one row per treated member and
+        action (the ``care_actions`` rows :func:`record_campaign` writes).
+    """
+
+    campaign_id: str
+    start_date: dt.date
+    seed: int
+    holdout_share: float
+    assignment: pd.DataFrame = field(hash=False)
+    actions: pd.DataFrame = field(hash=False)
+
+    @property
+    def treated(self) -> list[str]:
+        """Member ids of the treated group."""
+        return self.assignment.loc[self.assignment["group"] == "treated", "member_id"].tolist()
+
+    @property
+    def holdout(self) -> list[str]:
+        """Member ids of the holdout group."""
+        return self.assignment.loc[self.assignment["group"] == "holdout", "member_id"].tolist()
+
+    @property
+    def cost(self) -> float:
+        """Total cost of the treated group's actions."""
+        return float(self.actions["cost"].sum())
+
+
+def plan_campaign(
+    at_risk: pd.DataFrame,
+    holdout_share: float,
+    seed: int,
+    action_by_tier: Mapping[str, Sequence[str]],
+    start_date: dt.date,
+    campaign_id: str | None = None,
+    unit_costs: Mapping[str, float] | None = None,
+) -> Campaign:
+    """Split the at-risk list into a treated group and a random holdout, stratified by tier.
+
+    Within each tier exactly ``round(holdout_share x members of the tier)`` members are held out, chosen by
+    ``numpy.random.default_rng(seed)`` after sorting by ``member_id``: the same list and seed always give the
+    same groups, whatever the row order of ``at_risk``.
+
+    Parameters
+    ----------
+    at_risk : DataFrame
+        ``member_id`` (unique) and ``tier``; other columns are ignored.
+    holdout_share : float
+        Share held out, strictly between 0 and 1.
+    seed : int
+    action_by_tier : mapping
+        ``{tier: [care actions]}``: what each treated member of the tier receives on ``start_date`` (each
+        action at most once). Every tier in ``at_risk`` needs an entry.
+    start_date : datetime.date
+    campaign_id : str, optional
+        Default ``"retention-YYYYMMDD-s<seed>"``.
+    unit_costs : mapping, optional
+        Cost per action (default :data:`DEFAULT_UNIT_COST`).
+
+    Raises
+    ------
+    ValueError
+        ``"holdout_share must be strictly between 0 and 1, got 1.5"``, ``"at_risk must hold one row per member;
+        member_id 'M1' appears more than once"``, ``"action_by_tier has no actions for tier(s) C"``,
+        ``"unknown care action(s): ..."``, ``"action 'sms' is listed twice for tier A"``,
+        ``"campaign_id must be a non-empty string of at most 64 characters"``.
+    """
+    _require(at_risk, ("member_id", "tier"), "at_risk")
+    try:
+        share = float(holdout_share)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"holdout_share must be strictly between 0 and 1, got {holdout_share!r}") from exc
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"holdout_share must be strictly between 0 and 1, got {holdout_share!r}")
+    start_date = _as_date(start_date, "start_date")
+    ids = at_risk["member_id"]
+    if ids.isna().any():
+        raise ValueError("at_risk column 'member_id' has missing values")
+    if not ids.is_unique:
+        raise ValueError(f"at_risk must hold one row per member; member_id {ids[ids.duplicated()].iloc[0]!r} "
+                         "appears more than once")
+    _tier_codes(at_risk, "at_risk")
+    costs = _unit_costs(unit_costs)
+    frame = pd.DataFrame({"member_id": ids.astype(str), "tier": at_risk["tier"].astype(str)})
+    frame = frame.sort_values("member_id", kind="stable").reset_index(drop=True)
+    missing = sorted(set(frame["tier"]) - {str(t) for t, acts in action_by_tier.items() if acts})
+    if missing:
+        raise ValueError(f"action_by_tier has no actions for tier(s) {', '.join(missing)}")
+    for tier, acts in action_by_tier.items():
+        if isinstance(acts, str):
+            raise ValueError(f"actions of tier {tier} must be a list of care actions, not a string")
+        bad = sorted(set(acts) - set(CARE_KINDS))
+        if bad:
+            raise ValueError(f"unknown care action(s): {', '.join(map(str, bad))}; "
+                             f"expected one of {', '.join(CARE_KINDS)}")
+        dup = [k for k in set(acts) if list(acts).count(k) > 1]
+        if dup:
+            raise ValueError(f"action {dup[0]!r} is listed twice for tier {tier}")
+    cid = campaign_id if campaign_id is not None else f"retention-{start_date:%Y%m%d}-s{seed}"
+    if not isinstance(cid, str) or not cid.strip() or len(cid) > 64:
+        raise ValueError("campaign_id must be a non-empty string of at most 64 characters")
+    rng = np.random.default_rng(seed)
+    group = np.full(len(frame), "treated", dtype=object)
+    for tier in TIERS:  # fixed order, so the random stream is consumed identically every time
+        rows = np.flatnonzero(frame["tier"].to_numpy() == tier)
+        if len(rows) == 0:
+            continue
+        k = int(round(share * len(rows)))
+        group[rng.choice(rows, size=k, replace=False)] = "holdout"
+    frame["group"] = group
+    treated = frame[frame["group"] == "treated"]
+    rows = [
+        (mid, start_date, kind, costs[kind], cid)
+        for mid, tier in zip(treated["member_id"], treated["tier"])
+        for kind in action_by_tier[tier]
+    ]
+    actions = pd.DataFrame(rows, columns=["member_id", "action_date", "kind", "cost", "campaign_id"])
+    return Campaign(campaign_id=cid, start_date=start_date, seed=int(seed), holdout_share=share,
+                    assignment=frame, actions=actions)
+
+
+_CHUNK = 5_000
+
+
+def record_campaign(conn: Connection | Engine, campaign: Campaign) -> int:
+    """Write the treated group's actions into ``care_actions`` (tagged with ``campaign_id``); idempotent.
+
+    A row whose natural key (member, date, action) is already stored is skipped, so recording the same
+    campaign twice writes nothing the second time. With a Connection the caller commits.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Raises
+    ------
+    ValueError
+        ``"campaign must be a Campaign"``; ``"campaign members are not in the members table: M9"``.
+    """
+    if not isinstance(campaign, Campaign):
+        raise ValueError("campaign must be a Campaign")
+    actions = campaign.actions
+    if actions.empty:
+        return 0
+    ca, m = schema.care_actions, schema.members
+    ids = sorted(set(actions["member_id"]))
+    with _connection(conn, write=True) as connection:
+        known: set[str] = set()
+        existing: set[tuple[str, str]] = set()
+        for lo in range(0, len(ids), _CHUNK):
+            chunk = ids[lo : lo + _CHUNK]
+            known.update(connection.execute(select(m.c.member_id).where(m.c.member_id.in_(chunk))).scalars())
+            existing.update(
+                (r[0], r[1])
+                for r in connection.execute(
+                    select(ca.c.member_id, ca.c.kind).where(
+                        and_(ca.c.member_id.in_(chunk), ca.c.action_date == campaign.start_date)
+                    )
+                )
+            )
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(f"campaign members are not in the members table: {', '.join(unknown[:5])}"
+                             + (" ..." if len(unknown) > 5 else ""))
+        rows = [
+            {"member_id": r.member_id, "action_date": r.action_date, "kind": r.kind, "cost": float(r.cost),
+             "campaign_id": r.campaign_id}
+            for r in actions.itertuples(index=False)
+            if (r.member_id, r.kind) not in existing
+        ]
+        if rows:
+            connection.execute(insert(ca), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    """Treated vs holdout after the campaign period.
+
+    Attributes
+    ----------
+    campaign_id : str
+    start_date, end_date : datetime.date
+        The measurement period (inclusive).
+    n_treated, n_holdout : int
+    retained_treated, retained_holdout : int
+        Members with at least one purchase in the period (the churn definition of
+        :mod:`vipmodel.outcomes`: a member without purchase in the year has churned).
+    retention_treated, retention_holdout, uplift : float
+        Retention rates and their difference (treated - holdout).
+    uplift_ci : (float, float)
+        95% interval of the difference: Newcombe's hybrid score interval (method 10 of [5]_).
+    spend_treated, spend_holdout, spend_uplift : float
+        Mean net sales per member in the period (0 for members without purchase) and the difference.
+    spend_uplift_ci : (float, float)
+        95% Welch interval of the spend difference [6]_.
+    care_treated, care_holdout : float
+        Mean care cost per member in the period (all care, the campaign's included).
+    """
+
+    campaign_id: str
+    start_date: dt.date
+    end_date: dt.date
+    n_treated: int
+    n_holdout: int
+    retained_treated: int
+    retained_holdout: int
+    retention_treated: float
+    retention_holdout: float
+    uplift: float
+    uplift_ci: tuple[float, float]
+    spend_treated: float
+    spend_holdout: float
+    spend_uplift: float
+    spend_uplift_ci: tuple[float, float]
+    care_treated: float
+    care_holdout: float
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Newcombe 1998, method 3)."""
+    if n <= 0:
+        raise ValueError("n must be >= 1")
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for ``x1/n1 - x2/n2`` (method 10 of Newcombe 1998)."""
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, level)
+    l2, u2 = wilson_interval(x2, n2, level)
+    d = p1 - p2
+    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
+def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Welch interval for ``mean(a) - mean(b)`` with Welch-Satterthwaite degrees of freedom."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("each group needs at least 2 members for a Welch interval")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    d = a.mean() - b.mean()
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return d - q * se, d + q * se
+
+
+def measure_campaign(conn: Connection | Engine, campaign: Campaign, end_date: dt.date) -> CampaignResult:
+    """Retention and spend of the treated group against the holdout over ``[start_date, end_date]``.
+
+    Purchases, spend and care cost per member are aggregated in SQL (:func:`vipmodel.features.member_features`).
+
+    Raises
+    ------
+    ValueError
+        ``"end_date (2025-01-01) is before the campaign start (2025-03-01)"``;
+        ``"the period has not passed: it ends 2026-03-01 but the latest transaction is 2025-12-31"``;
+        ``"each group needs at least 2 members for a Welch interval"``.
+    """
+    if not isinstance(campaign, Campaign):
+        raise ValueError("campaign must be a Campaign")
+    end_date = _as_date(end_date, "end_date")
+    if end_date < campaign.start_date:
+        raise ValueError(f"end_date ({end_date}) is before the campaign start ({campaign.start_date})")
+    with _connection(conn) as connection:
+        latest = connection.execute(select(func.max(schema.transactions.c.ts))).scalar()
+        if latest is None or latest.date() < end_date:
+            shown = "none" if latest is None else str(latest.date())
+            raise ValueError(f"the period has not passed: it ends {end_date} but the latest transaction is {shown}")
+        feats = member_features(connection, campaign.start_date, end_date, period="range",
+                                members=campaign.assignment["member_id"].tolist())
+    feats = feats.set_index("member_id")
+    frame = campaign.assignment.set_index("member_id")
+    frame["retained"] = feats["n_transactions"].reindex(frame.index).fillna(0).to_numpy() > 0
+    frame["spend"] = feats["sales"].reindex(frame.index).fillna(0.0).to_numpy()
+    frame["care"] = feats["care_cost"].reindex(frame.index).fillna(0.0).to_numpy()
+    t = frame[frame["group"] == "treated"]
+    h = frame[frame["group"] == "holdout"]
+    if len(t) < 2 or len(h) < 2:
+        raise ValueError("each group needs at least 2 members for a Welch interval")
+    xt, xh = int(t["retained"].sum()), int(h["retained"].sum())
+    return CampaignResult(
+        campaign_id=campaign.campaign_id, start_date=campaign.start_date, end_date=end_date,
+        n_treated=len(t), n_holdout=len(h), retained_treated=xt, retained_holdout=xh,
+        retention_treated=xt / len(t), retention_holdout=xh / len(h), uplift=xt / len(t) - xh / len(h),
+        uplift_ci=newcombe_interval(xt, len(t), xh, len(h)),
+        spend_treated=float(t["spend"].mean()), spend_holdout=float(h["spend"].mean()),
+        spend_uplift=float(t["spend"].mean() - h["spend"].mean()),
+        spend_uplift_ci=welch_interval(t["spend"].to_numpy(), h["spend"].to_numpy()),
+        care_treated=float(t["care"].mean()), care_holdout=float(h["care"].mean()),
+    )
+
+
+def campaign_beta(result: CampaignResult, c0: float = 100.0) -> tuple[float, float]:
+    """The care effect ``beta`` a campaign implies, and its standard error.
+
+    ``beta = (logit q_h - logit q_t) / (log1p(care_t / c0) - log1p(care_h / c0))`` with churn rates
+    ``q = 1 - retention`` (Haldane-Anscombe +0.5 correction on the counts) and group mean care; standard error
+    by the delta method, ``sqrt(1/(n_t q_t (1-q_t)) + 1/(n_h q_h (1-q_h))) / dose difference``.
+
+    Raises
+    ------
+    ValueError
+        ``"the treated group received no more care than the holdout; the campaign says nothing about the care
+        effect"``.
+    """
+    dose = math.log1p(result.care_treated / c0) - math.log1p(result.care_holdout / c0)
+    if not dose > 0:
+        raise ValueError("the treated group received no more care than the holdout; "
+                         "the campaign says nothing about the care effect")
+    nt, nh = result.n_treated + 1.0, result.n_holdout + 1.0
+    qt = (result.n_treated - result.retained_treated + 0.5) / nt
+    qh = (result.n_holdout - result.retained_holdout + 0.5) / nh
+    beta = (logit(qh) - logit(qt)) / dose
+    se = math.sqrt(1 / (nt * qt * (1 - qt)) + 1 / (nh * qh * (1 - qh))) / dose
+    return float(beta), float(se)
+
+
+def update_response(model: CareResponseModel, result: CampaignResult) -> CareResponseModel:
+    """A new model whose care effect combines the fitted ``beta`` with what the campaign measured.
+
+    Rule: precision weighting of two independent normal estimates (fixed-effect meta-analysis). With the
+    model's ``beta`` and its bootstrap standard error ``se_m``, and the campaign's ``beta_c`` and ``se_c``
+    (:func:`campaign_beta`): ``beta = (beta/se_m^2 + beta_c/se_c^2) / (1/se_m^2 + 1/se_c^2)``, ``se^2 = 1 /
+    (1/se_m^2 + 1/se_c^2)``. The bootstrap draws are shifted and shrunk to that mean and spread. Tier
+    baselines are kept. A model without bootstrap draws (no ``se_m``) is replaced by the campaign estimate.
+    The input model is not changed.
+    """
+    model._check_fitted()
+    if not isinstance(result, CampaignResult):
+        raise ValueError("result must be a CampaignResult")
+    beta_c, se_c = campaign_beta(result, model.c0_)
+    se_m = model.beta_se_
+    if math.isfinite(se_m) and se_m > 0:
+        w_m, w_c = 1 / se_m**2, 1 / se_c**2
+        beta = (w_m * model.beta_ + w_c * beta_c) / (w_m + w_c)
+        se = math.sqrt(1 / (w_m + w_c))
+        draws = beta + (model.beta_draws_ - model.beta_draws_.mean()) * se / se_m
+    else:
+        beta, se = beta_c, se_c
+        draws = beta + se * stats.norm.ppf((np.arange(200) + 0.5) / 200)
+    new = CareResponseModel.from_coefficients(beta, model.tier_logit_, model.c0_, draws, model.tier_care_)
+    # The controls of the fitted model still describe members; only the care coefficient changes.
+    if hasattr(model, "_centre"):
+        new._design, new._centre = model._design, model._centre
+        new.store_column = model.store_column
+        coef = model.coef_.copy()
+        coef[_CARE_TERM] = -beta
+        new.coef_ = coef
+    new.method, new.n_rows_ = model.method, model.n_rows_
+    return new
