@@ -94,6 +94,7 @@ def main() -> None:
         t("nav.marketing", lang): [
             st.Page("../pages/pyramid.py", title=t("page.pyramid", lang), icon="🔺", url_path="pyramid"),
             st.Page("../pages/migration.py", title=t("page.migration", lang), icon="🔀", url_path="migration"),
+            st.Page("../pages/referrals.py", title=t("page.referrals", lang), icon="🤝", url_path="referrals"),
             # pages:marketing
         ],
         t("nav.data", lang): [

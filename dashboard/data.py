@@ -150,3 +150,59 @@ def regenerate_demo(url: str, members: int, on_progress) -> None:
 
     generate(get_engine(url), members=members, progress=on_progress)
     st.cache_data.clear()
+
+
+# --- Referrals page ----------------------------------------------------------------------------------------------
+def load_referral_weights(url: str) -> dict | None:
+    """The latest saved satisfaction weights payload (part of the cache keys below), or None for equal weights."""
+    history = load_setting_history(url, "satisfaction_weights")
+    return None if history.empty else dict(history.iloc[-1]["payload"])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_referral_rates(
+    url: str, version: int, as_of: dt.date, by: str, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """Referrals per 100 active members in the year to ``as_of``, by tier or satisfaction bucket."""
+    from vipmodel import referrals
+
+    with get_engine(url).connect() as conn:
+        return referrals.referral_rates(
+            conn, as_of, by, rules=TierRules.from_payload(rules_payload),
+            weights=weights_payload or {d: 1.0 for d in referrals.schema.DIMENSIONS},
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_referred_value(url: str, version: int, as_of: dt.date) -> pd.DataFrame:
+    """Referred vs. other new members: value in the joining year, next-year sales and churn."""
+    from vipmodel import referrals
+
+    with get_engine(url).connect() as conn:
+        return referrals.referred_value(conn, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_top_referrers(
+    url: str, version: int, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
+    weights_payload: dict | None,
+) -> pd.DataFrame:
+    """The members who referred most new members joining in ``[start, end]`` (names masked unless asked)."""
+    from vipmodel import referrals
+
+    with get_engine(url).connect() as conn:
+        return referrals.top_referrers(
+            conn, end, n, start=start, show_names=show_names, rules=TierRules.from_payload(rules_payload),
+            weights=weights_payload or {d: 1.0 for d in referrals.schema.DIMENSIONS},
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_new_member_referrals(url: str, version: int, start: dt.date, end: dt.date) -> dict:
+    """Members who joined in ``[start, end]`` and the share referred (as a dict of NewMemberReferrals)."""
+    from dataclasses import asdict
+
+    from vipmodel import referrals
+
+    with get_engine(url).connect() as conn:
+        return asdict(referrals.new_member_referrals(conn, start, end))
