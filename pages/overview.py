@@ -16,7 +16,7 @@ from vipmodel.pyramid import assign_tiers, tier_summary
 
 # KPIs where a rise is bad news: their delta is shown red when it goes up.
 _INVERSE = {"churn_rate", "complaints_week"}
-_PERCENT = {"top20_share", "churn_rate"}
+_PERCENT = {"top20_share", "churn_rate", "active_share"}
 
 
 def _format(kpi: str, value: float, lang: str) -> str:
@@ -40,24 +40,25 @@ def _delta(kpi: str, change: float, lang: str) -> str | None:
 
 
 def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
-    columns = st.columns(3)
+    columns = st.columns(4)
     for i, row in enumerate(kpis.itertuples()):
         help_text = t(f"kpi.help.{row.kpi}", lang)
         if not pd.isna(row.reference):
             help_text += " · " + t("kpi.reference", lang, value=fmt_percent(row.reference, lang, 0))
-        columns[i % 3].metric(
-            t(f"kpi.{row.kpi}", lang),
-            _format(row.kpi, row.value, lang),
-            delta=_delta(row.kpi, row.change, lang),
-            delta_color="inverse" if row.kpi in _INVERSE else "normal",
-            help=help_text,
-            border=True,
-        )
+        with columns[i % 4]:
+            st.metric(
+                t(f"kpi.{row.kpi}", lang),
+                _format(row.kpi, row.value, lang),
+                delta=_delta(row.kpi, row.change, lang),
+                delta_color="inverse" if row.kpi in _INVERSE else "normal",
+                help=help_text,
+                border=True,
+            )
+            year = _delta(row.kpi, row.change_year, lang)
+            st.caption(t("overview.vs_last_year", lang, change=year or t("common.not_available", lang)))
 
 
-def _section_trends(trend: pd.DataFrame, lang: str) -> None:
-    st.subheader(t("overview.trend", lang))
-    columns = st.columns(3)
+def _section_trends(trend: pd.DataFrame, columns: list, lang: str) -> None:
     for column, (field, key) in zip(
         columns, [("sales", "trend.sales"), ("buyers", "trend.buyers"), ("complaints", "trend.complaints")]
     ):
@@ -91,12 +92,12 @@ def main() -> None:
     kpis = data.load_overview_kpis(url, version, as_of)
     if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
         st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
-    left, right = st.columns([2, 1])
-    with left:
-        _section_kpis(kpis, lang)
-    with right:
+    _section_kpis(kpis, lang)
+    st.subheader(t("overview.trend", lang))
+    pyramid_column, *trend_columns = st.columns(4)
+    with pyramid_column:
         _section_pyramid(url, version, as_of, lang)
-    _section_trends(data.load_weekly_trend(url, version, as_of), lang)
+    _section_trends(data.load_weekly_trend(url, version, as_of), trend_columns, lang)
 
 
 main()

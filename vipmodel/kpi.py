@@ -11,7 +11,11 @@ Definitions (stated once, used by the Overview page and the weekly deck)
 * **Complaints (week)**: complaints filed in the 7 days ending ``as_of``.
 * **Satisfaction index**: mean survey item score of the last 365 days rescaled from the 1–7 scale to 0–100,
   each dimension weighted equally unless weights are given.
-Every KPI is also computed at ``as_of - 7 days`` so the page can show the change against the previous week.
+* **Active card share**: active VIPs as a share of all members who had joined by ``as_of`` (the documents
+  note that card usage is low: 会员卡使用率低).
+* **Referrals (week)**: members who joined in the 7 days ending ``as_of`` referred by another member.
+Every KPI is also computed at ``as_of - 7 days`` and ``as_of - 364 days`` (the same weekday a year earlier) so the
+page can show the change against the previous week and the previous year.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ KPI_NAMES: tuple[str, ...] = (
     "churn_rate",
     "complaints_week",
     "satisfaction_index",
+    "active_share",
+    "referrals_week",
 )
 
 
@@ -49,6 +55,8 @@ class KpiSnapshot:
     churn_rate: float | None
     complaints_week: int
     satisfaction_index: float | None
+    active_share: float | None
+    referrals_week: int
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -137,6 +145,11 @@ def kpi_snapshot(conn: Connection, as_of: dt.date, weights: Mapping[str, float] 
     complaints_week = conn.execute(
         select(func.count()).where(c.c.complaint_date > as_of - week, c.c.complaint_date <= as_of)
     ).scalar_one()
+    m = schema.members
+    members_total = conn.execute(select(func.count()).where(m.c.join_date <= as_of)).scalar_one()
+    referrals_week = conn.execute(
+        select(func.count()).where(m.c.join_date > as_of - week, m.c.join_date <= as_of, m.c.referred_by.is_not(None))
+    ).scalar_one()
     return KpiSnapshot(
         as_of=as_of,
         active_members=int(last_year.size),
@@ -145,34 +158,40 @@ def kpi_snapshot(conn: Connection, as_of: dt.date, weights: Mapping[str, float] 
         churn_rate=churn,
         complaints_week=int(complaints_week),
         satisfaction_index=satisfaction_index(conn, as_of - year, as_of, weights),
+        active_share=int(last_year.size) / members_total if members_total else None,
+        referrals_week=int(referrals_week),
     )
 
 
 def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """KPIs at ``as_of`` against one week earlier.
+    """KPIs at ``as_of`` against one week and one year (52 weeks) earlier.
 
     Returns
     -------
     DataFrame
-        One row per KPI in :data:`KPI_NAMES` order with columns ``kpi``, ``value``, ``previous``, ``change``
-        (``value - previous``; NaN where either is missing) and ``reference`` (30% for the churn rate, else NaN).
+        One row per KPI in :data:`KPI_NAMES` order with columns ``kpi``, ``value``, ``previous`` (a week
+        earlier), ``change`` (``value - previous``), ``previous_year`` (52 weeks earlier, the same weekday),
+        ``change_year`` — NaN where a value is missing — and ``reference`` (30% for the churn rate, else NaN).
     """
-    now = asdict(kpi_snapshot(conn, as_of, weights))
-    before = asdict(kpi_snapshot(conn, as_of - dt.timedelta(days=7), weights))
-    rows = []
-    for name in KPI_NAMES:
-        value = np.nan if now[name] is None else float(now[name])
-        previous = np.nan if before[name] is None else float(before[name])
-        rows.append(
+    def _values(day: dt.date) -> dict:
+        snap = asdict(kpi_snapshot(conn, day, weights))
+        return {k: np.nan if snap[k] is None else float(snap[k]) for k in KPI_NAMES}
+
+    now, week, year = _values(as_of), _values(as_of - dt.timedelta(days=7)), _values(as_of - dt.timedelta(days=364))
+    return pd.DataFrame(
+        [
             {
                 "kpi": name,
-                "value": value,
-                "previous": previous,
-                "change": value - previous,
+                "value": now[name],
+                "previous": week[name],
+                "change": now[name] - week[name],
+                "previous_year": year[name],
+                "change_year": now[name] - year[name],
                 "reference": CHURN_REFERENCE if name == "churn_rate" else np.nan,
             }
-        )
-    return pd.DataFrame(rows)
+            for name in KPI_NAMES
+        ]
+    )
 
 
 def latest_activity_date(conn: Connection) -> dt.date | None:

@@ -17,7 +17,8 @@ def test_overview_runs_and_shows_every_kpi(demo_app):
     at = demo_app.run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert "Active VIPs (12 months)" in labels and "Annual churn rate" in labels and len(labels) == 6
+    assert "Active VIPs (12 months)" in labels and "Annual churn rate" in labels and len(labels) == 8
+    assert any(c.value.startswith("vs. a year ago: ") for c in at.main.caption)
     assert int(_metric(at, "Active VIPs (12 months)").value.replace(",", "")) > 1000
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # the pyramid in miniature and three weekly trends
@@ -85,4 +86,4 @@ def test_first_start_fills_the_embedded_database_with_the_demo_mall(tmp_path, mo
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert db.has_data(db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))
-    assert len(at.metric) == 6
+    assert len(at.metric) == 8

@@ -125,6 +125,22 @@ def test_overview_compares_with_the_previous_week(small_mall):
     assert sales["previous"] == pytest.approx(105.0)
     assert sales["change"] == pytest.approx(630.0 - 105.0)
     assert table.set_index("kpi").loc["churn_rate", "reference"] == kpi.CHURN_REFERENCE
+    # A year (52 weeks) earlier nobody had bought in the prior 365 days except M1 (400 d), M2 (500 d), M4 (450 d).
+    active = table.set_index("kpi").loc["active_members"]
+    assert active["previous_year"] == 3 and active["change_year"] == 1
+
+
+def test_active_share_and_referrals_count_members_who_had_joined(small_mall):
+    with small_mall.begin() as conn:
+        conn.execute(
+            insert(schema.members),
+            [{"member_id": "M6", "join_date": AS_OF - dt.timedelta(days=2), "gender": "F", "referred_by": "M1"},
+             {"member_id": "M7", "join_date": AS_OF + dt.timedelta(days=2), "gender": "F", "referred_by": "M1"}],
+        )
+    with small_mall.connect() as conn:
+        snap = kpi.kpi_snapshot(conn, AS_OF)
+    assert snap.referrals_week == 1  # M7 joins after the date
+    assert snap.active_share == pytest.approx(4 / 6)
 
 
 def test_weekly_trend_buckets_sales_and_complaints_by_week(small_mall):
@@ -140,8 +156,9 @@ def test_empty_database_gives_zero_counts_and_missing_ratios(engine):
     with engine.connect() as conn:
         snap = kpi.kpi_snapshot(conn, AS_OF)
         assert kpi.latest_activity_date(conn) is None
-    assert (snap.active_members, snap.sales_week, snap.complaints_week) == (0, 0.0, 0)
+    assert (snap.active_members, snap.sales_week, snap.complaints_week, snap.referrals_week) == (0, 0.0, 0, 0)
     assert snap.top20_share is None and snap.churn_rate is None and snap.satisfaction_index is None
+    assert snap.active_share is None
 
 
 @pytest.mark.parametrize(
