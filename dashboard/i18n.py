@@ -392,3 +392,217 @@ TEXT.update(
         },
     }
 )
+
+# --- Overview: more KPIs and year-over-year -----------------------------------------------------------------------
+TEXT.update(
+    {
+        "kpi.active_share": {"en": "Active card share", "zh": "会员卡活跃率"},
+        "kpi.help.active_share": {
+            "en": "Active VIPs as a share of all members who had joined (the documents note low card usage).",
+            "zh": "活跃 VIP 占全部已入会会员的比例（文件指出会员卡使用率低）。",
+        },
+        "kpi.referrals_week": {"en": "Referred new members this week", "zh": "本周转介绍新会员"},
+        "kpi.help.referrals_week": {
+            "en": "Members who joined in the last 7 days, referred by another member.",
+            "zh": "近 7 天由其他会员推荐入会的新会员。",
+        },
+        "overview.vs_last_year": {"en": "vs. a year ago: {change}", "zh": "同比：{change}"},
+    }
+)
+
+# --- Complaints & churn page ---------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "page.complaints": {"en": "Complaints & churn", "zh": "投诉与流失"},
+        "cpl.panel_caption": {
+            "en": "{n} member-years from {start} to {end} ({members} members who bought in a one-year window). "
+            "Churned: no purchase in the year after the window.",
+            "zh": "{start} 至 {end} 共 {n} 个会员年度样本（{members} 位在某一年度内有消费的会员）。流失：该年度之后一年内没有消费。",
+        },
+        "cpl.no_panel": {
+            "en": "Relating complaints to churn needs three years of purchases up to {date} (behaviour in a year, then "
+            "a following year to see who churned): choose a later period in the sidebar or import more history.",
+            "zh": "分析投诉与流失需要截至 {date} 的三年消费数据（某一年的行为，加上其后一年观察是否流失）：请在侧栏选择更晚的期间或导入更多历史数据。",
+        },
+        "cpl.no_complaints": {
+            "en": "No complaints were filed from {start} to {end}, so there is nothing to relate to churn. "
+            "Complaints come from the complaint import on the Data page.",
+            "zh": "{start} 至 {end} 期间没有投诉记录，无法分析投诉与流失的关系。投诉数据可在“数据管理”页面导入。",
+        },
+        "cpl.group_by": {"en": "Group members by", "zh": "会员分组方式"},
+        "cpl.by.status": {"en": "Complaint status", "zh": "投诉处理状态"},
+        "cpl.by.handling": {"en": "Handling speed", "zh": "处理速度"},
+        "cpl.by.category": {"en": "Complaint category", "zh": "投诉类别"},
+        "cpl.by.severity": {"en": "Severity", "zh": "严重程度"},
+        "cpl.by.resolution_time": {"en": "Days to resolution", "zh": "解决用时"},
+        "cpl.group.none": {"en": "No complaint", "zh": "无投诉"},
+        "cpl.group.resolved": {"en": "Resolved only", "zh": "均已解决"},
+        "cpl.group.unresolved": {"en": "Unresolved", "zh": "未解决"},
+        "cpl.group.resolved_quick": {"en": "Resolved within {days} days", "zh": "{days} 天内解决"},
+        "cpl.group.resolved_slow": {"en": "Resolved after more than {days} days", "zh": "超过 {days} 天才解决"},
+        "cpl.group.product": {"en": "Product only", "zh": "仅产品投诉"},
+        "cpl.group.service": {"en": "Service only", "zh": "仅服务投诉"},
+        "cpl.group.both": {"en": "Product and service", "zh": "产品和服务投诉"},
+        "cpl.group.minor": {"en": "Minor", "zh": "轻微"},
+        "cpl.group.moderate": {"en": "Moderate", "zh": "一般"},
+        "cpl.group.serious": {"en": "Serious", "zh": "严重"},
+        "cpl.group.res_first": {"en": "Within {high} day(s)", "zh": "{high} 天内"},
+        "cpl.group.res_between": {"en": "{low}–{high} days", "zh": "{low}–{high} 天"},
+        "cpl.group.res_over": {"en": "More than {low} days", "zh": "超过 {low} 天"},
+        "cpl.churn_title": {"en": "Churn rate by {by}", "zh": "按{by}划分的流失率"},
+        "cpl.churn_axis": {"en": "Churn rate in the following year", "zh": "次年流失率"},
+        "cpl.reference": {"en": "Retail average {value}", "zh": "零售业平均 {value}"},
+        "cpl.bar_text": {"en": "n = {n}", "zh": "{n} 个"},
+        "cpl.bars_caption": {
+            "en": "Error bars: Wilson 95% interval. On the bars: member-years in the group. Dashed line: the average "
+            "annual VIP churn in retail quoted in the documents.",
+            "zh": "误差线：Wilson 95% 置信区间。柱内数字：该组会员年度数。虚线：资料中引用的零售业 VIP 年均流失率。",
+        },
+        "cpl.test.pearson_chi2": {
+            "en": "Does churn differ between these groups? Pearson chi-square test: χ² = {stat}, {dof} degrees of "
+            "freedom, p {p}, {n} member-years.",
+            "zh": "各组流失率是否不同？皮尔逊卡方检验：χ² = {stat}，自由度 {dof}，p {p}，样本 {n} 个会员年度。",
+        },
+        "cpl.test.fisher_exact": {
+            "en": "Does churn differ between these groups? Fisher's exact test (small groups): p {p}, {n} member-years.",
+            "zh": "各组流失率是否不同？费希尔精确检验（组别较小）：p {p}，样本 {n} 个会员年度。",
+        },
+        "cpl.test.significant": {
+            "en": "The difference is statistically significant (5% level).",
+            "zh": "差异具有统计学意义（5% 水平）。",
+        },
+        "cpl.test.not_significant": {
+            "en": "The difference is not statistically significant (5% level): it may be chance.",
+            "zh": "差异无统计学意义（5% 水平）：可能只是偶然。",
+        },
+        "cpl.test.small_expected": {
+            "en": "Some groups are small (an expected count below 5), so this p-value is only approximate.",
+            "zh": "部分组别样本较少（期望频数低于 5），该 p 值仅为近似值。",
+        },
+        "cpl.test.unavailable": {"en": "No test: {reason}", "zh": "无法检验：{reason}"},
+        "cpl.empty_groups": {"en": "No member-year in: {groups}.", "zh": "以下组别没有样本：{groups}。"},
+        "cpl.effects_title": {"en": "What complaints do to churn", "zh": "投诉对流失的影响"},
+        "complaints.effect.relative_risk": {
+            "en": "Members with {group} churned {rr}× as often as members with {reference} ({level} CI {low}–{high}).",
+            "zh": "有{group}的会员流失率是{reference}会员的 {rr} 倍（{level} 置信区间 {low}–{high}）。",
+        },
+        "complaints.effect.relative_risk.not_significant": {
+            "en": "Members with {group} churned {rr}× as often as members with {reference} ({level} CI {low}–{high}) "
+            "— not statistically significant.",
+            "zh": "有{group}的会员流失率是{reference}会员的 {rr} 倍（{level} 置信区间 {low}–{high}），差异无统计学意义。",
+        },
+        "cpl.who.none": {"en": "no complaint", "zh": "无投诉"},
+        "cpl.who.resolved_quick": {"en": "a {cat} complaint resolved within {days} days", "zh": "{days} 天内解决的{cat}投诉"},
+        "cpl.who.resolved_slow": {
+            "en": "a {cat} complaint resolved after more than {days} days",
+            "zh": "超过 {days} 天才解决的{cat}投诉",
+        },
+        "cpl.who.unresolved": {"en": "an unresolved {cat} complaint", "zh": "未解决的{cat}投诉"},
+        "cpl.cat.product": {"en": "product", "zh": "产品"},
+        "cpl.cat.service": {"en": "service", "zh": "服务"},
+        "cpl.kind": {"en": "{cat}, {status}", "zh": "{cat}·{status}"},
+        "cpl.kind_cat.product": {"en": "Product", "zh": "产品"},
+        "cpl.kind_cat.service": {"en": "Service", "zh": "服务"},
+        "cpl.kind_status.resolved_quick": {"en": "resolved ≤ {days} days", "zh": "{days} 天内解决"},
+        "cpl.kind_status.resolved_slow": {"en": "resolved > {days} days", "zh": "超过 {days} 天解决"},
+        "cpl.kind_status.unresolved": {"en": "unresolved", "zh": "未解决"},
+        "cpl.effects_caption": {
+            "en": "Each kind of complaint (members may have other complaints too) against members without any "
+            "complaint in the same year; strongest first. The interval is a 95% confidence interval of the "
+            "relative risk: when it includes 1, the data cannot tell the effect from chance.",
+            "zh": "每类投诉（会员可能同时有其他投诉）与同年无投诉会员比较，按影响从大到小排列。区间为相对风险的 95% 置信区间：若包含 1，则无法与偶然区分。",
+        },
+        "cpl.effects_missing": {"en": "No member-year had: {kinds}.", "zh": "没有会员年度出现：{kinds}。"},
+        "cpl.forest_title": {
+            "en": "Churn relative to members without complaint",
+            "zh": "相对无投诉会员的流失风险",
+        },
+        "cpl.forest_axis": {"en": "Relative risk (log scale, 95% CI; 1 = no difference)", "zh": "相对风险（对数刻度，95% 置信区间；1 = 无差异）"},
+        "cpl.reg_title": {"en": "Per complaint, other things equal", "zh": "在其他条件相同时，每次投诉的影响"},
+        "cpl.reg_caption": {
+            "en": "Logistic regression: odds ratio of churn per additional complaint of each kind, controlling for "
+            "{controls}. {n} member-years, {churned} churned; McFadden pseudo-R² {r2}. Above 1 means more churn.",
+            "zh": "逻辑回归：每多一次某类投诉，流失优势比的变化，控制变量：{controls}。样本 {n} 个会员年度，其中流失 {churned} 个；"
+            "McFadden 伪 R² {r2}。大于 1 表示流失更多。",
+        },
+        "cpl.reg_caveat": {
+            "en": "Members who complain are often less satisfied to begin with; the survey is too sparse to control "
+            "for that, so these effects include some of that dissatisfaction.",
+            "zh": "投诉的会员往往本来满意度就较低；问卷数据太少，无法控制满意度，因此这些影响中包含部分不满意本身的作用。",
+        },
+        "cpl.control.tier": {"en": "tier (reference: {tier})", "zh": "层级（基准：{tier}）"},
+        "cpl.control.log_sales": {"en": "spend (log)", "zh": "消费额（对数）"},
+        "cpl.control.log_care": {"en": "care spend (log)", "zh": "关怀支出（对数）"},
+        "cpl.term.complaint": {"en": "{kind} (per complaint)", "zh": "{kind}（每次投诉）"},
+        "cpl.term.tier": {"en": "{tier} vs. {reference}", "zh": "{tier}（相对{reference}）"},
+        "cpl.term.log_sales": {"en": "Spend, log(1 + ¥)", "zh": "消费额，log(1 + 元)"},
+        "cpl.term.log_care": {"en": "Care spend, log(1 + ¥/100)", "zh": "关怀支出，log(1 + 元/100)"},
+        "cpl.col.term": {"en": "Term", "zh": "变量"},
+        "cpl.col.odds_ratio": {"en": "Odds ratio", "zh": "优势比"},
+        "cpl.col.interval": {"en": "95% interval", "zh": "95% 置信区间"},
+        "cpl.col.p_value": {"en": "p-value", "zh": "p 值"},
+        "cpl.reg_dropped": {"en": "Left out (no member-year had them): {kinds}.", "zh": "未纳入（没有样本）：{kinds}。"},
+        "cpl.reg_unavailable": {"en": "The regression cannot be shown: {reason}", "zh": "无法显示回归结果：{reason}"},
+        "cpl.err.too_few": {
+            "en": "too few member-years for the model (no more rows than terms); choose a later period or import more data.",
+            "zh": "会员年度样本太少（样本数不多于变量数）；请选择更晚的期间或导入更多数据。",
+        },
+        "cpl.err.one_outcome": {
+            "en": "every member-year churned, or every one stayed: there is nothing to explain.",
+            "zh": "所有会员年度都流失了，或都留存了：没有可解释的差异。",
+        },
+        "cpl.err.no_complainer": {"en": "no member-year has a complaint.", "zh": "没有会员年度有投诉。"},
+        "cpl.err.not_estimated": {
+            "en": "the model could not be estimated ({reason}).",
+            "zh": "模型无法估计（{reason}）。数据太少或某类投诉的会员全部流失/全部留存时会出现这种情况。",
+        },
+        "cpl.corr_title": {
+            "en": "Rank correlations (Spearman) of complaints with churn and value",
+            "zh": "投诉与流失、价值的秩相关（Spearman）",
+        },
+        "cpl.corr_caption": {
+            "en": "+1: always rise together; −1: one rises as the other falls; 0: unrelated. Over all member-years.",
+            "zh": "+1：同升同降；−1：此升彼降；0：无关。基于全部会员年度样本。",
+        },
+        "cpl.corr_constant": {"en": "Left out (the same for everyone): {columns}.", "zh": "未纳入（所有样本取值相同）：{columns}。"},
+        "cpl.feature.n_complaints": {"en": "Complaints", "zh": "投诉次数"},
+        "cpl.feature.max_severity": {"en": "Worst severity", "zh": "最高严重程度"},
+        "cpl.feature.churned": {"en": "Churned", "zh": "流失"},
+        "cpl.feature.sales": {"en": "Spend", "zh": "消费额"},
+        "cpl.feature.profit_contribution": {"en": "Profit contribution", "zh": "利润贡献"},
+        "cpl.iceberg_title": {"en": "The complaint iceberg", "zh": "投诉冰山"},
+        "cpl.iceberg_multiplier": {"en": "Dissatisfied members per complaint", "zh": "每起投诉代表的不满会员数"},
+        "cpl.iceberg_help": {
+            "en": "Everyone one complaint stands for, the complainer included. The mall plan says 20, the store "
+            "article 25.",
+            "zh": "一起投诉所代表的全部会员（含投诉者本人）。商场维护方案为 20，门店文章为 25。",
+        },
+        "cpl.preset.mall_plan": {"en": "Mall plan: {value}", "zh": "商场方案：{value}"},
+        "cpl.preset.store_article": {"en": "Store article: {value}", "zh": "门店文章：{value}"},
+        "cpl.metric.visible": {"en": "Complaints received", "zh": "收到的投诉"},
+        "cpl.metric.silent": {"en": "Silent dissatisfied (estimate)", "zh": "沉默的不满会员（估计）"},
+        "cpl.metric.total": {"en": "Dissatisfied in all (estimate)", "zh": "不满会员合计（估计）"},
+        "cpl.iceberg_sentence": {
+            "en": "The {visible} complaints received from {start} to {end} stand for about {total} dissatisfied "
+            "members, {silent} of whom did not complain.",
+            "zh": "{start} 至 {end} 收到的 {visible} 起投诉，代表约 {total} 位不满会员，其中约 {silent} 位没有投诉。",
+        },
+        "complaints.iceberg.multiplier": {
+            "en": "Assumption: each complaint stands for {multiplier} members who feel the same. This is a rule of "
+            "thumb quoted in the documents, not something measured in your data.",
+            "zh": "假设：每一起投诉代表 {multiplier} 位有同样感受的会员。这是资料中引用的经验数字，并非由本商场数据测得。",
+        },
+        "complaints.iceberg.silent_share": {
+            "en": "Assumption: {silent_share} of unhappy members don't complain (documents). This is quoted, not "
+            "measured in your data.",
+            "zh": "假设：{silent_share} 的不满顾客不会投诉（资料数据），并非由本商场数据测得。",
+        },
+        "cpl.iceberg_visible": {"en": "Complained (visible)", "zh": "已投诉（可见）"},
+        "cpl.iceberg_silent": {"en": "Did not complain (silent)", "zh": "未投诉（沉默）"},
+        "cpl.iceberg_axis": {"en": "Members", "zh": "会员数"},
+        "cpl.iceberg_none": {
+            "en": "No complaints were received from {start} to {end}: no iceberg to estimate.",
+            "zh": "{start} 至 {end} 期间没有收到投诉：无法估计冰山。",
+        },
+    }
+)
