@@ -92,6 +92,7 @@ from vipmodel import schema
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
+from vipmodel.stats import newcombe_interval, welch_interval
 
 TIERS: tuple[str, ...] = schema.TIERS
 CARE_KINDS: tuple[str, ...] = schema.CARE_KINDS
@@ -1468,41 +1469,6 @@ class CampaignResult:
     spend_uplift_ci: tuple[float, float]
     care_treated: float
     care_holdout: float
-
-
-def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (Newcombe 1998, method 3)."""
-    if n <= 0:
-        raise ValueError("n must be >= 1")
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
-def newcombe_interval(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for ``x1/n1 - x2/n2`` (method 10 of Newcombe 1998)."""
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, level)
-    l2, u2 = wilson_interval(x2, n2, level)
-    d = p1 - p2
-    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
-
-
-def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Welch interval for ``mean(a) - mean(b)`` with Welch-Satterthwaite degrees of freedom."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("each group needs at least 2 members for a Welch interval")
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    d = a.mean() - b.mean()
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return d, d
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    q = stats.t.ppf(0.5 + level / 2, df)
-    return d - q * se, d + q * se
 
 
 def measure_campaign(conn: Connection | Engine, campaign: Campaign, end_date: dt.date) -> CampaignResult:

@@ -71,6 +71,7 @@ from scipy import stats
 
 from vipmodel import schema
 from vipmodel.outcomes import COMPLAINT_STATUSES, SLOW_AFTER_DAYS
+from vipmodel.stats import wilson_interval
 
 COUNT_COLUMNS: tuple[str, ...] = tuple(
     f"{cat}_{status}" for cat in schema.COMPLAINT_CATEGORIES for status in COMPLAINT_STATUSES
@@ -158,42 +159,6 @@ def _has_status(counts: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------------------------- proportions
-def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion [2]_ (recommended over the Wald interval by [3]_).
-
-    Parameters
-    ----------
-    successes, n : int
-        Events and trials, ``0 <= successes <= n``, ``n >= 1``.
-    confidence : float
-        Two-sided confidence level in (0, 1).
-
-    Returns
-    -------
-    tuple of float
-        ``(low, high)``, always inside [0, 1].
-
-    Raises
-    ------
-    ValueError
-        ``"n must be at least 1"``, ``"successes must be between 0 and n"``,
-        ``"confidence must be between 0 and 1"``.
-    """
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    if not 0 <= successes <= n:
-        raise ValueError("successes must be between 0 and n")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError("confidence must be between 0 and 1")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    p = successes / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2.0 * n)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
-    # The endpoints are exactly 0 / 1 at p = 0 / 1; clipping removes rounding noise there.
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _resolution_labels(edges: Sequence[float]) -> tuple[str, ...]:
     return (*(f"le_{e:g}d" for e in edges), f"gt_{edges[-1]:g}d")
 

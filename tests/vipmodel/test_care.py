@@ -27,20 +27,18 @@ from vipmodel.care import (
     care_panel,
     current_plan_from_history,
     measure_campaign,
-    newcombe_interval,
     optimise_budget,
     plan_campaign,
     record_campaign,
     simulate,
     update_response,
-    welch_interval,
-    wilson_interval,
 )
 from vipmodel.db import make_engine
 from vipmodel.demo import generate
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years
 from vipmodel.settings import latest_setting, save_setting
+from vipmodel.stats import newcombe_interval, welch_interval, wilson_interval
 
 # ------------------------------------------------------------------------------------------------ fixtures
 
