@@ -95,6 +95,10 @@ def main() -> None:
             st.Page("../pages/pyramid.py", title=t("page.pyramid", lang), icon="🔺", url_path="pyramid"),
             st.Page("../pages/migration.py", title=t("page.migration", lang), icon="🔀", url_path="migration"),
             st.Page("../pages/referrals.py", title=t("page.referrals", lang), icon="🤝", url_path="referrals"),
+            st.Page("../pages/care.py", title=t("page.care", lang), icon="🎁", url_path="care"),
+            st.Page("../pages/satisfaction.py", title=t("page.satisfaction", lang), icon="😊", url_path="satisfaction"),
+            st.Page("../pages/complaints.py", title=t("page.complaints", lang), icon="📣", url_path="complaints"),
+            st.Page("../pages/value.py", title=t("page.value", lang), icon="💰", url_path="value"),
             # pages:marketing
         ],
         t("nav.data", lang): [

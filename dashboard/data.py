@@ -206,3 +206,268 @@ def load_new_member_referrals(url: str, version: int, start: dt.date, end: dt.da
 
     with get_engine(url).connect() as conn:
         return asdict(referrals.new_member_referrals(conn, start, end))
+
+
+# --- Complaints & churn page ---------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_churn_panel(
+    url: str, version: int, as_of: dt.date, years: int = 2, rules_payload: dict | None = None
+) -> pd.DataFrame:
+    """Member-year panel (:func:`vipmodel.outcomes.churn_panel`): each year's features and churn in the next year."""
+    from vipmodel.outcomes import churn_panel
+
+    rules = DEFAULT_RULES if rules_payload is None else TierRules.from_payload(rules_payload)
+    with get_engine(url).connect() as conn:
+        return churn_panel(conn, as_of, years, rules)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_complaint_regression(
+    url: str, version: int, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
+    controls: tuple[str, ...] = ("tier", "log_sales"),
+):
+    """Logistic regression of churn on complaint counts (:func:`vipmodel.complaints.churn_regression`).
+
+    Raises its ValueError (too few member-years, separation...) uncached, for the page to explain.
+    """
+    from vipmodel.complaints import churn_regression
+
+    return churn_regression(load_churn_panel(url, version, as_of, years, rules_payload), controls)
+
+
+# --- Satisfaction page ---------------------------------------------------------------------------------------------
+def load_satisfaction_weights(url: str):
+    """The latest saved satisfaction weights and their version, or equal thirds and None."""
+    from vipmodel.satisfaction import DEFAULT_WEIGHTS, SatisfactionWeights
+
+    history = load_setting_history(url, "satisfaction_weights")
+    if history.empty:
+        return DEFAULT_WEIGHTS, None
+    latest = history.iloc[-1]
+    return SatisfactionWeights.from_payload(latest["payload"]), int(latest["version"])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_dimension_scores(url: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per survey response in ``[start, end]``: the three dimension scores and the expectation (SQL GROUP BY)."""
+    from vipmodel.satisfaction import dimension_scores
+
+    with get_engine(url).connect() as conn:
+        return dimension_scores(conn, start, end)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_satisfaction_index(
+    url: str, version: int, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
+    rules_payload: dict,
+) -> pd.DataFrame:
+    """Satisfaction index and experience − expectation gap by tier, store or period (raises InsufficientSurveyData)."""
+    from vipmodel.satisfaction import SatisfactionWeights, index_by
+
+    with get_engine(url).connect() as conn:
+        return index_by(conn, start, end, SatisfactionWeights.from_payload(weights_payload), by, period,
+                        TierRules.from_payload(rules_payload))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_suggested_weights(url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict):
+    """Weights fitted to next-year churn on the 2-year churn panel, with bootstrap intervals (slow: cached).
+
+    Raises InsufficientSurveyData uncached, for the page to explain.
+    """
+    from vipmodel.satisfaction import SatisfactionWeights, suggest_weights
+
+    panel = load_churn_panel(url, version, as_of, 2, rules_payload)
+    return suggest_weights(panel, current=SatisfactionWeights.from_payload(weights_payload))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_loyalty_indicators(url: str, version: int, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
+    """Loyalty indicators for the year to ``as_of`` vs. the year before, and ``{indicator: reason}`` left out."""
+    from vipmodel.satisfaction import loyalty_indicators
+
+    with get_engine(url).connect() as conn:
+        frame = loyalty_indicators(conn, as_of)
+    return frame, dict(frame.attrs.get("omitted", {}))
+
+
+# --- Care what-if page -------------------------------------------------------------------------------------------
+CARE_CURVE_MULTIPLIERS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+CARE_VALUE_YEARS = 3
+
+
+def _care_year_start(as_of: dt.date) -> dt.date:
+    from vipmodel.outcomes import add_years
+
+    return add_years(as_of, -1) + dt.timedelta(days=1)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_care_members(url: str, version: int, as_of: dt.date, rules_payload: dict) -> tuple[pd.DataFrame, str]:
+    """Members who bought in the year to ``as_of``: ``member_id``, ``tier`` (saved rules), ``value``; and its source.
+
+    ``value`` is the member's 3-year lifetime value (``vipmodel.retention.member_values``, column ``model_clv``:
+    BG/NBD + Gamma-Gamma, discounted) and the source ``"clv"``; when those models cannot be fitted on the data
+    (e.g. nobody bought twice) it is the documents' rule, annual profit contribution x 3 years, source ``"proxy"``.
+    """
+    from vipmodel import retention
+    from vipmodel.pyramid import assign_tiers
+
+    with get_engine(url).connect() as conn:
+        feats = features.member_features(conn, _care_year_start(as_of), as_of, period="range")
+        active = feats[feats["n_transactions"] > 0].reset_index(drop=True)
+        if active.empty:
+            return pd.DataFrame(columns=["member_id", "tier", "value"]), "none"
+        try:
+            clv = retention.member_values(conn, as_of, horizon_years=CARE_VALUE_YEARS).frame
+            values, source = clv.set_index("member_id")["model_clv"], "clv"
+        except ValueError:
+            values, source = None, "proxy"
+    tiers = assign_tiers(active, TierRules.from_payload(rules_payload)).astype(str)
+    frame = pd.DataFrame({"member_id": active["member_id"].astype(str).to_numpy(), "tier": tiers.to_numpy()})
+    if values is None:
+        frame["value"] = active["profit_contribution"].astype(float).to_numpy() * CARE_VALUE_YEARS
+    else:
+        # A member whose only activity was a return has no purchase history to value: worth nothing to retain.
+        frame["value"] = values.reindex(frame["member_id"]).fillna(0.0).astype(float).to_numpy()
+    return frame, source
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_care_model(url: str, version: int, as_of: dt.date, rules_payload: dict):
+    """The care response model (IPW) fitted on the two member-years before ``as_of`` (``care.care_panel``).
+
+    Raises ValueError (not cached) when the history cannot identify it, e.g. less than three years of data.
+    """
+    from vipmodel import care
+
+    with get_engine(url).connect() as conn:
+        panel = care.care_panel(conn, as_of, years=2, rules=TierRules.from_payload(rules_payload))
+    return care.CareResponseModel(method="ipw").fit(panel)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_current_care_plan(url: str, version: int, as_of: dt.date, rules_payload: dict) -> dict:
+    """What the mall actually did in the year to ``as_of``, as a care-plan payload (``CarePlan.to_payload``)."""
+    from vipmodel import care
+
+    with get_engine(url).connect() as conn:
+        plan = care.current_plan_from_history(conn, _care_year_start(as_of), as_of, TierRules.from_payload(rules_payload))
+    return plan.to_payload()
+
+
+def load_saved_care_plan(url: str) -> tuple[dict | None, int | None]:
+    """The latest saved care plan payload and its version, or (None, None)."""
+    history = load_setting_history(url, "care_plan")
+    if history.empty:
+        return None, None
+    latest = history.iloc[-1]
+    return dict(latest["payload"]), int(latest["version"])
+
+
+def _scaled_care_plan(plan_payload: dict, factor: float):
+    from vipmodel.care import CarePlan
+
+    plan = CarePlan.from_payload(plan_payload)
+    per_year = {t: {k: n * factor for k, n in acts.items()} for t, acts in plan.per_year.items()}
+    return CarePlan(per_year=per_year, unit_costs=plan.unit_costs)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_care_curve(
+    url: str, version: int, as_of: dt.date, rules_payload: dict, plan_payload: dict,
+    multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
+) -> pd.DataFrame:
+    """Retained value against spend per tier: ``care.simulate`` on the plan with every frequency scaled by each multiplier.
+
+    Columns ``multiplier``, ``tier``, ``spend``, ``retained_value``, ``retained_value_p05``, ``retained_value_p95``,
+    ``retained_value_zero`` (one row per multiplier and tier with members). A sweep here until vipmodel has one
+    (``care.spend_curve`` proposed to the lead).
+    """
+    from vipmodel import care
+
+    members, _ = load_care_members(url, version, as_of, rules_payload)
+    model = load_care_model(url, version, as_of, rules_payload)
+    columns = ["tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero"]
+    frames = []
+    for factor in multipliers:
+        table = care.simulate(members, _scaled_care_plan(plan_payload, factor), model).by_tier
+        frames.append(table.loc[table["tier"] != "total", columns].assign(multiplier=factor))
+    return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_care_allocation(
+    url: str, version: int, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
+    objective: str = "retained_value",
+):
+    """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs."""
+    from vipmodel import care
+
+    members, _ = load_care_members(url, version, as_of, rules_payload)
+    model = load_care_model(url, version, as_of, rules_payload)
+    return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
+
+
+# --- Value & churn risk page ---------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_member_values(url: str, version: int, as_of: dt.date):
+    """BG/NBD + Gamma-Gamma lifetime value per member and the simple rule (``retention.member_values``; slow).
+
+    Raises its ValueError (no purchases, nobody bought twice...) uncached, for the page to explain.
+    """
+    from vipmodel import retention
+
+    with get_engine(url).connect() as conn:
+        return retention.member_values(conn, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_at_risk(
+    url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """``retention.at_risk`` for EVERY member active in the year to ``as_of`` (``only_flagged=False``).
+
+    The page keeps the members with a warning signal for the at-risk list and uses the rest for tiers and totals.
+    """
+    from vipmodel import retention
+
+    values = load_member_values(url, version, as_of)
+    with get_engine(url).connect() as conn:
+        return retention.at_risk(conn, as_of, values, tier_rules=TierRules.from_payload(rules_payload),
+                                 satisfaction_weights=weights_payload, only_flagged=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_churn_evaluation(url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
+    """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be
+    evaluated (e.g. less than two years of data); the reason is cached too, so a failing evaluation is not redone."""
+    from vipmodel import retention
+    from vipmodel.outcomes import add_years
+
+    try:
+        with get_engine(url).connect() as conn:
+            evaluation = retention.evaluate_churn_risk(
+                conn, as_of, holdout_days=(as_of - add_years(as_of, -1)).days,
+                tier_rules=TierRules.from_payload(rules_payload), satisfaction_weights=weights_payload,
+            )
+    except ValueError as exc:
+        return None, str(exc)
+    return evaluation, None
+
+
+def maintenance_plan_csv(plan: pd.DataFrame) -> bytes:
+    """The maintenance plan as CSV, UTF-8 with BOM so that Excel opens Chinese text correctly."""
+    return plan.to_csv(index=False).encode("utf-8-sig")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
+    """The maintenance plan as a formatted Excel workbook (``retention.write_maintenance_plan_xlsx``)."""
+    import io
+
+    from vipmodel.retention import write_maintenance_plan_xlsx
+
+    buffer = io.BytesIO()
+    write_maintenance_plan_xlsx(plan, buffer, sheet_title)
+    return buffer.getvalue()

@@ -606,3 +606,490 @@ TEXT.update(
         },
     }
 )
+
+# --- Care what-if page -------------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "page.care": {"en": "Care what-if", "zh": "关怀投入模拟"},
+        "care.members_caption": {
+            "en": "{n} members who bought in the 12 months to {date}, tiered with the rules in force. "
+            "Value of a retained member: {value}.",
+            "zh": "截至 {date} 的12个月内有消费的会员 {n} 人，按当前层级规则分层。保留一位会员的价值：{value}。",
+        },
+        "care.value.clv": {
+            "en": "3-year lifetime value (BG/NBD + Gamma-Gamma, member's own margin, discounted 10% a year)",
+            "zh": "3 年客户终身价值（BG/NBD + Gamma-Gamma，按会员自身毛利率，年折现率 10%）",
+        },
+        "care.value.proxy": {
+            "en": "annual profit contribution × 3 years (a stand-in: the lifetime-value models cannot be fitted "
+            "on this data)",
+            "zh": "年利润贡献 × 3 年（替代值：此数据无法拟合终身价值模型）",
+        },
+        "care.method.ipw": {
+            "en": "inverse-propensity weighting with regression adjustment",
+            "zh": "逆倾向得分加权并结合回归调整",
+        },
+        "care.method.controls": {"en": "regression adjustment", "zh": "回归调整"},
+        "care.model_caption": {
+            "en": "Response model: within a tier, the log-odds of churn fall by β × log(1 + annual care ÷ ¥{c0}), so "
+            "each extra yuan does less. Estimated on {rows} member-years by {method}: β = {beta} (95% interval "
+            "{low} – {high}). Assumes that, beyond tier, sales, complaints and home store, nothing that drives "
+            "churn also decides who gets care, and that a yuan of any action works alike.",
+            "zh": "响应模型：同一层级内，流失的对数几率按 β × log(1 + 年关怀投入 ÷ ¥{c0}) 下降，投入越多边际效果越小。"
+            "基于 {rows} 个会员年、采用{method}估计：β = {beta}（95% 区间 {low} – {high}）。假设除层级、消费、"
+            "投诉和所属门店外，没有其他同时影响流失与关怀分配的因素，且各类关怀每元效果相同。",
+        },
+        "care.no_members": {
+            "en": "No member bought anything in the 12 months to {date}: choose a later period in the sidebar.",
+            "zh": "截至 {date} 的12个月内没有会员消费：请在侧栏选择更晚的期间。",
+        },
+        "care.no_model": {
+            "en": "The effect of care cannot be estimated from the history up to {date} ({reason}). It needs three "
+            "years of purchases and care records up to the period end: choose a later period in the sidebar.",
+            "zh": "无法根据截至 {date} 的历史数据估计关怀效果（{reason}）。需要期末之前三年的消费与关怀记录：请在侧栏选择更晚的期间。",
+        },
+        "care.plan_title": {"en": "Care plan", "zh": "客户营销维护计划"},
+        "care.start": {"en": "Start from", "zh": "起始方案"},
+        "care.start.saved": {"en": "Saved plan (version {version})", "zh": "已保存方案（版本 {version}）"},
+        "care.start.history": {"en": "What the mall did in the last 12 months", "zh": "近12个月实际执行情况"},
+        "care.editor_caption": {
+            "en": "Times per member and year for each tier, and the cost of one action. Fractions are averages "
+            "(0.5 = every second member).",
+            "zh": "各层每位会员每年的次数，以及每次关怀的成本。小数表示平均值（0.5 = 每两位会员一次）。",
+        },
+        "care.action": {"en": "Care action", "zh": "关怀方式"},
+        "care.unit_cost": {"en": "Cost per action (¥)", "zh": "单次成本（¥）"},
+        "care.action.phone_greeting": {"en": "Phone greeting", "zh": "电话问候"},
+        "care.action.birthday_gift": {"en": "Birthday gift", "zh": "生日礼品"},
+        "care.action.holiday_card": {"en": "Holiday card", "zh": "节日贺卡"},
+        "care.action.sms": {"en": "SMS", "zh": "短信"},
+        "care.action.event_invitation": {"en": "Member event", "zh": "会员活动"},
+        "care.action.lecture": {"en": "Lecture / health talk", "zh": "讲座 / 健康讲堂"},
+        "care.scale": {"en": "Scale all frequencies", "zh": "整体调整频次"},
+        "care.scale_help": {
+            "en": "Multiplies every number of the table above, e.g. 50% halves the plan.",
+            "zh": "将上表所有次数按比例调整，例如 50% 即减半。",
+        },
+        "care.cost_per_member": {"en": "Care cost per member and year: {costs}", "zh": "每位会员年关怀成本：{costs}"},
+        "care.invalid_plan": {"en": "This plan cannot be simulated: {reason}", "zh": "无法模拟此方案：{reason}"},
+        "care.results_title": {"en": "Edited plan against the current plan", "zh": "调整方案与当前方案对比"},
+        "care.metric.spend": {"en": "Annual care spend", "zh": "年关怀投入"},
+        "care.metric.retained_members": {"en": "Members retained", "zh": "预计保留会员"},
+        "care.metric.retained_value": {"en": "Retained value", "zh": "保留价值"},
+        "care.metric.roi": {"en": "Return on care", "zh": "关怀投资回报率"},
+        "care.metric.vs_current": {"en": "Change against the current plan.", "zh": "与当前方案相比的变化。"},
+        "care.metric.roi_help": {
+            "en": "(value retained thanks to care − spend) ÷ spend; 5–95% band {low} – {high}.",
+            "zh": "（因关怀多保留的价值 − 投入）÷ 投入；5–95% 区间 {low} – {high}。",
+        },
+        "care.col.members": {"en": "Members", "zh": "会员数"},
+        "care.col.spend_per_member": {"en": "Spend per member (¥)", "zh": "人均投入（¥）"},
+        "care.col.spend": {"en": "Spend (¥)", "zh": "投入（¥）"},
+        "care.col.churn_rate": {"en": "Churn rate", "zh": "流失率"},
+        "care.col.retained_members": {"en": "Members retained", "zh": "保留会员"},
+        "care.col.retained_value": {"en": "Retained value (¥)", "zh": "保留价值（¥）"},
+        "care.col.retained_value_p05": {"en": "Retained value, 5% (¥)", "zh": "保留价值 5% 分位（¥）"},
+        "care.col.retained_value_p95": {"en": "Retained value, 95% (¥)", "zh": "保留价值 95% 分位（¥）"},
+        "care.col.incremental_value": {"en": "Value kept by care (¥)", "zh": "关怀带来的保留价值（¥）"},
+        "care.col.roi": {"en": "ROI", "zh": "投资回报率"},
+        "care.col.break_even_spend_per_member": {"en": "Break-even spend per member (¥)", "zh": "人均盈亏平衡投入（¥）"},
+        "care.col.spend_current": {"en": "Spend, current plan (¥)", "zh": "当前方案投入（¥）"},
+        "care.col.retained_value_difference": {"en": "Retained value vs. current (¥)", "zh": "保留价值较当前（¥）"},
+        "care.col.net_value_difference": {"en": "Net value vs. current (¥)", "zh": "净价值较当前（¥）"},
+        "care.col.optimal_spend": {"en": "Optimiser spend (¥)", "zh": "优化方案投入（¥）"},
+        "care.col.marginal_value_per_yuan": {"en": "Value of the last ¥1", "zh": "最后 ¥1 带来的价值"},
+        "care.total": {"en": "Total", "zh": "合计"},
+        "care.table_caption": {
+            "en": "Break-even: the most care per member whose retained value still covers its cost. "
+            "Net value = retained value − spend.",
+            "zh": "盈亏平衡投入：保留价值仍能覆盖成本的最高人均关怀投入。净价值 = 保留价值 − 投入。",
+        },
+        "care.curve_title": {"en": "Retained value against annual care spend", "zh": "保留价值与年关怀投入"},
+        "care.curve.expected": {"en": "Expected", "zh": "期望值"},
+        "care.curve.band": {"en": "5–95% band", "zh": "5–95% 区间"},
+        "care.curve.break_even": {"en": "Break-even line", "zh": "盈亏平衡线"},
+        "care.curve.x": {"en": "Annual care spend (¥)", "zh": "年关怀投入（¥）"},
+        "care.curve.y": {"en": "Retained value (¥)", "zh": "保留价值（¥）"},
+        "care.curve_caption": {
+            "en": "Each curve scales every frequency of the edited plan from 0 to 2×. Above the dashed line (value "
+            "retained without care + spend) the care pays for itself. Bands: 5–95% over the bootstrap draws of β.",
+            "zh": "每条曲线将调整方案的全部频次从 0 调整到 2 倍。曲线高于虚线（无关怀时的保留价值 + 投入）时，关怀投入物有所值。"
+            "区间：β 自助抽样的 5–95% 分位。",
+        },
+        "care.plan.edited": {"en": "Edited plan", "zh": "调整方案"},
+        "care.plan.current": {"en": "Current plan", "zh": "当前方案"},
+        "care.plan.optimised": {"en": "Optimiser", "zh": "优化方案"},
+        "care.optimiser_title": {"en": "Budget optimiser", "zh": "预算优化"},
+        "care.budget": {"en": "Annual care budget (¥)", "zh": "年关怀预算（¥）"},
+        "care.budget_help": {
+            "en": "Starts at what the current plan costs in a year ({value}).",
+            "zh": "默认为当前方案的年成本（{value}）。",
+        },
+        "care.net": {
+            "en": "Only spend where it pays (maximise retained value minus spend)",
+            "zh": "只在值得的地方投入（最大化保留价值减投入）",
+        },
+        "care.allocation_title": {"en": "Annual care spend per tier", "zh": "各层年关怀投入"},
+        "care.spend_axis": {"en": "¥ per year", "zh": "¥ / 年"},
+        "care.metric.optimised_value": {"en": "Retained value, optimiser", "zh": "优化方案保留价值"},
+        "care.metric.optimised_spend": {"en": "Optimiser spend", "zh": "优化方案投入"},
+        "care.alloc_caption": {
+            "en": "The optimiser spends each yuan where it keeps most value, with the costs of the table above and at "
+            "most {cap} per member and year. At the optimum the value of the last ¥1 is equal across tiers that get "
+            "some care but not the most; below 1 the last yuan does not pay for itself.",
+            "zh": "优化方案把每一元投入到保留价值最高的层级，采用上表的单次成本，每位会员每年最多 {cap}。"
+            "最优时，获得部分关怀（未达上限）的各层最后 ¥1 带来的价值相等；低于 1 表示最后一元不划算。",
+        },
+        "care.alloc_actions": {"en": "Actions that spend the optimiser's allocation", "zh": "实现优化方案的关怀措施"},
+        "care.save_title": {"en": "Save a plan", "zh": "保存方案"},
+        "care.save_which": {"en": "Plan to save", "zh": "要保存的方案"},
+        "care.author": {"en": "Your name", "zh": "您的姓名"},
+        "care.note": {"en": "Note (why)", "zh": "备注（原因）"},
+        "care.save": {"en": "Save as new version", "zh": "保存为新版本"},
+        "care.author_required": {
+            "en": "Please enter your name: every version records its author.",
+            "zh": "请输入姓名：每个版本都记录作者。",
+        },
+        "care.saved": {"en": "Care plan saved as version {version}.", "zh": "关怀方案已保存为版本 {version}。"},
+        "care.history": {"en": "Saved care plans", "zh": "已保存的关怀方案"},
+        "care.no_history": {"en": "No care plan saved yet.", "zh": "尚未保存关怀方案。"},
+        "care.col.per_year": {"en": "Times per year", "zh": "每年次数"},
+        "care.col.annual_cost_per_member": {"en": "Cost per member (¥)", "zh": "人均成本（¥）"},
+    }
+)
+
+# --- Satisfaction page ---------------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "page.satisfaction": {"en": "Satisfaction", "zh": "满意度"},
+        "sat.dim.product_quality": {"en": "Product quality", "zh": "产品质量"},
+        "sat.dim.sales_service": {"en": "Sales service", "zh": "销售服务"},
+        "sat.dim.corporate_image": {"en": "Corporate image", "zh": "企业形象"},
+        "sat.ci": {"en": "95% CI {low} – {high}", "zh": "95% 区间 {low} – {high}"},
+        "sat.weights_title": {"en": "Weights of the three survey parts", "zh": "问卷三部分的权重"},
+        "sat.weights_in_force": {"en": "Weights in force: version {version}.", "zh": "当前权重：版本 {version}。"},
+        "sat.default_weights": {"en": "default, equal thirds", "zh": "默认，三部分各占三分之一"},
+        "sat.reset": {"en": "Back to the weights in force", "zh": "恢复当前权重"},
+        "sat.all_zero": {
+            "en": "At least one slider must be above zero: the weights are the sliders' shares of their total.",
+            "zh": "至少一个滑块须大于零：权重为各滑块占总和的比例。",
+        },
+        "sat.normalised": {"en": "Normalised weights (sum to 100%): ", "zh": "归一化权重（合计 100%）："},
+        "sat.metric.index": {"en": "Satisfaction index (0–100)", "zh": "满意度指数（0–100）"},
+        "sat.metric.index_help": {
+            "en": "Mean weighted survey score of the {n} responses in the sidebar period, rescaled from the 1–7 "
+            "scale to 0–100.",
+            "zh": "侧栏期间内 {n} 份问卷的加权平均分，由 1–7 分换算为 0–100。",
+        },
+        "sat.metric.gap": {"en": "Experience − expectation", "zh": "体验 − 期望"},
+        "sat.gap_help": {
+            "en": "VIP satisfaction = experience − expectation, on the 1–7 scale. Below zero: expectations not met.",
+            "zh": "VIP客户满意度 = 体验 − 期望（1–7 分）。低于零表示未达到期望。",
+        },
+        "sat.metric.auc": {"en": "AUC for churn", "zh": "流失预测 AUC"},
+        "sat.auc_help": {
+            "en": "How well a low index picks out the members who bought nothing in the following year. "
+            "0.5 = no better than chance, 1 = every churner scored below every member who stayed.",
+            "zh": "低满意度指数能多好地识别次年未消费（流失）的会员。0.5 = 与随机猜测无异，1 = 每位流失会员的指数都低于每位留存会员。",
+        },
+        "sat.vs_saved": {"en": "{delta} vs. weights in force", "zh": "较当前权重 {delta}"},
+        "sat.metric.spearman": {"en": "Rank correlation with next-year sales", "zh": "与次年消费额的等级相关"},
+        "sat.spearman_help": {
+            "en": "Spearman's rho between the index and the member's sales in the following year (0 for churners). "
+            "0 = no relation, 1 = the index orders members exactly as their next-year sales.",
+            "zh": "指数与会员次年消费额（流失者为 0）的斯皮尔曼等级相关系数。0 = 无关，1 = 指数排序与次年消费额完全一致。",
+        },
+        "sat.eval.some": {
+            "en": "With these weights, a member who churned had a lower index than one who stayed {auc} of the time "
+            "(0.5 = no better than chance), on {n} surveyed member-years of which {churned} churned.",
+            "zh": "采用这组权重时，流失会员的指数低于留存会员的概率为 {auc}（0.5 = 与随机猜测无异）；"
+            "基于 {n} 个有问卷的会员年度，其中 {churned} 个流失。",
+        },
+        "sat.eval.chance": {
+            "en": "With these weights the index does not tell churners from members who stay better than chance "
+            "(AUC {auc}; 0.5 = chance), on {n} surveyed member-years of which {churned} churned.",
+            "zh": "采用这组权重时，指数区分流失与留存会员的能力不比随机猜测好（AUC {auc}；0.5 = 随机）；"
+            "基于 {n} 个有问卷的会员年度，其中 {churned} 个流失。",
+        },
+        "sat.insufficient": {
+            "en": "The survey data cannot support this analysis yet: {reason}",
+            "zh": "问卷数据尚不足以支持此分析：{reason}",
+        },
+        "sat.no_surveys": {
+            "en": "Nobody answered a satisfaction survey in this period: choose another period in the sidebar or "
+            "import survey responses on the Data page.",
+            "zh": "此期间没有会员填写满意度问卷：请在侧栏选择其他期间，或在“数据管理”页导入问卷。",
+        },
+        "sat.index_title": {"en": "Satisfaction index by group", "zh": "分组满意度指数"},
+        "sat.by": {"en": "Group by", "zh": "分组方式"},
+        "sat.by.tier": {"en": "Tier", "zh": "层级"},
+        "sat.by.store": {"en": "Home store", "zh": "所属门店"},
+        "sat.by.month": {"en": "Month", "zh": "月"},
+        "sat.by.quarter": {"en": "Quarter", "zh": "季度"},
+        "sat.by.year": {"en": "Year", "zh": "年"},
+        "sat.inactive": {"en": "No purchase in period", "zh": "期间内未消费"},
+        "sat.unknown_store": {"en": "Store not recorded", "zh": "未登记门店"},
+        "sat.index_chart": {"en": "Satisfaction index (95% CI)", "zh": "满意度指数（95% 区间）"},
+        "sat.index_axis": {"en": "Index (0–100)", "zh": "指数（0–100）"},
+        "sat.gap_chart": {"en": "Experience − expectation", "zh": "体验 − 期望"},
+        "sat.gap_axis": {"en": "Points on the 1–7 scale", "zh": "1–7 分制差值"},
+        "sat.index_caption": {
+            "en": "Surveys dated in the sidebar period, with the slider weights. Error bars: 95% t-interval of the "
+            "mean. Red gap bars: experience fell short of expectation.",
+            "zh": "侧栏期间内的问卷，采用滑块权重。误差线：均值的 95% t 区间。红色差值柱：体验低于期望。",
+        },
+        "sat.save": {"en": "Save these weights as a new version", "zh": "将此权重保存为新版本"},
+        "sat.suggested_title": {"en": "Weights suggested by the data", "zh": "数据建议的权重"},
+        "sat.in_force": {"en": "In force", "zh": "当前"},
+        "sat.suggested": {"en": "Suggested", "zh": "建议"},
+        "sat.suggested_chart": {
+            "en": "Weights in force and suggested (bars: bootstrap 95% interval)",
+            "zh": "当前权重与建议权重（误差线：自助法 95% 区间）",
+        },
+        "sat.gain.tiny": {
+            "en": "The suggested weights change the AUC by only {gain} (95% CI {low} to {high}): too small to matter "
+            "or not significant (out-of-sample AUC {cv}; likelihood-ratio test against the weights in force "
+            "p = {p}). Keeping the weights in force costs little; the choice can rest on the brand's positioning.",
+            "zh": "建议权重仅使 AUC 变化 {gain}（95% 区间 {low} 至 {high}）：幅度太小或不显著"
+            "（样本外 AUC {cv}；与当前权重的似然比检验 p = {p}）。保留当前权重损失很小，可按品牌定位决定。",
+        },
+        "sat.gain.real": {
+            "en": "The suggested weights explain churn better: AUC {gain} (95% CI {low} to {high}; out-of-sample "
+            "AUC {cv}; likelihood-ratio test against the weights in force p = {p}). Worth testing and discussing.",
+            "zh": "建议权重能更好地解释流失：AUC {gain}（95% 区间 {low} 至 {high}；样本外 AUC {cv}；"
+            "与当前权重的似然比检验 p = {p}）。值得测试与讨论。",
+        },
+        "sat.suggested_caption": {
+            "en": "Logistic regression of next-year churn on the three part scores of {n} member-years, holding sales, "
+            "care spend and complaints fixed; each weight is the part's share of the satisfaction effect on "
+            "retention. Intervals from {boot} bootstrap samples.",
+            "zh": "基于 {n} 个会员年度，对次年流失与三部分得分做逻辑回归，并控制消费额、关怀费用与投诉；"
+            "每个权重为该部分在满意度对留存影响中所占的份额。区间来自 {boot} 次自助抽样。",
+        },
+        "sat.try_suggested": {"en": "Try the suggested weights", "zh": "试用建议权重"},
+        "sat.fitting": {"en": "Fitting weights to churn…", "zh": "正在根据流失数据拟合权重…"},
+        "sat.ipa_title": {"en": "Importance and performance", "zh": "重要性与表现"},
+        "sat.ipa_chart": {"en": "Importance–performance quadrant", "zh": "重要性–表现四象限"},
+        "sat.quadrant.keep_up": {"en": "Keep up the good work", "zh": "继续保持"},
+        "sat.quadrant.concentrate_here": {"en": "Concentrate here", "zh": "重点改进"},
+        "sat.quadrant.low_priority": {"en": "Low priority", "zh": "低优先级"},
+        "sat.quadrant.possible_overkill": {"en": "Possible overkill", "zh": "可能过度"},
+        "sat.col.dimension": {"en": "Survey part", "zh": "问卷部分"},
+        "sat.col.performance": {"en": "Performance (mean score, 0–100)", "zh": "表现（平均分，0–100）"},
+        "sat.col.importance": {"en": "Importance (suggested weight)", "zh": "重要性（建议权重）"},
+        "sat.col.importance_low": {"en": "Importance, 95% low", "zh": "重要性 95% 下限"},
+        "sat.col.importance_high": {"en": "Importance, 95% high", "zh": "重要性 95% 上限"},
+        "sat.col.current_weight": {"en": "Weight in force", "zh": "当前权重"},
+        "sat.col.quadrant": {"en": "Quadrant", "zh": "象限"},
+        "sat.ipa_caption": {
+            "en": "Importance–performance analysis (Martilla & James 1977). Dashed lines: the average weight (1/3) and "
+            "the average performance of the three parts. Surveyed member-years of the two years before the "
+            "period end.",
+            "zh": "重要性–表现分析（Martilla & James 1977）。虚线：平均权重（1/3）与三部分的平均表现。"
+            "数据为期末前两年有问卷的会员年度。",
+        },
+        "sat.loyalty_title": {"en": "Loyalty indicators", "zh": "忠诚度指标"},
+        "sat.loyalty.purchase_rate": {"en": "Purchase rate (card holders who bought)", "zh": "购买率（有消费的持卡会员占比）"},
+        "sat.loyalty.repeat_purchase_rate": {
+            "en": "Repeat purchase rate (buyers on 2+ days)", "zh": "重复购买率（2 天及以上有消费的会员占比）"
+        },
+        "sat.loyalty.retention_rate": {
+            "en": "Retention (previous-year buyers who bought again)", "zh": "传输速率（上年消费会员中再次消费的占比）"
+        },
+        "sat.loyalty.purchase_frequency": {"en": "Purchase days per buyer", "zh": "人均消费天数"},
+        "sat.loyalty.share_of_wallet": {"en": "Share of wallet (survey, 0–100)", "zh": "预算比例（问卷，0–100）"},
+        "sat.loyalty.brand_mix": {"en": "Preferred-brand spend ratio", "zh": "组合比"},
+        "sat.col.indicator": {"en": "Indicator", "zh": "指标"},
+        "sat.col.value": {"en": "Year to period end", "zh": "截至期末一年"},
+        "sat.col.previous": {"en": "Year before", "zh": "上一年"},
+        "sat.col.n": {"en": "Base (members)", "zh": "基数（会员）"},
+        "sat.omitted": {"en": "Not shown – {name}: {reason}", "zh": "未显示 – {name}：{reason}"},
+        "sat.omitted.share_of_wallet": {
+            "en": "no survey item asks for it; add an item whose code or label contains \"wallet\" or \"预算\".",
+            "zh": "问卷中没有相关题目；请添加代码或名称含 “wallet” 或 “预算” 的题目。",
+        },
+        "sat.omitted.brand_mix": {
+            "en": "transactions record store and category but no brand.",
+            "zh": "交易记录包含门店与品类，但没有品牌。",
+        },
+        "sat.no_history": {
+            "en": "No saved versions yet: equal weights are in force.", "zh": "尚无保存的版本：使用相同权重。"
+        },
+    }
+)
+
+# --- Value & churn risk page ---------------------------------------------------------------------------------------
+TEXT.update(
+    {
+        "page.value": {"en": "Value & churn risk", "zh": "价值与流失风险"},
+        "value.caption": {
+            "en": "As of {date} (end of the sidebar period); tiers by the rules in force ({rules}).",
+            "zh": "截至 {date}（侧栏期间的最后一天）；层级采用当前规则（{rules}）。",
+        },
+        "value.no_values": {
+            "en": "Lifetime values cannot be computed as of {date}: {reason}",
+            "zh": "无法计算截至 {date} 的客户终身价值：{reason}",
+        },
+        "value.checking": {"en": "Checking the models on last year…", "zh": "正在用去年的数据检验模型…"},
+        "value.kpi.total_clv": {"en": "Lifetime value (model), all members", "zh": "客户终身价值合计（模型）"},
+        "value.kpi.total_clv_help": {
+            "en": "Expected profit over the next {years} years, discounted at {rate} a year, of every member who ever "
+            "bought (BG/NBD purchase model + Gamma-Gamma spend model).",
+            "zh": "所有曾消费会员未来 {years} 年的预期利润，按每年 {rate} 折现（BG/NBD 购买模型 + Gamma-Gamma 消费额模型）。",
+        },
+        "value.kpi.at_risk": {"en": "Members at risk", "zh": "流失风险会员"},
+        "value.kpi.at_risk_help": {
+            "en": "Members who bought in the last 12 months and show at least one warning sign.",
+            "zh": "近12个月有消费、且至少出现一个预警信号的会员。",
+        },
+        "value.kpi.value_at_risk": {"en": "Value at risk", "zh": "风险价值"},
+        "value.kpi.value_at_risk_help": {
+            "en": "Sum over members at risk of churn risk × lifetime value: the future profit expected to be lost "
+            "if nothing is done.",
+            "zh": "流失风险会员的“流失风险 × 终身价值”之和：不采取措施时预计损失的未来利润。",
+        },
+        "value.kpi.action_cost": {"en": "Cost of the recommended actions", "zh": "建议挽留措施费用"},
+        "value.kpi.action_cost_help": {
+            "en": "Expected benefit {benefit}: value at risk × the assumed save rate of each action (planning "
+            "assumptions, not estimates).",
+            "zh": "预期收益 {benefit}：风险价值 × 各措施假定的挽回率（规划假设，并非估计值）。",
+        },
+        "value.clv_title": {"en": "Lifetime value by tier", "zh": "各层客户终身价值"},
+        "value.clv_chart": {"en": "Lifetime value per member (model)", "zh": "会员终身价值分布（模型）"},
+        "value.clv_axis": {"en": "¥ per member", "zh": "每位会员（¥）"},
+        "value.inactive": {"en": "No purchase in 12 months", "zh": "近12个月未消费"},
+        "value.log_caption": {
+            "en": "Log scale: each step up is ten times the value. {n} members valued at ¥0 cannot be drawn on it.",
+            "zh": "对数刻度：每上一格价值增加十倍。终身价值为 ¥0 的 {n} 位会员无法在图中显示。",
+        },
+        "value.compare_chart": {"en": "Total lifetime value per tier: model vs. simple rule", "zh": "各层终身价值合计：模型与简单算法"},
+        "value.series.model": {"en": "Model (BG/NBD + Gamma-Gamma)", "zh": "模型（BG/NBD + Gamma-Gamma）"},
+        "value.series.simple": {"en": "Simple rule: years × annual profit", "zh": "简单算法：生命周期（年）× 年利润贡献"},
+        "value.why_differ": {
+            "en": "Why the two differ. The documents' rule multiplies the expected remaining years by last year's "
+            "profit contribution: it does not discount, takes last year's profit as every future year's, subtracts "
+            "care and complaint costs (so it is negative for loss-making members) and multiplies two averages. The "
+            "model predicts each member's future purchases from the whole history, pulls short histories toward the "
+            "mall average, counts the margin on expected spend over {years} years discounted at {rate} a year, and "
+            "knows that frequent buyers leave sooner in calendar time (a member can only drop out after a purchase), "
+            "so rate × lifetime is less than the product of the averages. Members who bought only once look "
+            "long-lived to the model: read their values with that in mind.",
+            "zh": "两者为何不同：资料中的简单算法用预计剩余年数乘以上一年的利润贡献，不折现，把上一年利润当作以后每年的利润，"
+            "并扣除关怀与投诉成本（亏损会员因此为负值），而且是两个平均数相乘。模型则根据会员全部历史预测其未来购买，"
+            "把历史较短的会员向商场平均水平收缩，按预期消费额的毛利计算未来 {years} 年价值并按每年 {rate} 折现；"
+            "它还考虑到购买频繁的会员在日历时间上流失更早（会员只会在一次购买后流失），因此“频率 × 寿命”小于两个平均数的乘积。"
+            "只消费过一次的会员在模型中显得寿命较长，解读其价值时请注意。",
+        },
+        "value.col.members": {"en": "Members", "zh": "会员数"},
+        "value.col.model_clv_total": {"en": "Model, total (¥)", "zh": "模型合计（¥）"},
+        "value.col.simple_clv_total": {"en": "Simple rule, total (¥)", "zh": "简单算法合计（¥）"},
+        "value.col.model_clv_median": {"en": "Model, median (¥)", "zh": "模型中位数（¥）"},
+        "value.col.simple_clv_median": {"en": "Simple rule, median (¥)", "zh": "简单算法中位数（¥）"},
+        "value.check_title": {"en": "Model check: did it predict what members did?", "zh": "模型检验：预测与会员实际行为相符吗？"},
+        "value.params_title": {"en": "Purchase model (BG/NBD) parameters", "zh": "购买模型（BG/NBD）参数"},
+        "value.params_sentence": {
+            "en": "Fitted on the purchases up to {date}: while active, a typical member shops on {rate} days a year "
+            "(r/α per week × 52); after each shopping day, on average {dropout} of members stop for good (a/(a+b)). "
+            "Intervals are 95% Wald intervals.",
+            "zh": "根据截至 {date} 的消费拟合：会员在活跃期间平均每年到店消费 {rate} 天（每周 r/α × 52）；"
+            "每次消费后平均有 {dropout} 的会员从此流失（a/(a+b)）。区间为 95% Wald 区间。",
+        },
+        "value.col.parameter": {"en": "Parameter", "zh": "参数"},
+        "value.col.estimate": {"en": "Estimate", "zh": "估计值"},
+        "value.col.std_error": {"en": "Standard error", "zh": "标准误"},
+        "value.col.ci_lower": {"en": "95% lower", "zh": "95% 下限"},
+        "value.col.ci_upper": {"en": "95% upper", "zh": "95% 上限"},
+        "value.no_evaluation": {
+            "en": "The model check compares a year of predictions with what happened and needs at least two years of "
+            "data before the period end: {reason}",
+            "zh": "模型检验需要用一年的预测与实际结果对比，期末之前至少需要两年数据：{reason}",
+        },
+        "value.kpi.auc": {"en": "Churn-risk score: AUC", "zh": "流失风险评分：AUC"},
+        "value.kpi.auc_help": {
+            "en": "Probability that a member who churned had a higher score than one who stayed (0.5 = coin toss, "
+            "1 = perfect); 95% interval {low} – {high} (Hanley & McNeil 1982).",
+            "zh": "流失会员的评分高于留存会员的概率（0.5 相当于随机，1 为完美）；95% 区间 {low} – {high}（Hanley & McNeil 1982）。",
+        },
+        "value.kpi.purchases": {"en": "Purchases: predicted vs. actual", "zh": "购买次数：预测与实际之差"},
+        "value.kpi.purchases_help": {
+            "en": "Total shopping days predicted for the last year by the model fitted a year earlier, against those "
+            "that happened ((predicted − actual) / actual).",
+            "zh": "一年前拟合的模型对最近一年消费天数的预测总数与实际之差（（预测 − 实际）/ 实际）。",
+        },
+        "value.holdout_chart": {"en": "Shopping days in the following year", "zh": "次年消费天数"},
+        "value.holdout_x": {"en": "Repeat shopping days up to {date}", "zh": "截至 {date} 的重复消费天数"},
+        "value.holdout_y": {"en": "Mean per member", "zh": "人均"},
+        "value.series.actual": {"en": "Actual", "zh": "实际"},
+        "value.series.predicted": {"en": "Predicted", "zh": "预测"},
+        "value.purchases_sentence": {
+            "en": "Fitted on the data up to {date}, the purchase model predicted {predicted} shopping days for the "
+            "following year; {actual} happened ({error} off).",
+            "zh": "根据截至 {date} 的数据，购买模型预测次年消费 {predicted} 天，实际为 {actual} 天（相差 {error}）。",
+        },
+        "value.calibration_chart": {"en": "Predicted risk vs. actual churn, by score decile", "zh": "按评分十分位：预测风险与实际流失率"},
+        "value.decile_x": {"en": "Score decile (1 = lowest risk)", "zh": "评分十分位（1 = 风险最低）"},
+        "value.series.mean_score": {"en": "Predicted risk", "zh": "预测流失风险"},
+        "value.series.churn_rate": {"en": "Actual churn rate", "zh": "实际流失率"},
+        "value.auc_sentence": {
+            "en": "Scored with data up to {date} only, {members} active members were followed for a year and "
+            "{churned} churned (no purchase). The score ranked churners above stayers with AUC {auc} (95% interval "
+            "{low} – {high}); the purchase model's probability of no purchase alone reached {baseline}. The riskiest "
+            "tenth churned at {top}, the safest at {bottom}.",
+            "zh": "仅用截至 {date} 的数据评分，跟踪 {members} 位活跃会员一年，其中 {churned} 位流失（全年无消费）。"
+            "评分区分流失与留存会员的 AUC 为 {auc}（95% 区间 {low} – {high}）；仅用购买模型的“无消费概率”时为 {baseline}。"
+            "风险最高的十分之一会员流失率为 {top}，最低的十分之一为 {bottom}。",
+        },
+        "value.method.learned": {
+            "en": "The score is a logistic regression learned on the mall's own previous year (warning signs, reasons, "
+            "spend, care, complaints, satisfaction, the model's probability of no purchase).",
+            "zh": "评分为用本商场上一年数据学习的逻辑回归（预警信号、原因、消费、关怀、投诉、满意度、模型的无消费概率）。",
+        },
+        "value.method.rules": {
+            "en": "Too little history to learn the score: it combines the model's probability of no purchase with the "
+            "overdue and falling-spend signs by fixed rules.",
+            "zh": "历史数据不足，无法学习评分：按固定规则组合模型的无消费概率与“超期未到店”“消费下降”信号。",
+        },
+        "value.auc_weak": {
+            "en": "On this data the score does not separate churners from stayers better than chance: rank by the "
+            "reasons and the value, not by the score.",
+            "zh": "在本数据上评分区分流失与留存会员的能力不优于随机：请按原因和价值而非评分排序。",
+        },
+        "value.risk_title": {"en": "Members at risk, ranked by value at risk", "zh": "流失风险会员（按风险价值排序）"},
+        "value.no_risk": {
+            "en": "No member who bought in the 12 months up to {date} shows a warning sign.",
+            "zh": "截至 {date} 的12个月内有消费的会员均未出现预警信号。",
+        },
+        "value.filter_tiers": {"en": "Tiers", "zh": "层级"},
+        "value.filter_reasons": {"en": "Likely reasons", "zh": "可能原因"},
+        "value.filter_min": {"en": "Minimum value at risk (¥)", "zh": "最低风险价值（¥）"},
+        "value.show_personal": {"en": "Show names (personal data)", "zh": "显示姓名（个人信息）"},
+        "value.no_match": {"en": "No member at risk matches these filters.", "zh": "没有符合筛选条件的流失风险会员。"},
+        "value.risk_summary": {
+            "en": "{n} members shown · value at risk {value} · cost of actions {cost} · expected benefit {benefit}. "
+            "Names are masked unless shown; the downloads follow this setting.",
+            "zh": "显示 {n} 位会员 · 风险价值 {value} · 措施费用 {cost} · 预期收益 {benefit}。除非选择显示，姓名均已隐去；下载文件同样如此。",
+        },
+        "value.download_xlsx": {"en": "Download the maintenance plan (Excel)", "zh": "下载客户营销维护计划表（Excel）"},
+        "value.plan_sheet": {"en": "Maintenance plan", "zh": "客户营销维护计划表"},
+        "value.plan_caption": {
+            "en": "The maintenance plan table: fill in the owner. Assumed save rates (planning assumptions, not "
+            "estimates: the data hold no past win-back campaigns): personal care {personal_care}, tailored offer "
+            "{tailored_offer}, SMS {info_sms}.",
+            "zh": "客户营销维护计划表：请填写负责人。假定挽回率（规划假设，并非估计值：数据中没有以往的挽回活动记录）："
+            "专人关怀 {personal_care}，定制优惠 {tailored_offer}，短信 {info_sms}。",
+        },
+    }
+)
+
+# --- Satisfaction page (2): empty state when the churn panel has no rows -------------------------------------------
+TEXT.update(
+    {
+        "sat.no_panel": {
+            "en": "Testing weights against what members did next needs purchase history for the three years up to "
+            "{date}: surveys of two years, each followed by a year that shows who stayed. Choose a later period "
+            "end in the sidebar.",
+            "zh": "用会员后续行为检验权重，需要截至 {date} 的三年消费记录：两年的问卷，以及每年之后用来判断谁留下的一年。"
+            "请在侧栏选择更晚的期末日期。",
+        },
+    }
+)

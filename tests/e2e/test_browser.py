@@ -40,6 +40,10 @@ PAGES = [
     ("migration", "Tier migration", "层级迁移", True),
     ("data", "Data", "数据管理", False),
     ("referrals", "Referrals", "转介绍", True),
+    ("care", "Care what-if", "关怀投入模拟", True),
+    ("satisfaction", "Satisfaction", "满意度", True),
+    ("complaints", "Complaints & churn", "投诉与流失", True),
+    ("value", "Value & churn risk", "价值与流失风险", True),
 ]
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,162 @@
+"""The dashboard at scale: warm script runs, first loads, slider latency and memory per browser session.
+
+Targets (issue 5) with 1,000,000 members: every page's script run after the first (warm cache) < 300 ms; a
+threshold slider change < 300 ms from input to re-rendered chart in the browser; first load of any page < 5 s;
+memory per browser session must not grow with the number of sessions beyond the shared cache (5 sessions).
+
+Usage::
+
+    python benchmarks/bench_pages.py --url sqlite:///benchmarks/.cache/bench_1m.db
+
+Needs Debian's Chromium at /usr/bin/chromium and Playwright (requirements-dev.txt). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.pgserver import free_port  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+
+
+def page_paths() -> list[str]:
+    """URL paths of every registered page, read from the router (the default page is "")."""
+    import re
+
+    source = (ROOT / "dashboard" / "app.py").read_text(encoding="utf-8")
+    return ["" if "default=True" in line else re.search(r'url_path="([^"]+)"', line).group(1)
+            for line in source.splitlines() if "st.Page(" in line]
+
+
+def warm_script_runs(url: str, repeat: int = 3) -> list[tuple[str, float, float]]:
+    """(page, first run s, median warm run s) with Streamlit's AppTest, in this process."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["VIPDASH_DATABASE_URL"] = url
+    rows = []
+    for path in page_paths():
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=600)
+        start = time.perf_counter()
+        at.run()
+        script = (ROOT / "pages" / f"{path or 'overview'}.py")
+        if path:
+            at.switch_page(f"../pages/{script.name}").run()
+        first = time.perf_counter() - start
+        warm = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - start)
+        if at.exception:
+            print(f"exception on {path or 'overview'}: {at.exception[0].value}", file=sys.stderr)
+        rows.append((path or "overview", first, statistics.median(warm)))
+    return rows
+
+
+def _rss_mb(pid: int) -> float:
+    total = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            total = int(line.split()[1])
+    return total / 1024
+
+
+def browser_measures(url: str, sessions: int = 5) -> list[tuple[str, str]]:
+    """First load per page, slider latency on the pyramid page, server memory with 1 and ``sessions`` sessions."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "VIPDASH_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows: list[tuple[str, str]] = []
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            for path in page_paths():
+                for label in ("cold cache", "warm cache"):
+                    start = time.perf_counter()
+                    page.goto(f"{base}/{path}")
+                    page.wait_for_selector(DONE, timeout=600_000)
+                    rows.append((f"first load of /{path} ({label})", f"{time.perf_counter() - start:.2f} s"))
+            rows.append(("server memory, 1 session", f"{_rss_mb(proc.pid):,.0f} MB"))
+
+            page.goto(f"{base}/pyramid")
+            page.wait_for_selector(DONE, timeout=600_000)
+            slider = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"]')
+            latencies = []
+            for _ in range(5):
+                chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
+                before = chart.inner_html()
+                slider.focus()
+                start = time.perf_counter()
+                page.keyboard.press("ArrowRight")
+                page.wait_for_function(
+                    "([el, old]) => el.innerHTML !== old", arg=[chart.element_handle(), before], timeout=60_000
+                )
+                page.wait_for_selector(DONE, timeout=60_000)
+                latencies.append(time.perf_counter() - start)
+            rows.append(("threshold slider → re-rendered chart (median of 5)",
+                         f"{statistics.median(latencies) * 1000:.0f} ms"))
+
+            others = []
+            for _ in range(sessions - 1):
+                context = browser.new_context(viewport={"width": 1400, "height": 2000})
+                other = context.new_page()
+                other.goto(f"{base}/pyramid")
+                other.wait_for_selector(DONE, timeout=600_000)
+                others.append(context)
+            time.sleep(2)
+            rows.append((f"server memory, {sessions} sessions", f"{_rss_mb(proc.pid):,.0f} MB"))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="SQLAlchemy URL of a loaded mall")
+    parser.add_argument("--sessions", type=int, default=5)
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"\n{dt.date.today().isoformat()} · {platform.node()} · {platform.machine()} · {args.url}\n")
+    print("| page | first script run | warm script run (median) |\n| --- | ---: | ---: |")
+    for path, first, warm in warm_script_runs(args.url):
+        print(f"| {path} | {first:.2f} s | {warm * 1000:.0f} ms |")
+    if not args.skip_browser:
+        print("\n| browser measure | result |\n| --- | ---: |")
+        for measure, result in browser_measures(args.url, args.sessions):
+            print(f"| {measure} | {result} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

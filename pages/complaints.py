@@ -1,0 +1,140 @@
+"""Complaints & churn: churn by complaint group, plain-language effects, a controlled regression, the iceberg."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.figures.complaints import (
+    churn_bars, correlation_heatmap, effect_sentence, effects_frame, explain_error, forest_plot, group_label,
+    group_test_text, iceberg_figure, kind_label, odds_ratio_table, regression_caption,
+)
+from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t
+from vipmodel import complaints as cpl
+from vipmodel.kpi import CHURN_REFERENCE
+
+YEARS = 2  # two behaviour years, each followed by its outcome year: three years of data
+
+
+@st.fragment
+def _section_groups(panel: pd.DataFrame, lang: str) -> None:
+    by = st.selectbox(t("cpl.group_by", lang), cpl.GROUPINGS, format_func=lambda b: t(f"cpl.by.{b}", lang),
+                      key="cpl_group_by")
+    table = cpl.churn_by_group(panel, by)
+    fig = churn_bars(table, [group_label(g, lang) for g in table["group"]],
+                     [t("cpl.bar_text", lang, n=fmt_number(n, lang)) for n in table["members"]],
+                     t("cpl.churn_title", lang, by=t(f"cpl.by.{by}", lang)), CHURN_REFERENCE,
+                     t("cpl.reference", lang, value=fmt_percent(CHURN_REFERENCE, lang, 0)), t("cpl.churn_axis", lang))
+    ui.chart(fig, f"complaints-churn-{by}")
+    notes = [t("cpl.bars_caption", lang)]
+    if empty := table.attrs.get("empty_groups"):
+        notes.append(t("cpl.empty_groups", lang, groups=", ".join(group_label(g, lang) for g in empty)))
+    try:
+        notes.append(group_test_text(cpl.group_difference_test(panel, by), lang))
+    except ValueError as exc:
+        notes.append(t("cpl.test.unavailable", lang, reason=explain_error(exc, lang)))
+    st.caption(" ".join(notes))
+
+
+def _section_effects(panel: pd.DataFrame, lang: str) -> None:
+    st.subheader(t("cpl.effects_title", lang))
+    try:
+        effects = sorted(cpl.standard_effects(panel), key=lambda e: -e.relative_risk)
+    except ValueError as exc:
+        st.warning(explain_error(exc, lang))
+        return
+    st.markdown("\n".join(f"- {effect_sentence(e, lang)}" for e in effects))
+    missing = [c for c in cpl.COUNT_COLUMNS if c not in {e.exposed_label for e in effects}]
+    st.caption(t("cpl.effects_caption", lang) + (" " + t("cpl.effects_missing", lang, kinds=", ".join(
+        kind_label(c, lang) for c in missing)) if missing else ""))
+    ui.chart(forest_plot(effects_frame(effects, lang), t("cpl.forest_title", lang), t("cpl.forest_axis", lang)),
+             "complaints-forest")
+
+
+def _section_regression(url: str, version: int, as_of: dt.date, rules: dict, lang: str) -> None:
+    st.subheader(t("cpl.reg_title", lang))
+    try:
+        with st.spinner(t("common.loading", lang)):
+            result = data.load_complaint_regression(url, version, as_of, YEARS, rules)
+    except ValueError as exc:
+        st.warning(t("cpl.reg_unavailable", lang, reason=explain_error(exc, lang)))
+        return
+    ui.table(odds_ratio_table(result, lang), "complaints-regression")
+    st.caption(regression_caption(result, lang))
+
+
+def _section_correlations(panel: pd.DataFrame, lang: str) -> None:
+    try:
+        matrix = cpl.correlation_matrix(panel)
+    except ValueError as exc:
+        st.warning(explain_error(exc, lang))
+        return
+    name = lambda c: kind_label(c, lang) if c in cpl.COUNT_COLUMNS else t(f"cpl.feature.{c}", lang)  # noqa: E731
+    ui.chart(correlation_heatmap(matrix, [name(c) for c in matrix.columns], t("cpl.corr_title", lang)),
+             "complaints-correlations")
+    constant = matrix.attrs.get("constant_columns") or []
+    st.caption(t("cpl.corr_caption", lang) + (" " + t("cpl.corr_constant", lang, columns=", ".join(
+        name(c) for c in constant)) if constant else ""))
+
+
+@st.fragment
+def _section_iceberg(n_complaints: int, start: dt.date, end: dt.date, lang: str) -> None:
+    st.subheader(t("cpl.iceberg_title", lang))
+    dates = {"start": fmt_date(start, lang), "end": fmt_date(end, lang)}
+    if n_complaints == 0:
+        st.info(t("cpl.iceberg_none", lang, **dates))
+        return
+    columns = st.columns([2, 1, 1])
+    # Seeded through session state, not value=, so the preset buttons' callbacks may overwrite it.
+    st.session_state.setdefault("cpl_multiplier", cpl.DEFAULT_MULTIPLIER)
+    multiplier = columns[0].number_input(t("cpl.iceberg_multiplier", lang), min_value=1.0, max_value=1000.0,
+                                         step=1.0, format="%g", key="cpl_multiplier", help=t("cpl.iceberg_help", lang))
+    for column, (source, value) in zip(columns[1:], cpl.ICEBERG_MULTIPLIERS.items()):
+        column.button(t(f"cpl.preset.{source}", lang, value=f"{value:g}"), key=f"cpl_preset_{source}",
+                      on_click=lambda v=value: st.session_state.update({"cpl_multiplier": v}))
+    berg = cpl.iceberg(n_complaints, multiplier)
+    numbers = {"visible": fmt_number(berg.visible, lang), "silent": fmt_number(berg.silent, lang),
+               "total": fmt_number(berg.total, lang)}
+    for column, key in zip(st.columns(3), numbers):
+        column.metric(t(f"cpl.metric.{key}", lang), numbers[key])
+    st.write(t("cpl.iceberg_sentence", lang, **numbers, **dates))
+    st.caption(t(berg.assumption_key, lang, multiplier=f"{berg.multiplier:g}",
+                 silent_share=fmt_percent(berg.silent_share, lang, 0)))
+    labels = tuple(f"{t(f'cpl.iceberg_{k}', lang)}: {numbers[k]}" for k in ("visible", "silent"))
+    fig = iceberg_figure(berg.visible, berg.silent, labels, t("cpl.iceberg_title", lang), t("cpl.iceberg_axis", lang))
+    ui.chart(fig, "complaints-iceberg")
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("page.complaints", lang))
+    period = ui.require_period()
+    if period is None:
+        return
+    start, end = period
+    url = data.database_url()
+    version = data.current_version(url)
+    rules = data.load_tier_rules(url)[0].to_payload()
+    with st.spinner(t("common.loading", lang)):
+        panel = data.load_churn_panel(url, version, end, YEARS, rules)
+        features = data.load_features(url, version, start, end)
+    if panel.empty:
+        st.info(t("cpl.no_panel", lang, date=fmt_date(end, lang)))
+    else:
+        first, last = panel["window_start"].min(), panel["window_end"].max()
+        st.caption(t("cpl.panel_caption", lang, n=fmt_number(len(panel), lang), start=fmt_date(first, lang),
+                     end=fmt_date(last, lang), members=fmt_number(panel["member_id"].nunique(), lang)))
+        if int(panel[list(cpl.COUNT_COLUMNS)].to_numpy().sum()) == 0:
+            st.info(t("cpl.no_complaints", lang, start=fmt_date(first, lang), end=fmt_date(last, lang)))
+        else:
+            _section_groups(panel, lang)
+            _section_effects(panel, lang)
+            _section_regression(url, version, end, rules, lang)
+            _section_correlations(panel, lang)
+    _section_iceberg(int(features["n_complaints"].sum()) if not features.empty else 0, start, end, lang)
+
+
+main()

@@ -1,0 +1,149 @@
+"""Value & churn risk (分析其未来价值, 识别即将流失的VIP): lifetime value, model check and the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.figures.value import clv_by_tier, holdout_fit, is_skewed, model_vs_simple, risk_calibration
+from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
+from vipmodel.retention import (DEFAULT_SAVE_RATES, NO_CLEAR_REASON, PERIODS_PER_YEAR, PLAN_HEADERS, REASON_LABELS,
+                                REASONS, MemberValues, RiskEvaluation, maintenance_plan)
+
+INACTIVE = "inactive"  # bought once, but not in the 12 months up to as_of: no tier
+MONEY = ("value_at_risk", "action_cost", "expected_benefit")
+REASON_CODES = [*REASONS, NO_CLEAR_REASON]
+
+
+def _section_kpis(values: MemberValues, flagged: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+    money = {c: fmt_money(flagged[c].sum(), lang) for c in MONEY}
+    items = [("total_clv", fmt_money(values.frame["model_clv"].sum(), lang), horizon),
+             ("at_risk", fmt_number(len(flagged), lang), {}), ("value_at_risk", money["value_at_risk"], {}),
+             ("action_cost", money["action_cost"], {"benefit": money["expected_benefit"]})]
+    for col, (key, value, extra) in zip(st.columns(4), items):
+        col.metric(t(f"value.kpi.{key}", lang), value, help=t(f"value.kpi.{key}_help", lang, **extra))
+
+
+def _section_value(values: MemberValues, risk: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+    st.subheader(t("value.clv_title", lang))
+    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE)
+    frame = values.frame.assign(tier=tiers.to_numpy())
+    groups = {**{k: tier_name(k, lang) for k in "ABCD"}, INACTIVE: t("value.inactive", lang)}
+    left, right = st.columns(2)
+    with left:
+        ui.chart(clv_by_tier(frame, groups, t("value.clv_chart", lang), t("value.clv_axis", lang)), "value-clv")
+        if is_skewed(frame["model_clv"]):
+            st.caption(t("value.log_caption", lang, n=fmt_number(int((frame["model_clv"] <= 0).sum()), lang)))
+    series = {"model_clv": t("value.series.model", lang), "simple_clv": t("value.series.simple", lang)}
+    by_group = frame.groupby("tier")[list(series)]
+    totals = by_group.sum(min_count=1)  # an undefined simple value (NaN) must not show as 0
+    with right:
+        ui.chart(model_vs_simple(totals, groups, series, t("value.compare_chart", lang)), "value-vs-simple")
+    st.caption(t("value.why_differ", lang, **horizon))
+    summary = pd.concat([by_group.size().rename("members"), totals.add_suffix("_total"),
+                         by_group.median().add_suffix("_median")], axis=1)
+    names = {c: t(f"value.col.{c}", lang) for c in summary.columns}
+    shown = summary.reindex([g for g in groups if g in summary.index]).rename(index=groups, columns=names)
+    ui.table(shown.reset_index(names=t("common.tier", lang)), "value-by-tier",
+             formats={n: "int" if c == "members" else "money" for c, n in names.items()})
+
+
+def _section_model_check(values: MemberValues, ev: RiskEvaluation | None, reason: str | None, lang: str) -> None:
+    st.subheader(t("value.check_title", lang))
+    p = values.bgnbd.params_
+    rate, dropout = p["r"] / p["alpha"] * PERIODS_PER_YEAR, p["a"] / (p["a"] + p["b"])
+    st.markdown(f"**{t('value.params_title', lang)}**  \n" + t(
+        "value.params_sentence", lang, date=fmt_date(values.as_of, lang), rate=fmt_number(rate, lang, 1),
+        dropout=fmt_percent(dropout, lang)))
+    table = values.bgnbd.summary().round(3).replace({"parameter": {"alpha": "α"}})
+    ui.table(table.rename(columns=lambda c: t(f"value.col.{c}", lang)), "value-bgnbd-parameters")
+    if ev is None:
+        st.info(t("value.no_evaluation", lang, reason=reason))
+        return
+    cal_end, cal, error = fmt_date(ev.calibration_end, lang), ev.calibration, ev.purchases_relative_error
+    auc = {k: fmt_number(getattr(ev, f"auc{k}"), lang, 2) for k in ("", "_ci_lower", "_ci_upper", "_p_no_purchase")}
+    left, right = st.columns(2)
+    left.metric(t("value.kpi.auc", lang), auc[""],
+                help=t("value.kpi.auc_help", lang, low=auc["_ci_lower"], high=auc["_ci_upper"]))
+    right.metric(t("value.kpi.purchases", lang), ("+" if error > 0 else "") + fmt_percent(error, lang),
+                 help=t("value.kpi.purchases_help", lang))
+    with left:
+        series = {c: t(f"value.series.{c}", lang) for c in ("actual", "predicted")}
+        ui.chart(holdout_fit(ev.holdout_table, series, t("value.holdout_chart", lang),
+                             t("value.holdout_x", lang, date=cal_end), t("value.holdout_y", lang)), "value-holdout")
+        st.write(t("value.purchases_sentence", lang, date=cal_end, predicted=fmt_number(ev.predicted_purchases, lang),
+                   actual=fmt_number(ev.actual_purchases, lang), error=fmt_percent(abs(error), lang)))
+    with right:
+        series = {c: t(f"value.series.{c}", lang) for c in ("mean_score", "churn_rate")}
+        ui.chart(risk_calibration(cal, series, t("value.calibration_chart", lang), t("value.decile_x", lang)),
+                 "value-calibration")
+        st.write(t("value.auc_sentence", lang, date=cal_end, members=fmt_number(ev.members, lang),
+                   churned=fmt_number(ev.churned, lang), auc=auc[""], low=auc["_ci_lower"], high=auc["_ci_upper"],
+                   baseline=auc["_p_no_purchase"], top=fmt_percent(cal["churn_rate"].iloc[-1], lang),
+                   bottom=fmt_percent(cal["churn_rate"].iloc[0], lang)))
+    st.caption(t(f"value.method.{ev.score_method}", lang))
+    if ev.auc_ci_lower <= 0.5:
+        st.warning(t("value.auc_weak", lang))
+
+
+@st.fragment
+def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, lang: str) -> None:
+    st.subheader(t("value.risk_title", lang))
+    if flagged.empty:
+        st.info(t("value.no_risk", lang, date=fmt_date(as_of, lang)))
+        return
+    left, middle, right = st.columns([2, 3, 1])
+    picked_tiers = left.multiselect(t("value.filter_tiers", lang), list("ABCD"), default=list("ABCD"),
+                                    format_func=lambda k: tier_name(k, lang), key="val_tiers")
+    picked = set(middle.multiselect(t("value.filter_reasons", lang), REASON_CODES, default=REASON_CODES,
+                                    format_func=lambda r: REASON_LABELS[r][lang != "en"], key="val_reasons"))
+    minimum = right.number_input(t("value.filter_min", lang), min_value=0.0, step=100.0, key="val_min_value")
+    show_personal = st.toggle(t("value.show_personal", lang), value=False, key="val_show_personal")
+    has_reason = np.array([bool(picked.intersection(r or (NO_CLEAR_REASON,))) for r in flagged["reasons"]])
+    shown = flagged[flagged["tier"].isin(picked_tiers) & has_reason & (flagged["value_at_risk"] >= minimum)]
+    if shown.empty:
+        st.info(t("value.no_match", lang))
+        return
+    value, cost, benefit = (fmt_money(shown[c].sum(), lang) for c in MONEY)
+    st.caption(t("value.risk_summary", lang, n=fmt_number(len(shown), lang), value=value, cost=cost, benefit=benefit))
+    plan = maintenance_plan(shown, lang, show_personal)
+    ui.table(plan, "maintenance-plan", height=420, formats={PLAN_HEADERS[lang][c]: "money" for c in MONEY})
+    st.download_button(t("value.download_xlsx", lang), data.maintenance_plan_xlsx(plan, t("value.plan_sheet", lang)),
+                       file_name=f"maintenance-plan-{as_of.isoformat()}.xlsx", key="val_download_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.caption(t("value.plan_caption", lang, **{k: fmt_percent(v, lang, 0) for k, v in DEFAULT_SAVE_RATES.items()}))
+
+
+def main() -> None:
+    lang = state.lang()
+    st.title(t("page.value", lang))
+    if (period := ui.require_period()) is None:
+        return
+    as_of, url = period[1], data.database_url()
+    date = fmt_date(as_of, lang)
+    version, (rules, rules_version) = data.current_version(url), data.load_tier_rules(url)
+    weights = data.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
+    try:
+        with st.spinner(t("common.loading", lang)):
+            values = data.load_member_values(url, version, as_of)
+            risk = data.load_at_risk(url, version, as_of, rules.to_payload(), weights)
+    except ValueError as exc:
+        st.info(t("value.no_values", lang, date=date, reason=str(exc)))
+        return
+    st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
+    flagged = risk[risk["signals"].map(len) > 0]
+    horizon = dict(years=fmt_number(values.horizon_years, lang), rate=fmt_percent(values.discount_rate_annual, lang, 0))
+    _section_kpis(values, flagged, horizon, lang)
+    _section_value(values, risk, horizon, lang)
+    check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
+    _section_at_risk(flagged, as_of, lang)
+    with check, st.spinner(t("value.checking", lang)):
+        evaluation = data.load_churn_evaluation(url, version, as_of, rules.to_payload(), weights)
+        _section_model_check(values, *evaluation, lang)
+
+
+main()

@@ -1,0 +1,195 @@
+"""Value & churn risk page: renders on the demo mall in both languages, the tier filter narrows the at-risk list,
+names stay masked until asked, and the maintenance plan downloads as an Excel workbook that openpyxl opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from openpyxl import load_workbook
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from dashboard import data
+from dashboard.figures.value import clv_by_tier, holdout_fit, is_skewed, risk_calibration
+from tests.dashboard.conftest import open_page
+from vipmodel.pyramid import DEFAULT_RULES
+from vipmodel.retention import PLAN_HEADERS
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """Bytes handed to download buttons in this test, by file name (AppTest does not expose them otherwise)."""
+    captured: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if file_name is not None and isinstance(path_or_data, bytes):
+            captured[file_name] = path_or_data
+        return original(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return captured
+
+
+def _metric(at, label: str) -> str:
+    return next(m for m in at.metric if m.label == label).value
+
+
+def _money(text: str) -> float:
+    return float(text.replace("¥", "").replace(",", ""))
+
+
+def _plan(at) -> pd.DataFrame:
+    return at.dataframe[-1].value
+
+
+def _xlsx(downloads: dict[str, bytes]) -> bytes:
+    return next(data for name, data in downloads.items() if name.endswith(".xlsx"))
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+
+def test_value_page_shows_values_model_check_and_a_plan_ranked_by_value_at_risk_with_names_masked(demo_app):
+    at = open_page(demo_app, "value")
+    assert not at.exception
+    assert at.title[0].value == "Value & churn risk"
+    plan = _plan(at)
+    headers = PLAN_HEADERS["en"]
+    assert list(plan.columns) == list(headers.values())
+    # The KPIs describe exactly the list below them.
+    assert int(_metric(at, "Members at risk").replace(",", "")) == len(plan)
+    shown_total = plan[headers["value_at_risk"]].sum()
+    assert _money(_metric(at, "Value at risk")) == pytest.approx(shown_total, abs=1 + 0.01 * len(plan))
+    assert _money(_metric(at, "Value at risk")) < _money(_metric(at, "Lifetime value (model), all members"))
+    assert plan[headers["value_at_risk"]].is_monotonic_decreasing
+    assert plan[headers["name"]].str.contains(r"\*").all()  # staff privacy by default
+    # CLV by tier, model vs simple rule, predicted vs actual purchases, calibration by decile.
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 4
+    assert [trace["name"] for trace in charts[0]["data"]][:4] == ["A Platinum", "B Gold", "C Iron", "D Lead"]
+    # The demo mall's churn is only weakly predictable from observed data (retention docstring: ~0.62 at best).
+    auc = float(_metric(at, "Churn-risk score: AUC"))
+    assert 0.5 < auc < 0.75
+    assert any("AUC" in m.value and "95% interval" in m.value for m in at.markdown)
+    assert any("Why the two differ" in c.value for c in at.caption)
+    at.toggle(key="val_show_personal").set_value(True).run()
+    assert not at.exception
+    assert not _plan(at)[headers["name"]].str.contains(r"\*").any()
+
+
+def test_tier_filter_narrows_the_list_to_the_chosen_tiers(demo_app):
+    at = open_page(demo_app, "value")
+    everyone = len(_plan(at))
+    at.multiselect(key="val_tiers").set_value(["A", "B"]).run()
+    assert not at.exception
+    plan = _plan(at)
+    assert 0 < len(plan) < everyone
+    assert set(plan[PLAN_HEADERS["en"]["tier"]]) <= {"A Platinum", "B Gold"}
+    at.number_input(key="val_min_value").set_value(float(plan[PLAN_HEADERS["en"]["value_at_risk"]].median())).run()
+    assert 0 < len(_plan(at)) < len(plan)
+    at.multiselect(key="val_reasons").set_value([]).run()
+    assert not at.exception
+    assert any("No member at risk matches" in i.value for i in at.info)
+
+
+def test_the_excel_download_opens_with_openpyxl_and_holds_the_table_shown(demo_app, downloads):
+    at = open_page(demo_app, "value")
+    at.multiselect(key="val_tiers").set_value(["A"]).run()
+    assert at.get("download_button")[-1].proto.label == "Download the maintenance plan (Excel)"
+    shown = _plan(at)
+    sheet = load_workbook(io.BytesIO(_xlsx(downloads)), read_only=True)["Maintenance plan"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(PLAN_HEADERS["en"].values())
+    assert [r[0] for r in rows[1:]] == shown[PLAN_HEADERS["en"]["member_id"]].tolist()
+    csv = next(data for name, data in downloads.items() if name == "maintenance-plan.csv")
+    assert csv.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese text correctly
+
+
+def test_value_page_in_chinese_downloads_the_maintenance_plan_table(demo_app, downloads):
+    demo_app.query_params["lang"] = "zh"
+    at = open_page(demo_app, "value")
+    assert not at.exception
+    assert at.title[0].value == "价值与流失风险"
+    assert "流失风险会员" in [m.label for m in at.metric]
+    assert "白金层" in " ".join(str(o) for o in at.multiselect(key="val_tiers").options)
+    workbook = load_workbook(io.BytesIO(_xlsx(downloads)), read_only=True)
+    assert workbook.sheetnames == ["客户营销维护计划表"]
+    header = next(workbook["客户营销维护计划表"].iter_rows(values_only=True))
+    assert "风险价值（元）" in header and "挽留措施" in header
+
+
+def test_without_a_year_to_check_against_the_model_check_explains_why(demo_app):
+    demo_app.query_params["to"] = "2024-06-30"  # eight months into the demo's three years: nothing to hold out
+    at = open_page(demo_app, "value")
+    assert not at.exception
+    assert any("needs at least two years" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 2  # the value charts still show
+
+
+# --- the loaders ------------------------------------------------------------------------------------------------
+
+
+def test_the_churn_evaluation_loader_returns_the_reason_instead_of_raising(demo_url):
+    # 2024-06-30 minus one year spans 29 February: the loader must ask for 366 days, so the reason given is the
+    # real one (no data a year earlier), not a complaint about the holdout length.
+    rules = DEFAULT_RULES.to_payload()
+    evaluation, reason = data.load_churn_evaluation(demo_url, 0, dt.date(2024, 6, 30), rules, None)
+    assert evaluation is None
+    assert reason.startswith("as_of (2023-06-30) is before the first purchase")
+
+
+def test_the_excel_loader_writes_a_workbook_with_money_formatted_columns():
+    plan = pd.DataFrame({"会员编号": ["M1", "M2"], "风险价值（元）": [1234.5, 10.0],
+                         "完成期限": [dt.date(2026, 11, 3), dt.date(2026, 11, 30)]})
+    workbook = load_workbook(io.BytesIO(data.maintenance_plan_xlsx(plan, "客户营销维护计划表")))
+    sheet = workbook["客户营销维护计划表"]
+    assert [c.value for c in sheet[1]] == list(plan.columns)
+    assert sheet["B2"].value == 1234.5 and sheet["B2"].number_format == "#,##0.00"
+    assert sheet["C3"].value.date() == dt.date(2026, 11, 30)
+
+
+# --- the figures -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "skewed"),
+    [
+        (np.geomspace(1, 1_000, 101), True),  # 5th-95th percentile ratio 10 ** 2.7
+        (np.linspace(100, 500, 101), False),  # ratio 4.3
+        (np.array([0.0, 0.0, 5.0]), False),  # a single positive value has no spread
+        (np.array([]), False),
+    ],
+)
+def test_a_log_axis_is_chosen_when_values_span_more_than_two_decades(values, skewed):
+    assert is_skewed(values) is skewed
+
+
+def test_clv_box_plot_drops_zero_values_on_a_log_axis_and_keeps_tier_order():
+    frame = pd.DataFrame({"tier": ["B", "A", "A", "C", "C"], "model_clv": [50.0, 9_000.0, 20_000.0, 0.0, 3.0]})
+    fig = clv_by_tier(frame, {"A": "A", "B": "B", "C": "C", "D": "D"}, "t", "y", log=True)
+    assert isinstance(fig, go.Figure)
+    assert [trace.name for trace in fig.data] == ["A", "B", "C"]  # D has no members
+    assert list(fig.data[2].y) == [3.0] and fig.layout.yaxis.type == "log"
+
+
+def test_clv_box_plot_names_a_missing_column():
+    with pytest.raises(ValueError, match="frame is missing required column\\(s\\): 'tier'"):
+        clv_by_tier(pd.DataFrame({"model_clv": [1.0]}), {"A": "A"}, "t", "y")
+
+
+def test_holdout_and_calibration_charts_plot_the_columns_they_are_given():
+    table = pd.DataFrame({"frequency": ["0", "1", "2+"], "customers": [10, 5, 3], "actual": [0.2, 1.0, 3.0],
+                          "predicted": [0.3, 0.9, 3.3], "difference": [0.1, -0.1, 0.3]})
+    fig = holdout_fit(table, {"actual": "Actual", "predicted": "Predicted"}, "t", "x", "y")
+    assert [list(trace.y) for trace in fig.data] == [[0.2, 1.0, 3.0], [0.3, 0.9, 3.3]]
+    calibration = pd.DataFrame({"decile": [1, 2], "members": [5, 5], "mean_score": [0.1, 0.6],
+                                "churn_rate": [0.2, 0.4]})
+    fig = risk_calibration(calibration, {"mean_score": "Predicted", "churn_rate": "Actual"}, "t", "x")
+    assert [trace.name for trace in fig.data] == ["Predicted", "Actual"]
+    assert list(fig.data[1].y) == [0.2, 0.4]
