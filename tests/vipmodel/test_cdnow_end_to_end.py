@@ -1,7 +1,7 @@
 """CDNOW end to end: import the raw transaction file, summarise in SQL, fit, land on the published estimates.
 
 Published values (the only hard-coded results) are those of Fader, Hardie & Lee (2005a, 2005b) as listed in
-/work/shared/data/cdnow/SOURCE.md: BG/NBD r = 0.243, alpha = 4.414, a = 0.793, b = 2.426; Gamma-Gamma
+the shared CDNOW SOURCE.md (published estimates): BG/NBD r = 0.243, alpha = 4.414, a = 0.793, b = 2.426; Gamma-Gamma
 p = 6.25, q = 3.74, gamma = 15.44 (946 repeat buyers).
 """
 

@@ -1,6 +1,6 @@
 """Tests of vipmodel.clv against the published CDNOW results, hand computations and simulated ground truth.
 
-Published reference values (the only hard-coded results) come from /work/shared/data/cdnow/SOURCE.md:
+Published reference values (the only hard-coded results) come from the shared CDNOW SOURCE.md (published estimates):
 Fader, Hardie & Lee (2005a, 2005b) and Hardie's worked example.
 """
 
@@ -36,7 +36,6 @@ from vipmodel.clv import (
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cdnow"
 SUMMARY_CSV = DATA / "cdnow_customers_summary_with_transactions.csv"
-SHARED_TRANSACTIONS = Path("/work/shared/data/cdnow/CDNOW_sample.txt")
 
 # Published values (SOURCE.md).
 BGNBD_PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -477,10 +476,6 @@ def test_expected_lifetime_years_stay_within_the_horizon(bgnbd, cdnow):
 def cdnow_holdout() -> pd.DataFrame:
     """Calibration summary and holdout purchases computed from the raw CDNOW transactions with pandas."""
     path = DATA / "CDNOW_sample.txt"
-    if not path.exists():
-        path = SHARED_TRANSACTIONS
-    if not path.exists():
-        pytest.skip("CDNOW_sample.txt not available")
     raw = pd.read_csv(
         path, sep=r"\s+", header=None, names=["master", "ID", "date", "cds", "value"], dtype={"date": str}
     )

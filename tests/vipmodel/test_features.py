@@ -14,7 +14,7 @@ from vipmodel import features, schema
 from vipmodel.db import create_schema, make_engine
 from vipmodel.features import FEATURE_COLUMNS, PERIODS, calibration_summary, member_features, period_bounds
 
-CDNOW_DIR = Path("/work/shared/data/cdnow")
+CDNOW_DIR = Path(__file__).resolve().parent.parent / "data" / "cdnow"
 D = dt.date
 T = dt.datetime
 Q1_START, Q1_END = D(2025, 1, 1), D(2025, 3, 31)
