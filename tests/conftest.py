@@ -109,3 +109,19 @@ def demo_engine(demo_url) -> Iterator[Engine]:
     eng = make_engine(demo_url)
     yield eng
     eng.dispose()
+
+
+LARGE_DEMO = {"members": 20_000, "years": 3, "seed": 5}
+
+
+@pytest.fixture(scope="session")
+def large_demo_url(tmp_path_factory) -> str:
+    """A 20,000-member demo mall in SQLite, generated once per session for the estimators that must recover the
+    generator's true effects (satisfaction weights, complaint effects, care effect); read-only for every test."""
+    from vipmodel.demo import generate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('large_demo') / 'demo.db'}"
+    eng = make_engine(url)
+    generate(eng, progress=False, **LARGE_DEMO)
+    eng.dispose()
+    return url

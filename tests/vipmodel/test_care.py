@@ -34,7 +34,7 @@ from vipmodel.care import (
     update_response,
 )
 from vipmodel.db import make_engine
-from vipmodel.demo import generate
+from vipmodel.demo import load_ground_truth
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years
 from vipmodel.settings import latest_setting, save_setting
@@ -44,11 +44,11 @@ from vipmodel.stats import newcombe_interval, welch_interval, wilson_interval
 
 
 @pytest.fixture(scope="module")
-def big_mall(tmp_path_factory):
-    """A 20,000-member demo mall (seed 9): enough member-years to pin the care effect down (~30 s)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('care') / 'mall.db'}"
-    eng = make_engine(url)
-    truth = generate(eng, members=20_000, years=3, seed=9, progress=False)
+def big_mall(large_demo_url):
+    """The session's 20,000-member demo mall: enough member-years to pin the care effect down."""
+    eng = make_engine(large_demo_url)
+    with eng.connect() as conn:
+        truth = load_ground_truth(conn)
     yield eng, truth
     eng.dispose()
 

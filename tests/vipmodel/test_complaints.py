@@ -22,7 +22,7 @@ from vipmodel.complaints import (
     wilson_interval,
 )
 from vipmodel.db import make_engine
-from vipmodel.demo import generate, load_ground_truth
+from vipmodel.demo import load_ground_truth
 from vipmodel.outcomes import churn_panel
 
 Z95 = 1.959963984540054
@@ -454,11 +454,11 @@ RECOVERY_TOLERANCE = 0.35  # log-odds; or 2.5 standard errors, whichever is larg
 
 
 @pytest.fixture(scope="module")
-def large_mall(tmp_path_factory):
-    """A 20,000-member demo mall (about 4,600 complainer-years): enough complaints to estimate six effects."""
-    eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('complaints') / 'large.db'}")
-    truth = generate(eng, members=20_000, years=3, seed=5, progress=False)
+def large_mall(large_demo_url):
+    """The session's 20,000-member demo mall (about 4,600 complainer-years): enough to estimate six effects."""
+    eng = make_engine(large_demo_url)
     with eng.connect() as conn:
+        truth = load_ground_truth(conn)
         panel = churn_panel(conn, truth.end_date, years=2)
     eng.dispose()
     return truth, panel
