@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.engine import make_url
 
@@ -121,3 +122,23 @@ def data_version(conn: Connection) -> int:
     """The current data version (0 when nothing was recorded)."""
     value = get_info(conn, DATA_VERSION_KEY)
     return int(value["version"]) if value else 0
+
+
+READ_CHUNK_ROWS = 250_000
+
+
+def read_frame(conn: Connection, query, chunk_rows: int = READ_CHUNK_ROWS) -> pd.DataFrame:
+    """Run ``query`` and return its rows as a DataFrame, built chunk by chunk.
+
+    Building the frame from at most ``chunk_rows`` Python tuples at a time keeps the peak memory of a
+    million-row aggregate close to the frame itself (a list of a million row tuples costs several times more);
+    on PostgreSQL the rows stream from a server-side cursor. An empty result gives an empty frame with the
+    query's columns.
+    """
+    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
+    columns = list(result.keys())
+    # Plain tuples: pandas probes every Row object for attributes, which costs seconds per million rows.
+    frames = [pd.DataFrame.from_records([tuple(r) for r in part], columns=columns) for part in result.partitions()]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -59,6 +59,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
+from vipmodel.db import read_frame
 from vipmodel.schema import signed
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "range")
@@ -303,14 +304,6 @@ def _dated_query(
     return _with_member_attributes(agg)
 
 
-def _read(conn: Connection, query: Select) -> pd.DataFrame:
-    result = conn.execute(query)
-    columns = list(result.keys())
-    # Plain tuples: pandas probes every Row object for attributes, which costs seconds per million rows.
-    rows = [tuple(row) for row in result]
-    return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-
-
 def _connect(conn: Connection | Engine):
     """A context manager yielding a connection, borrowing ``conn`` when it is one already."""
     if isinstance(conn, Engine):
@@ -389,9 +382,9 @@ def member_features(
         for chunk in _chunks(members):
             if chunk is not None and not chunk:
                 continue
-            frames["tx"].append(_read(connection, _transactions_query(period, start_ts, end_ts, chunk, store)))
+            frames["tx"].append(read_frame(connection, _transactions_query(period, start_ts, end_ts, chunk, store)))
             frames["care"].append(
-                _read(
+                read_frame(
                     connection,
                     _dated_query(
                         c,
@@ -406,7 +399,7 @@ def member_features(
                 )
             )
             frames["complaints"].append(
-                _read(
+                read_frame(
                     connection,
                     _dated_query(
                         k,
@@ -590,7 +583,7 @@ def calibration_summary(
         ]
     query = select(*columns).group_by(ranked.c.member_id).having(func.min(ranked.c.day) <= calibration_end)
     with _connect(conn) as connection:
-        df = _read(connection, query)
+        df = read_frame(connection, query)
     if df.empty:
         return _empty_calibration(holdout_end is not None)
 

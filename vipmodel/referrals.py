@@ -57,6 +57,7 @@ from sqlalchemy import Connection, Engine, Float, Integer, and_, case, cast, fun
 from sqlalchemy.sql.elements import ColumnElement
 
 from vipmodel import schema
+from vipmodel.db import read_frame
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns
@@ -359,12 +360,6 @@ def _days_after(conn: Connection, day: ColumnElement, days: int) -> ColumnElemen
     return day + literal(int(days), Integer)
 
 
-def _read(conn: Connection, query) -> pd.DataFrame:
-    result = conn.execute(query)
-    columns = list(result.keys())
-    return pd.DataFrame([tuple(row) for row in result], columns=columns)
-
-
 def _referral_counts(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """``referrer_id``, ``referrals``: members joining in ``[start, end]``, counted per referrer in SQL."""
     m = schema.members
@@ -373,7 +368,7 @@ def _referral_counts(conn: Connection, start: dt.date, end: dt.date) -> pd.DataF
         .where(m.c.referred_by.is_not(None), m.c.join_date >= start, m.c.join_date <= end)
         .group_by(m.c.referred_by)
     )
-    frame = _read(conn, query)
+    frame = read_frame(conn, query)
     if frame.empty:
         return pd.DataFrame({"referrer_id": pd.Series(dtype=str), "referrals": pd.Series(dtype="int64")})
     return frame.astype({"referrer_id": str, "referrals": "int64"})
@@ -444,7 +439,7 @@ def _first_year_value(conn: Connection, start: dt.date, end: dt.date) -> pd.Data
         cast(func.sum(per_member.c.sales), Float).label("referred_sales"),
         cast(func.sum(per_member.c.profit), Float).label("referred_profit"),
     ).group_by(per_member.c.referred_by)
-    return _read(conn, query)
+    return read_frame(conn, query)
 
 
 def _active_tiers(conn: Connection, as_of: dt.date, rules: TierRules) -> pd.Series:
@@ -709,7 +704,7 @@ def referred_value(
         if panel.empty:
             return _empty(VALUE_COLUMNS, {"group": "str"})
         first = min(panel["window_start"])
-        joined = _read(
+        joined = read_frame(
             connection,
             select(m.c.member_id, m.c.join_date, m.c.referred_by.is_not(None).label("referred")).where(
                 m.c.join_date >= first, m.c.join_date <= add_years(as_of, -1)

@@ -70,6 +70,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
+from vipmodel.db import read_frame
 from vipmodel.schema import signed
 from vipmodel.clv import (
     BetaGeoModel,
@@ -397,13 +398,6 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
 
-def _read(conn: Connection, query: Any) -> pd.DataFrame:
-    result = conn.execute(query)
-    columns = list(result.keys())
-    rows = [tuple(r) for r in result]
-    return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-
-
 def _with_connection(conn: Connection | Engine, fn, *args, **kwargs):
     if isinstance(conn, Engine):
         with conn.connect() as connection:
@@ -722,7 +716,7 @@ def _purchase_rhythm(conn: Connection, as_of: dt.date, start: dt.date | None) ->
         func.count(gaps.c.gap).over(partition_by=gaps.c.member_id).label("n"),
     ).subquery()
     middle = and_(ranked.c.gap.is_not(None), ranked.c.rn.between((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2))
-    out = _read(
+    out = read_frame(
         conn,
         select(
             ranked.c.member_id,
@@ -742,7 +736,7 @@ def _spend_windows(conn: Connection, as_of: dt.date, days: int) -> pd.DataFrame:
     t = schema.transactions
     cut = _day_start(as_of - dt.timedelta(days=days - 1))
     amount = signed(t.c.amount)
-    rows = _read(
+    rows = read_frame(
         conn,
         select(
             t.c.member_id,
@@ -774,7 +768,7 @@ def _satisfaction_scores(conn: Connection, as_of: dt.date, weights: Mapping[str,
         .where(r.c.survey_date <= as_of)
         .subquery()
     )
-    rows = _read(
+    rows = read_frame(
         conn,
         select(ranked.c.member_id, ranked.c.rn, i.c.dimension, cast(func.avg(a.c.score), Float).label("score"))
         .select_from(ranked.join(a, a.c.response_id == ranked.c.id).join(i, a.c.item_code == i.c.item_code))
@@ -796,7 +790,7 @@ def _satisfaction_scores(conn: Connection, as_of: dt.date, weights: Mapping[str,
 
 def _last_care(conn: Connection, as_of: dt.date) -> pd.Series:
     c = schema.care_actions
-    rows = _read(
+    rows = read_frame(
         conn,
         select(c.c.member_id, type_coerce(func.max(c.c.action_date), Date()).label("last_care"))
         .where(c.c.action_date <= as_of)
@@ -812,7 +806,7 @@ def _names(conn: Connection, ids: Sequence[str]) -> pd.Series:
     parts = []
     for k in range(0, len(ids), _MEMBER_CHUNK):
         chunk = list(ids[k : k + _MEMBER_CHUNK])
-        parts.append(_read(conn, select(m.c.member_id, m.c.name).where(m.c.member_id.in_(chunk))))
+        parts.append(read_frame(conn, select(m.c.member_id, m.c.name).where(m.c.member_id.in_(chunk))))
     frame = pd.concat(parts) if parts else pd.DataFrame(columns=["member_id", "name"])
     return frame.set_index("member_id")["name"] if not frame.empty else pd.Series(dtype=object, name="name")
 

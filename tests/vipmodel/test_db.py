@@ -1,0 +1,46 @@
+"""Engine helpers: URLs, the data version, and the chunked frame reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert, select
+
+from vipmodel import db, schema
+
+
+def test_default_url_is_the_embedded_sqlite_file_unless_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv(db.ENV_URL, raising=False)
+    assert db.default_url() == f"sqlite:///{db.DEFAULT_SQLITE_PATH}"
+    monkeypatch.setenv(db.ENV_URL, "postgresql://u@h/mall")
+    assert db.default_url() == "postgresql://u@h/mall"
+
+
+def test_data_version_starts_at_zero_and_each_bump_adds_one(engine):
+    with engine.begin() as conn:
+        assert db.data_version(conn) == 0
+        assert db.bump_data_version(conn) == 1
+        assert db.bump_data_version(conn) == 2
+    with engine.connect() as conn:
+        assert db.data_version(conn) == 2
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 1000])
+def test_read_frame_gives_the_same_frame_whatever_the_chunk_size(engine, chunk_rows):
+    with engine.begin() as conn:
+        conn.execute(
+            insert(schema.members),
+            [{"member_id": f"M{i}", "join_date": dt.date(2024, 1, i + 1), "gender": "U"} for i in range(5)],
+        )
+    query = select(schema.members.c.member_id, schema.members.c.join_date).order_by(schema.members.c.member_id)
+    with engine.connect() as conn:
+        frame = db.read_frame(conn, query, chunk_rows=chunk_rows)
+    assert list(frame.columns) == ["member_id", "join_date"]
+    assert frame["member_id"].tolist() == [f"M{i}" for i in range(5)]
+
+
+def test_read_frame_of_an_empty_result_keeps_the_columns(engine):
+    with engine.connect() as conn:
+        frame = db.read_frame(conn, select(schema.members.c.member_id, schema.members.c.phone))
+    assert frame.empty and list(frame.columns) == ["member_id", "phone"]
