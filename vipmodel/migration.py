@@ -165,21 +165,23 @@ def _pair_codes(snapshots: pd.DataFrame, from_period: Any, to_period: Any) -> pd
     if "period_start" in snapshots.columns and known.index(from_period) > known.index(to_period):
         raise ValueError(f"from_period {from_period!r} must come before to_period {to_period!r}")
 
-    def side(period: Any) -> pd.Series:
-        rows = snapshots[(snapshots["period"] == period).to_numpy()]
-        if rows["member_id"].duplicated().any():
-            dup = rows.loc[rows["member_id"].duplicated(), "member_id"].iloc[0]
+    # Factorize the ids of both periods once and work on integer codes: hashing and sorting a million string
+    # ids per operation is what made this slow.
+    rows = snapshots[snapshots["period"].isin([from_period, to_period]).to_numpy()]
+    ids, members = pd.factorize(rows["member_id"])
+    tiers = tier_codes(rows["tier"], name="snapshots column 'tier'")
+    codes = {}
+    for period in (from_period, to_period):
+        mask = (rows["period"] == period).to_numpy()
+        counts = np.bincount(ids[mask], minlength=len(members))
+        if (counts > 1).any():
+            dup = members[np.flatnonzero(counts > 1)[0]]
             raise ValueError(f"snapshots has several rows for member {dup!r} in period {period!r}")
-        return pd.Series(tier_codes(rows["tier"], name="snapshots column 'tier'"), index=rows["member_id"].to_numpy())
-
-    before, after = side(from_period), side(to_period)
-    members = before.index.union(after.index)
+        code = np.full(len(members), 4, dtype=np.int64)
+        code[ids[mask]] = tiers[mask]
+        codes[period] = code
     return pd.DataFrame(
-        {
-            "member_id": members,
-            "from_code": before.reindex(members).fillna(4).to_numpy(dtype=np.int64),
-            "to_code": after.reindex(members).fillna(4).to_numpy(dtype=np.int64),
-        }
+        {"member_id": np.asarray(members, dtype=object), "from_code": codes[from_period], "to_code": codes[to_period]}
     )
 
 
