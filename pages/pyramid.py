@@ -75,7 +75,8 @@ def _section_preview(url: str, features: pd.DataFrame, current: TierRules, lang:
                                      key=f"pyr_cost_{k}") for col, k in zip(cols, "ABCD")}
     if proposed is None:
         return
-    comparison = compare_rules(features, current, proposed, costs)
+    # Cached member_features rows are unique by construction; skipping the check keeps the slider live at 1M.
+    comparison = compare_rules(features, current, proposed, costs, check_unique=False)
     up, down, cost = st.columns(3)
     up.metric(t("pyramid.moved_up", lang), fmt_number(comparison.moved_up, lang))
     down.metric(t("pyramid.moved_down", lang), fmt_number(comparison.moved_down, lang))
@@ -85,10 +86,11 @@ def _section_preview(url: str, features: pd.DataFrame, current: TierRules, lang:
     labels = {k: tier_name(k, lang) for k in "ABCD"}
     ui.chart(before_after(comparison.per_tier, labels, (t("pyramid.now", lang), t("pyramid.proposed", lang)),
                           t("pyramid.before_after_title", lang)), "pyramid-preview")
-    with st.expander(t("pyramid.who_moves", lang)):
+    if st.toggle(t("pyramid.who_moves", lang), key="pyr_show_moves"):  # listed on demand: it costs a sort
         direction = st.radio(t("pyramid.direction", lang), ["up", "down"], horizontal=True,
                              format_func=lambda d: t(f"pyramid.direction.{d}", lang), key="pyr_direction")
-        ui.table(members_moving(features, current, proposed, direction), f"members-moving-{direction}", height=300)
+        moving = members_moving(features, current, proposed, direction, check_unique=False)
+        ui.table(moving, f"members-moving-{direction}", height=300)
     with st.form("pyr_save", clear_on_submit=False):
         author = st.text_input(t("pyramid.author", lang), key="pyr_author")
         note = st.text_input(t("pyramid.note", lang), key="pyr_note")

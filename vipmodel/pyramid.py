@@ -537,13 +537,13 @@ def _cost_per_tier(benefit_cost_per_tier: Mapping[str, float]) -> np.ndarray:
 
 
 def _before_after(
-    features: pd.DataFrame, current: TierRules, proposed: TierRules
+    features: pd.DataFrame, current: TierRules, proposed: TierRules, check_unique: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     for label, rules in (("current", current), ("proposed", proposed)):
         if not isinstance(rules, TierRules):
             raise ValueError(f"{label} must be a TierRules, got {type(rules).__name__}")
     require_columns(features, tuple(dict.fromkeys(current.required_columns + proposed.required_columns)))
-    _check_member_ids(features, "features", unique=True)
+    _check_member_ids(features, "features", unique=check_unique)
     before = assign_tiers(features, current).cat.codes.to_numpy()
     after = assign_tiers(features, proposed).cat.codes.to_numpy()
     return before, after
@@ -554,6 +554,7 @@ def compare_rules(
     current: TierRules,
     proposed: TierRules,
     benefit_cost_per_tier: Mapping[str, float],
+    check_unique: bool = True,
 ) -> RuleComparison:
     """Members moving between tiers and the change in benefit cost if ``proposed`` replaced ``current``.
 
@@ -566,6 +567,10 @@ def compare_rules(
     benefit_cost_per_tier : Mapping[str, float]
         Cost of the tier's benefits per member and period (e.g. from the care plan), keys among A..D;
         a tier left out costs 0.
+    check_unique : bool, default True
+        Check that each member appears once. Pass False only for a frame whose ids are unique by construction
+        (e.g. :func:`vipmodel.features.member_features` with one period): the check hashes every id and costs
+        about 0.4 s per million members, too slow for a live threshold slider.
 
     Returns
     -------
@@ -578,7 +583,7 @@ def compare_rules(
         ``"benefit cost of tier A must be a non-negative number; got -1"``.
     """
     costs = _cost_per_tier(benefit_cost_per_tier)
-    before, after = _before_after(features, current, proposed)
+    before, after = _before_after(features, current, proposed, check_unique)
     matrix = np.bincount(before.astype(np.int64) * 4 + after, minlength=16).reshape(4, 4)
     labels = list(TIERS)
     matrix_frame = pd.DataFrame(
@@ -616,7 +621,7 @@ def compare_rules(
 
 
 def members_moving(
-    features: pd.DataFrame, current: TierRules, proposed: TierRules, direction: Direction
+    features: pd.DataFrame, current: TierRules, proposed: TierRules, direction: Direction, check_unique: bool = True
 ) -> pd.DataFrame:
     """The members who would move ``direction`` (``"up"``, ``"down"`` or ``"unchanged"``) under ``proposed``.
 
@@ -626,6 +631,8 @@ def members_moving(
         As :func:`compare_rules`.
     current, proposed : TierRules
     direction : {"up", "down", "unchanged"}
+    check_unique : bool, default True
+        As :func:`compare_rules`.
 
     Returns
     -------
@@ -640,7 +647,7 @@ def members_moving(
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'up', 'down' or 'unchanged'; got {direction!r}")
-    before, after = _before_after(features, current, proposed)
+    before, after = _before_after(features, current, proposed, check_unique)
     mask = {"up": after < before, "down": after > before, "unchanged": after == before}[direction]
     labels = list(TIERS)
     out = pd.DataFrame(

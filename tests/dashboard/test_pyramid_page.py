@@ -53,3 +53,15 @@ def test_pyramid_page_in_chinese_uses_the_tier_names_of_the_documents(demo_app):
     assert not at.exception
     assert at.title[0].value == "顾客金字塔"
     assert any("白金层" in s.label for s in at.slider)
+
+
+def test_the_list_of_members_moving_up_appears_on_demand(demo_app):
+    at = open_page(demo_app, "pyramid")
+    at.slider(key="pyr_share_A").set_value(3.0).run()
+    tables_before = len(at.dataframe)
+    at.toggle(key="pyr_show_moves").set_value(True).run()
+    assert not at.exception
+    assert len(at.dataframe) == tables_before + 1
+    moving = at.dataframe[-1].value
+    assert len(moving) == int(_metric(at, "Would move up").replace(",", ""))
+    assert set(moving["proposed_tier"]) <= {"A", "B", "C"}

@@ -440,3 +440,20 @@ def test_the_benchmark_script_prints_a_markdown_table():
     lines = table.splitlines()
     assert lines[0].startswith("| basis |") and set(lines[1]) <= set("|-: ")
     assert len(lines) == 2 + 3  # header, rule, one row per basis
+
+
+def test_skipping_the_uniqueness_check_gives_the_same_comparison_and_list():
+    rng = np.random.default_rng(4)
+    features = pd.DataFrame(
+        {"member_id": [f"M{i}" for i in range(500)], "profit_contribution": rng.normal(100, 80, 500),
+         "sales": rng.lognormal(6, 1, 500)}
+    )
+    current, proposed = TierRules(), TierRules("share", shares=(0.03, 0.05, 0.2))
+    costs = {"A": 100.0, "B": 50.0}
+    checked = compare_rules(features, current, proposed, costs)
+    unchecked = compare_rules(features, current, proposed, costs, check_unique=False)
+    assert (checked.moved_up, checked.benefit_cost_change) == (unchecked.moved_up, unchecked.benefit_cost_change)
+    pd.testing.assert_frame_equal(
+        members_moving(features, current, proposed, "up"),
+        members_moving(features, current, proposed, "up", check_unique=False),
+    )
