@@ -117,8 +117,9 @@ def bench_backend(name: str, url: str, members: int, with_lifetimes: bool) -> li
     seconds, _ = timed(lambda: assign_tiers(active, proposed), repeat=7)
     rows.append((name, f"re-tiering {len(active):,} members", f"{seconds * 1000:.0f} ms"))
     costs = {"A": 2000.0, "B": 800.0, "C": 150.0, "D": 0.0}
-    seconds, _ = timed(lambda: compare_rules(active, TierRules(), proposed, costs), repeat=5)
-    rows.append((name, "threshold preview (compare rules)", f"{seconds * 1000:.0f} ms"))
+    # As the pyramid page calls it: cached member_features rows are unique by construction.
+    seconds, _ = timed(lambda: compare_rules(active, TierRules(), proposed, costs, check_unique=False), repeat=5)
+    rows.append((name, "threshold preview (compare rules, as the page calls it)", f"{seconds * 1000:.0f} ms"))
 
     two_years = add_years(end, -2) + dt.timedelta(days=1)
     seconds, yearly = timed(lambda: member_features(engine, two_years, end, period="year"))
