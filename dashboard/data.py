@@ -456,11 +456,6 @@ def load_churn_evaluation(url: str, version: int, as_of: dt.date, rules_payload:
     return evaluation, None
 
 
-def maintenance_plan_csv(plan: pd.DataFrame) -> bytes:
-    """The maintenance plan as CSV, UTF-8 with BOM so that Excel opens Chinese text correctly."""
-    return plan.to_csv(index=False).encode("utf-8-sig")
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
     """The maintenance plan as a formatted Excel workbook (``retention.write_maintenance_plan_xlsx``)."""
