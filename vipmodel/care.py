@@ -89,6 +89,7 @@ from scipy.special import expit, logit
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 
 from vipmodel import schema
+from vipmodel.db import as_date
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
@@ -217,14 +218,6 @@ def _connection(bind: Engine | Connection, write: bool = False) -> Iterator[Conn
             yield conn
     else:
         raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(bind).__name__}")
-
-
-def _as_date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
 
 
 # -------------------------------------------------------------------------------------------- care plan
@@ -395,7 +388,7 @@ def current_plan_from_history(
         ``"no member made a purchase between 2025-01-01 and 2025-12-31"`` and the messages of
         :func:`vipmodel.features.member_features`.
     """
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     with _connection(conn) as connection:
         feats = member_features(connection, start, end, period="range")
         active = feats[feats["n_transactions"] > 0]
@@ -1325,7 +1318,7 @@ def plan_campaign(
         raise ValueError(f"holdout_share must be strictly between 0 and 1, got {holdout_share!r}") from exc
     if not 0.0 < share < 1.0:
         raise ValueError(f"holdout_share must be strictly between 0 and 1, got {holdout_share!r}")
-    start_date = _as_date(start_date, "start_date")
+    start_date = as_date(start_date, "start_date")
     ids = at_risk["member_id"]
     if ids.isna().any():
         raise ValueError("at_risk column 'member_id' has missing values")
@@ -1485,7 +1478,7 @@ def measure_campaign(conn: Connection | Engine, campaign: Campaign, end_date: dt
     """
     if not isinstance(campaign, Campaign):
         raise ValueError("campaign must be a Campaign")
-    end_date = _as_date(end_date, "end_date")
+    end_date = as_date(end_date, "end_date")
     if end_date < campaign.start_date:
         raise ValueError(f"end_date ({end_date}) is before the campaign start ({campaign.start_date})")
     with _connection(conn) as connection:

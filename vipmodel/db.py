@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,22 @@ def read_frame(conn: Connection, query, chunk_rows: int = READ_CHUNK_ROWS) -> pd
     if not frames:
         return pd.DataFrame(columns=columns)
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def borrow_connection(conn: Connection | Engine) -> AbstractContextManager[Connection]:
+    """A context manager yielding a connection: ``conn`` itself when it is one (the caller owns its transaction),
+    else a new connection from the engine, closed on exit."""
+    if isinstance(conn, Engine):
+        return conn.connect()
+    if isinstance(conn, Connection):
+        return nullcontext(conn)
+    raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
+
+
+def as_date(value: object, name: str) -> dt.date:
+    """``value`` as a date (a datetime is cut to its day); ``ValueError("<name> must be a date, got <type>")``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"{name} must be a date, got {type(value).__name__}")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -59,7 +58,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
-from vipmodel.db import read_frame
+from vipmodel.db import as_date, borrow_connection, read_frame
 from vipmodel.schema import signed
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "range")
@@ -96,7 +95,7 @@ _MEMBER_CHUNK = 5_000
 # returns floats directly instead of Decimal objects (seconds per million rows).
 
 
-class _day_of(FunctionElement):
+class day_of(FunctionElement):
     """The calendar day of a timestamp, as a ``DATE`` on every backend."""
 
     type = Date()
@@ -104,12 +103,12 @@ class _day_of(FunctionElement):
     name = "day_of"
 
 
-@compiles(_day_of)
+@compiles(day_of)
 def _day_of_default(element, compiler, **kw) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
 
 
-@compiles(_day_of, "sqlite")
+@compiles(day_of, "sqlite")
 def _day_of_sqlite(element, compiler, **kw) -> str:
     # CAST(... AS DATE) has numeric affinity in SQLite and would turn '2025-07-01 10:00' into 2025.
     return f"date({compiler.process(element.clauses, **kw)})"
@@ -143,14 +142,6 @@ def _period_key_py(period: str, day: dt.date) -> int:
     if period == "month":
         return day.year * 100 + day.month
     return day.year * 10 + (day.month + 2) // 3
-
-
-def _as_date(value: object, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
 
 
 def _check_period(period: str) -> None:
@@ -210,7 +201,7 @@ def period_bounds(start: dt.date, end: dt.date, period: str) -> pd.DataFrame:
         ``"unknown period ..."`` for a period not in :data:`PERIODS`; ``"start (...) is after end (...)"``.
     """
     _check_period(period)
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     _check_range(start, end)
     return _bounds(start, end, period).drop(columns="key")
 
@@ -249,7 +240,7 @@ def _transactions_query(
     period: str, start_ts: dt.datetime, end_ts: dt.datetime, chunk: list[str] | None, store: str | None
 ) -> Select:
     t = schema.transactions
-    day = _day_of(t.c.ts)
+    day = day_of(t.c.ts)
     conditions = [t.c.ts >= start_ts, t.c.ts < end_ts]  # sargable on ix_transactions_ts / (member_id, ts)
     if chunk is not None:
         conditions.append(t.c.member_id.in_(chunk))
@@ -302,15 +293,6 @@ def _dated_query(
     columns = [table.c.member_id] + ([key.label("key")] if key is not None else [])
     agg = select(*columns, *aggregates).where(*conditions).group_by(*group).subquery("agg")
     return _with_member_attributes(agg)
-
-
-def _connect(conn: Connection | Engine):
-    """A context manager yielding a connection, borrowing ``conn`` when it is one already."""
-    if isinstance(conn, Engine):
-        return conn.connect()
-    if isinstance(conn, Connection):
-        return nullcontext(conn)
-    raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
 
 
 def member_features(
@@ -369,7 +351,7 @@ def member_features(
         ``"members must be a sequence of member ids, not a string"``.
     """
     _check_period(period)
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     _check_range(start, end)
     if isinstance(members, str):
         raise ValueError("members must be a sequence of member ids, not a string")  # noqa: TRY004 - house style
@@ -378,7 +360,7 @@ def member_features(
 
     c, k = schema.care_actions, schema.complaints
     frames: dict[str, list[pd.DataFrame]] = {"tx": [], "care": [], "complaints": []}
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         for chunk in _chunks(members):
             if chunk is not None and not chunk:
                 continue
@@ -528,15 +510,15 @@ def calibration_summary(
         ``"observation_start (...) is after calibration_end (...)"``;
         ``"time_unit_days must be positive, got 0"``; ``"calibration_end must be a date, got str"``.
     """
-    calibration_end = _as_date(calibration_end, "calibration_end")
+    calibration_end = as_date(calibration_end, "calibration_end")
     if holdout_end is not None:
-        holdout_end = _as_date(holdout_end, "holdout_end")
+        holdout_end = as_date(holdout_end, "holdout_end")
         if holdout_end <= calibration_end:
             raise ValueError(
                 f"holdout_end ({holdout_end.isoformat()}) must be after calibration_end ({calibration_end.isoformat()})"
             )
     if observation_start is not None:
-        observation_start = _as_date(observation_start, "observation_start")
+        observation_start = as_date(observation_start, "observation_start")
         if observation_start > calibration_end:
             raise ValueError(
                 f"observation_start ({observation_start.isoformat()}) is after "
@@ -553,7 +535,7 @@ def calibration_summary(
     ]
     if observation_start is not None:
         conditions.append(t.c.ts >= dt.datetime.combine(observation_start, dt.time()))
-    day = _day_of(t.c.ts)
+    day = day_of(t.c.ts)
     per_day = (
         select(t.c.member_id, day.label("day"), func.sum(t.c.amount).label("value"))
         .where(*conditions)
@@ -582,7 +564,7 @@ def calibration_summary(
             cast(func.sum(case((in_calibration, 0), else_=ranked.c.value)), Float).label("holdout_sales"),
         ]
     query = select(*columns).group_by(ranked.c.member_id).having(func.min(ranked.c.day) <= calibration_end)
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         df = read_frame(connection, query)
     if df.empty:
         return _empty_calibration(holdout_end is not None)

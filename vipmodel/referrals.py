@@ -45,7 +45,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -57,7 +56,7 @@ from sqlalchemy import Connection, Engine, Float, Integer, and_, case, cast, fun
 from sqlalchemy.sql.elements import ColumnElement
 
 from vipmodel import schema
-from vipmodel.db import read_frame
+from vipmodel.db import as_date, borrow_connection, read_frame
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns
@@ -122,14 +121,6 @@ TOP_COLUMNS: tuple[str, ...] = ("member_id", "name", *SUMMARY_COLUMNS[1:])
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _as_date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
-
-
 def _check_range(start: dt.date, end: dt.date) -> None:
     if start > end:
         raise ValueError(f"start ({start.isoformat()}) is after end ({end.isoformat()})")
@@ -145,15 +136,6 @@ def _check_confidence(confidence: Any) -> float:
     if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0.0 < float(confidence) < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
     return float(confidence)
-
-
-def _connect(conn: Connection | Engine):
-    """A context manager yielding a connection, borrowing ``conn`` when it is one already."""
-    if isinstance(conn, Engine):
-        return conn.connect()
-    if isinstance(conn, Connection):
-        return nullcontext(conn)
-    raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
 
 
 def _day(value: Any) -> dt.date:
@@ -289,11 +271,11 @@ def latest_satisfaction(
         ``"satisfaction weights must be non-negative finite numbers; got [...]"``;
         ``"at least one satisfaction weight must be positive"``.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     lookback_years = _positive_int(lookback_years, "lookback_years")
     since = add_years(as_of, -lookback_years) + dt.timedelta(days=1)
     r, a, i = schema.survey_responses, schema.survey_answers, schema.survey_items
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         w = _resolve_weights(connection, weights)
         latest = (
             select(r.c.member_id, func.max(r.c.survey_date).label("survey_date"))
@@ -504,9 +486,9 @@ def referral_summary(
         ``"conn must be a SQLAlchemy Engine or Connection, got str"``, ``"rules must be a TierRules, got dict"``,
         and the weight messages of :func:`latest_satisfaction`.
     """
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     _check_range(start, end)
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         rules = _resolve_rules(connection, rules)
         summary = _first_year_value(connection, start, end)
         if summary.empty:
@@ -637,11 +619,11 @@ def referral_rates(
         ``"by must be 'tier' or 'satisfaction'; got 'store'"``, ``"as_of must be a date, got str"``,
         ``"confidence must be in (0, 1); got 1.5"`` and the messages of :func:`latest_satisfaction`.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     if by not in GROUPINGS:
         raise ValueError(f"by must be 'tier' or 'satisfaction'; got {by!r}")
     confidence = _check_confidence(confidence)
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         rules = _resolve_rules(connection, rules)
         tiers = _active_tiers(connection, as_of, rules)
         if tiers.empty:
@@ -695,11 +677,11 @@ def referred_value(
         ``"years must be a positive integer; got 0"``, ``"as_of must be a date, got str"``,
         ``"confidence must be in (0, 1); got 1.5"``.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     years = _positive_int(years, "years")
     confidence = _check_confidence(confidence)
     m = schema.members
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         panel = churn_panel(connection, as_of, years)
         if panel.empty:
             return _empty(VALUE_COLUMNS, {"group": "str"})
@@ -782,13 +764,13 @@ def top_referrers(
         ``"n must be a positive integer; got 0"``, ``"show_names must be True or False"`` and the messages of
         :func:`referral_summary`.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     n = _positive_int(n, "n")
     if not isinstance(show_names, bool):
         raise ValueError("show_names must be True or False")
-    start = _year_start(as_of) if start is None else _as_date(start, "start")
+    start = _year_start(as_of) if start is None else as_date(start, "start")
     m = schema.members
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         summary = referral_summary(connection, start, as_of, rules, weights).head(n)
         if summary.empty:
             return _empty(TOP_COLUMNS, {"member_id": "str", "name": "str", "tier": "object"})
@@ -836,11 +818,11 @@ def new_member_referrals(
 
     Raises ``ValueError`` with the date and confidence messages of :func:`referral_summary`.
     """
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     _check_range(start, end)
     confidence = _check_confidence(confidence)
     m = schema.members
-    with _connect(conn) as connection:
+    with borrow_connection(conn) as connection:
         total, referred = connection.execute(
             select(func.count(), func.count(m.c.referred_by)).where(m.c.join_date >= start, m.c.join_date <= end)
         ).one()

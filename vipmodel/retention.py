@@ -70,7 +70,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
-from vipmodel.db import read_frame
+from vipmodel.db import as_date, read_frame
 from vipmodel.schema import signed
 from vipmodel.clv import (
     BetaGeoModel,
@@ -81,7 +81,7 @@ from vipmodel.clv import (
     lifetime_value,
     simple_lifetime_value,
 )
-from vipmodel.features import _day_of, calibration_summary, member_features
+from vipmodel.features import calibration_summary, day_of, member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, complaint_features
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
 from vipmodel.pyramid import TierRules, assign_tiers
@@ -386,14 +386,6 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
     )
 
 
-def _as_date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
-
-
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
@@ -558,7 +550,7 @@ def member_values(
         number > 0, got 0"``; and the model fits' messages when the data cannot identify them (e.g. nobody
         bought twice).
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     _positive(horizon_years, "horizon_years")
     if not (
         not isinstance(discount_rate_annual, bool)
@@ -704,7 +696,7 @@ def _purchase_rhythm(conn: Connection, as_of: dt.date, start: dt.date | None) ->
     conditions = [t.c.ts < _day_start(as_of + dt.timedelta(days=1)), t.c.is_return.is_not(True)]
     if start is not None:
         conditions.append(t.c.ts >= _day_start(start))
-    day = _day_of(t.c.ts)
+    day = day_of(t.c.ts)
     per_day = select(t.c.member_id, day.label("day")).where(*conditions).group_by(t.c.member_id, day).subquery()
     previous = func.lag(per_day.c.day).over(partition_by=per_day.c.member_id, order_by=per_day.c.day)
     gaps = select(per_day.c.member_id, per_day.c.day, _days_between(previous, per_day.c.day).label("gap")).subquery()
@@ -1096,7 +1088,7 @@ def at_risk(
         :func:`member_values` for empty data; ``"unknown action in save_rates: 'x'; ..."``;
         ``"save rate of info_sms must be in [0, 1], got 2"``; ``"unknown satisfaction dimensions: x"``.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     if not isinstance(values, MemberValues):
         raise ValueError(f"values must be a MemberValues from member_values(), got {type(values).__name__}")
     if values.as_of != as_of:
@@ -1499,7 +1491,7 @@ def evaluate_churn_risk(
         ``"no member active in the year up to 2025-10-31 to evaluate"``; and the messages of
         :func:`member_values`.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     expected = (as_of - add_years(as_of, -1)).days
     if isinstance(holdout_days, bool) or not isinstance(holdout_days, (int, np.integer)) or holdout_days != expected:
         raise ValueError(

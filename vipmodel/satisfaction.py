@@ -48,7 +48,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
@@ -60,6 +59,7 @@ from scipy.special import expit, log_expit
 from sqlalchemy import Connection, Engine, Float, and_, cast, func, select
 
 from vipmodel import schema
+from vipmodel.db import as_date, borrow_connection
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, year_windows
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
@@ -288,22 +288,6 @@ def _score_matrix(frame: pd.DataFrame, name: str) -> np.ndarray:
     return x
 
 
-def _as_date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{name} must be a date, got {type(value).__name__}")
-
-
-def _connect(conn: Connection | Engine):
-    if isinstance(conn, Engine):
-        return conn.connect()
-    if isinstance(conn, Connection):
-        return nullcontext(conn)
-    raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
-
-
 # ------------------------------------------------------------------------------------------ scores & index
 
 
@@ -343,12 +327,12 @@ def dimension_scores(conn: Connection | Engine, start: dt.date, end: dt.date) ->
     ValueError
         ``"start must be a date, got str"``; ``"start (2025-02-01) is after end (2025-01-01)"``.
     """
-    start, end = _as_date(start, "start"), _as_date(end, "end")
+    start, end = as_date(start, "start"), as_date(end, "end")
     if start > end:
         raise ValueError(f"start ({start}) is after end ({end})")
     r, a, i, m = schema.survey_responses, schema.survey_answers, schema.survey_items, schema.members
     in_range = and_(r.c.survey_date >= start, r.c.survey_date <= end)
-    with _connect(conn) as c:
+    with borrow_connection(conn) as c:
         wallet = _wallet_items(c)
         item_filter = [a.c.item_code.not_in(wallet)] if wallet else []
         scores = c.execute(
@@ -526,7 +510,7 @@ def index_by(
         raise ValueError(f"by must be one of 'tier', 'store', 'period'; got {by!r}")
     if period not in PERIODS:
         raise ValueError(f"period must be one of 'month', 'quarter', 'year'; got {period!r}")
-    with _connect(conn) as c:
+    with borrow_connection(conn) as c:
         scores = dimension_scores(c, start, end)
         table = index_table(scores, weights) if len(scores) else None
         if table is None or not table["scored"].any():
@@ -1234,12 +1218,12 @@ def loyalty_indicators(conn: Connection | Engine, as_of: dt.date) -> pd.DataFram
     ValueError
         ``"as_of must be a date, got str"``.
     """
-    as_of = _as_date(as_of, "as_of")
+    as_of = as_date(as_of, "as_of")
     windows = year_windows(as_of, 3)  # oldest first: two years before, previous year, last year
     m = schema.members
     rows: list[dict[str, Any]] = []
     omitted = {"brand_mix": NO_BRAND_DATA}
-    with _connect(conn) as c:
+    with borrow_connection(conn) as c:
         visits: list[pd.Series] = []
         for start, end in windows:
             feats = member_features(c, start, end, period="range")

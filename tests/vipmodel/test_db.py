@@ -44,3 +44,25 @@ def test_read_frame_of_an_empty_result_keeps_the_columns(engine):
     with engine.connect() as conn:
         frame = db.read_frame(conn, select(schema.members.c.member_id, schema.members.c.phone))
     assert frame.empty and list(frame.columns) == ["member_id", "phone"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(dt.date(2025, 3, 1), dt.date(2025, 3, 1)), (dt.datetime(2025, 3, 1, 23, 59), dt.date(2025, 3, 1))],
+)
+def test_as_date_accepts_dates_and_cuts_datetimes_to_their_day(value, expected):
+    assert db.as_date(value, "as_of") == expected
+
+
+def test_as_date_names_the_argument_it_rejects():
+    with pytest.raises(ValueError, match="as_of must be a date, got str"):
+        db.as_date("2025-03-01", "as_of")
+
+
+def test_borrow_connection_leaves_a_callers_connection_open(engine):
+    with engine.connect() as conn:
+        with db.borrow_connection(conn) as borrowed:
+            assert borrowed is conn
+        assert not conn.closed
+    with pytest.raises(ValueError, match="conn must be a SQLAlchemy Engine or Connection, got str"):
+        db.borrow_connection("sqlite://")
