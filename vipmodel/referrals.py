@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -735,6 +735,7 @@ def top_referrers(
     show_names: bool = False,
     rules: TierRules | None = None,
     weights: Mapping[str, float] | None = None,
+    members: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """The ``n`` members who referred most new members joining in ``[start, as_of]``.
 
@@ -751,6 +752,8 @@ def top_referrers(
         Names are personal data: masked with :func:`mask_name` unless True.
     rules, weights
         As in :func:`referral_summary`.
+    members : collection of str, optional
+        Only these referrers compete for the ``n`` places (e.g. one store's members); default everyone.
 
     Returns
     -------
@@ -771,7 +774,10 @@ def top_referrers(
     start = _year_start(as_of) if start is None else as_date(start, "start")
     m = schema.members
     with borrow_connection(conn) as connection:
-        summary = referral_summary(connection, start, as_of, rules, weights).head(n)
+        summary = referral_summary(connection, start, as_of, rules, weights)
+        if members is not None:
+            summary = summary[summary["referrer_id"].isin(members)]
+        summary = summary.head(n)
         if summary.empty:
             return _empty(TOP_COLUMNS, {"member_id": "str", "name": "str", "tier": "object"})
         names = dict(

@@ -214,6 +214,12 @@ def test_top_referrers_mask_names_unless_asked(tiny_mall):
     assert top_referrers(tiny_mall, END, start=dt.date(2024, 1, 1), rules=RULES)["referrals"].tolist() == [3, 1, 1]
 
 
+def test_top_referrers_among_given_members_rank_only_those(tiny_mall):
+    top = top_referrers(tiny_mall, END, n=2, rules=RULES, members={"R2", "L", "O1"})
+    assert top["member_id"].tolist() == ["L", "R2"]  # R1 refers most but is not among them
+    assert top_referrers(tiny_mall, END, rules=RULES, members=[]).empty
+
+
 def test_new_member_referrals_gives_the_share_of_joiners_who_were_referred(tiny_mall):
     kpis = new_member_referrals(tiny_mall, START, END)
     assert (kpis.new_members, kpis.referred) == (5, 4)  # O1, N1, N2, N3, N5
