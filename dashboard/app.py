@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
     sys.path.insert(0, str(ROOT))
 
 from dashboard import data, state, ui  # noqa: E402
-from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t  # noqa: E402
+from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t, tier_name  # noqa: E402
 
 st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
 
@@ -67,6 +67,7 @@ def _sidebar(url: str, version: int) -> None:
             key=state.PERIOD,
             help=t("sidebar.period_help", lang_now),
         )
+        _sidebar_filters(url, version, lang_now)
         fresh = data.load_freshness(url, version)
         st.sidebar.caption(
             t("sidebar.data_as_of", lang_now, date=fmt_date(latest, lang_now), members=fmt_number(fresh["members"], lang_now))
@@ -75,12 +76,24 @@ def _sidebar(url: str, version: int) -> None:
     st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
 
 
+def _sidebar_filters(url: str, version: int, lang: str) -> None:
+    """Store and tier filters shared by every page (see dashboard/filters.py for what they keep)."""
+    stores = ["", *data.load_stores(url, version)]  # "" = all stores
+    if st.session_state.get(state.STORE) not in stores:  # e.g. a store that an import or a regeneration removed
+        st.session_state[state.STORE] = ""
+    st.sidebar.selectbox(t("sidebar.store", lang), stores, format_func=lambda s: s or t("sidebar.all_stores", lang),
+                         key=state.STORE, help=t("sidebar.store_help", lang))
+    st.session_state.setdefault(state.TIERS, list(state.ALL_TIERS))
+    st.sidebar.multiselect(t("sidebar.tiers", lang), list(state.ALL_TIERS), format_func=lambda k: tier_name(k, lang),
+                           key=state.TIERS, help=t("sidebar.tiers_help", lang))
+
+
 def main() -> None:
     url = data.database_url()
     ready = _database_ready(url)
     version = data.current_version(url) if ready else 0
     latest = data.load_latest_date(url, version) if ready else None
-    state.load_from_query_params(latest)
+    state.load_from_query_params(latest, data.load_stores(url, version) if ready else ())
     _sidebar(url, version)
     state.sync_query_params()
     lang = state.lang()

@@ -466,3 +466,116 @@ def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
     buffer = io.BytesIO()
     write_maintenance_plan_xlsx(plan, buffer, sheet_title)
     return buffer.getvalue()
+
+
+# --- Shared sidebar filters: store and tier (applied by dashboard.filters) -----------------------------------------
+@st.cache_data(show_spinner=False)
+def load_stores(url: str, version: int) -> list[str]:
+    """The distinct home stores of the members (``members.home_store``), sorted, for the sidebar's store filter."""
+    from sqlalchemy import select
+
+    from vipmodel.schema import members
+
+    with get_engine(url).connect() as conn:
+        stores = conn.execute(select(members.c.home_store).where(members.c.home_store.is_not(None)).distinct())
+        return sorted(str(s) for s in stores.scalars())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_store_members(url: str, version: int, store: str) -> pd.Index:
+    """Ids of the members whose home store is ``store``."""
+    from sqlalchemy import select
+
+    from vipmodel.schema import members
+
+    with get_engine(url).connect() as conn:
+        ids = conn.execute(select(members.c.member_id).where(members.c.home_store == store)).scalars().all()
+    return pd.Index(ids, dtype=object, name="member_id")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_tier_members(
+    url: str, version: int, start: dt.date, end: dt.date, rules_payload: dict, tiers: tuple[str, ...]
+) -> pd.Index:
+    """Ids of the members whose tier under the rules, on their purchases in ``[start, end]``, is in ``tiers``.
+
+    Tiered as the Customer pyramid page tiers them (``load_pyramid_features``); members without a purchase in the
+    period have no tier and are never in the result.
+    """
+    from vipmodel.pyramid import assign_tiers
+
+    features = load_pyramid_features(url, version, start, end)
+    if features.empty:
+        return pd.Index([], dtype=object, name="member_id")
+    tier = assign_tiers(features, TierRules.from_payload(rules_payload)).astype(str)
+    return pd.Index(tier.index[tier.isin(tiers)], dtype=object, name="member_id")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_filtered_care_curve(
+    url: str, version: int, as_of: dt.date, rules_payload: dict, plan_payload: dict, store: str | None,
+    tiers: tuple[str, ...], multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
+) -> pd.DataFrame:
+    """:func:`load_care_curve` over the care members the sidebar filters keep (``dashboard.filters.restrict``)."""
+    from dashboard.filters import restrict
+    from vipmodel import care
+
+    members, _ = load_care_members(url, version, as_of, rules_payload)
+    members = restrict(members, url, version, None, store, tiers, tier_column="tier")
+    model = load_care_model(url, version, as_of, rules_payload)
+    columns = ["tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero"]
+    frames = []
+    for factor in multipliers:
+        table = care.simulate(members, _scaled_care_plan(plan_payload, factor), model).by_tier
+        frames.append(table.loc[table["tier"] != "total", columns].assign(multiplier=factor))
+    return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_filtered_care_allocation(
+    url: str, version: int, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
+    objective: str, store: str | None, tiers: tuple[str, ...],
+):
+    """:func:`load_care_allocation` over the care members the sidebar filters keep."""
+    from dashboard.filters import restrict
+    from vipmodel import care
+
+    members, _ = load_care_members(url, version, as_of, rules_payload)
+    members = restrict(members, url, version, None, store, tiers, tier_column="tier")
+    model = load_care_model(url, version, as_of, rules_payload)
+    return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_filtered_complaint_regression(
+    url: str, version: int, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
+    tiers: tuple[str, ...],
+):
+    """:func:`load_complaint_regression` on the churn panel the sidebar filters keep (behaviour-year tiers).
+
+    The tier control is dropped when the panel holds a single tier. Raises its ValueError uncached.
+    """
+    from dashboard.filters import restrict
+    from vipmodel.complaints import churn_regression
+
+    panel = load_churn_panel(url, version, as_of, years, rules_payload)
+    panel = restrict(panel, url, version, None, store, tiers, tier_column="tier")
+    controls = ("tier", "log_sales") if panel["tier"].nunique() > 1 else ("log_sales",)
+    return churn_regression(panel, controls)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_filtered_top_referrers(
+    url: str, version: int, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
+    weights_payload: dict | None, store: str | None, tiers: tuple[str, ...],
+) -> pd.DataFrame:
+    """:func:`load_top_referrers` among the referrers the sidebar filters keep (``dashboard.filters.member_ids``)."""
+    from dashboard.filters import member_ids
+    from vipmodel import referrals
+
+    with get_engine(url).connect() as conn:
+        return referrals.top_referrers(
+            conn, end, n, start=start, show_names=show_names, rules=TierRules.from_payload(rules_payload),
+            weights=weights_payload or {d: 1.0 for d in referrals.schema.DIMENSIONS},
+            members=member_ids(url, version, (start, end), store, tiers),
+        )

@@ -743,13 +743,7 @@ TEXT.update(
         "care.alloc_actions": {"en": "Actions that spend the optimiser's allocation", "zh": "实现优化方案的关怀措施"},
         "care.save_title": {"en": "Save a plan", "zh": "保存方案"},
         "care.save_which": {"en": "Plan to save", "zh": "要保存的方案"},
-        "care.author": {"en": "Your name", "zh": "您的姓名"},
-        "care.note": {"en": "Note (why)", "zh": "备注（原因）"},
         "care.save": {"en": "Save as new version", "zh": "保存为新版本"},
-        "care.author_required": {
-            "en": "Please enter your name: every version records its author.",
-            "zh": "请输入姓名：每个版本都记录作者。",
-        },
         "care.saved": {"en": "Care plan saved as version {version}.", "zh": "关怀方案已保存为版本 {version}。"},
         "care.history": {"en": "Saved care plans", "zh": "已保存的关怀方案"},
         "care.no_history": {"en": "No care plan saved yet.", "zh": "尚未保存关怀方案。"},
@@ -1090,6 +1084,78 @@ TEXT.update(
             "end in the sidebar.",
             "zh": "用会员后续行为检验权重，需要截至 {date} 的三年消费记录：两年的问卷，以及每年之后用来判断谁留下的一年。"
             "请在侧栏选择更晚的期末日期。",
+        },
+    }
+)
+
+# --- Shared sidebar filters: store and tier ------------------------------------------------------------------------
+TEXT.update(
+    {
+        "sidebar.store": {"en": "Store", "zh": "门店"},
+        "sidebar.all_stores": {"en": "All stores", "zh": "全部门店"},
+        "sidebar.store_help": {
+            "en": "Members whose home store is this one. The link keeps the choice.",
+            "zh": "所属门店为此门店的会员。链接会保留此选择。",
+        },
+        "sidebar.tiers": {"en": "Tiers", "zh": "层级"},
+        "sidebar.tiers_help": {
+            "en": "Members whose tier (saved tier rules, on their purchases in the period, as on the Customer "
+            "pyramid page) is one of these. The link keeps the choice.",
+            "zh": "层级（按已保存的层级规则和期间内的消费计算，与“顾客金字塔”页相同）属于所选层级的会员。链接会保留此选择。",
+        },
+        "filters.active": {"en": "Sidebar filters: {filters}.", "zh": "侧栏筛选：{filters}。"},
+        "filters.store": {"en": "store {store}", "zh": "门店 {store}"},
+        "filters.tiers": {"en": "tiers {tiers}", "zh": "层级 {tiers}"},
+        "filters.no_tier": {"en": "none", "zh": "无"},
+        "filters.no_members": {
+            "en": "No member matches the sidebar filters ({filters}) here. Choose another store or more tiers in "
+            "the sidebar.",
+            "zh": "此处没有符合侧栏筛选条件（{filters}）的会员。请在侧栏选择其他门店或更多层级。",
+        },
+        "filters.name.store": {"en": "store filter", "zh": "门店筛选"},
+        "filters.name.tiers": {"en": "tier filter", "zh": "层级筛选"},
+        "filters.and": {"en": " and ", "zh": "和"},
+        "filters.scope.none": {
+            "en": "This section covers the whole mall, without the sidebar's {ignored} ({reason}).",
+            "zh": "本部分为全商场数据，不使用侧栏的{ignored}（{reason}）。",
+        },
+        "filters.scope.some": {
+            "en": "This section uses the sidebar's {used} but not its {ignored} ({reason}).",
+            "zh": "本部分使用侧栏的{used}，但不使用{ignored}（{reason}）。",
+        },
+        "filters.reason.kpis": {
+            "en": "the KPIs and weekly trends are computed for the whole mall",
+            "zh": "指标与周趋势按全商场计算",
+        },
+        "filters.reason.all_tiers": {"en": "the pyramid shows every tier", "zh": "金字塔显示全部层级"},
+        "filters.reason.rules": {
+            "en": "tier rules apply to every member of the mall",
+            "zh": "层级规则适用于全商场的所有会员",
+        },
+        "filters.reason.flows": {
+            "en": "the flows run between tiers: choose them with From and To",
+            "zh": "流动发生在层级之间：请用“从”和“到”选择",
+        },
+        "filters.reason.referrals": {
+            "en": "referral rates, new members and the value of the referred are computed for the whole mall; the top "
+            "referrers at the bottom follow the filters",
+            "zh": "转介绍率、新会员和被推荐会员的价值按全商场计算；页面底部的推荐人排行按筛选条件显示",
+        },
+        "filters.reason.index": {
+            "en": "the index by tier, store and period is computed for the whole mall",
+            "zh": "按层级、门店和期间的指数按全商场计算",
+        },
+        "filters.reason.weights": {
+            "en": "the weights are one setting for the whole mall, fitted on all members",
+            "zh": "权重是全商场统一的设置，用全部会员拟合",
+        },
+        "filters.reason.loyalty": {
+            "en": "the loyalty indicators are computed for the whole mall",
+            "zh": "忠诚度指标按全商场计算",
+        },
+        "filters.reason.model": {
+            "en": "the model is fitted and checked on the whole mall",
+            "zh": "模型按全商场拟合和检验",
         },
     }
 )

@@ -6,11 +6,18 @@ import datetime as dt
 
 import streamlit as st
 
+from collections.abc import Sequence
+
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 LANG = "lang"
 PERIOD = "period"
 PRESENT = "present"
+STORE = "store"  # session key and query parameter; "" = all stores
+TIERS = "tiers"  # session key; its query parameter is TIER_PARAM, e.g. ?tier=A,B
+TIER_PARAM = "tier"
+NO_TIERS = "none"  # the tier parameter when the user cleared the selection
+ALL_TIERS: tuple[str, ...] = ("A", "B", "C", "D")
 _LOADED = "_query_params_loaded"
 
 
@@ -21,8 +28,21 @@ def _parse_date(text: str | None) -> dt.date | None:
         return None
 
 
-def load_from_query_params(latest: dt.date | None) -> None:
-    """On a session's first run, take language and period from the URL (ignoring malformed values)."""
+def _parse_tiers(text: str | None) -> tuple[str, ...]:
+    """``"A,B"`` -> ``("A", "B")``, ``"none"`` -> ``()``; missing or malformed (an unknown tier, "") -> all tiers."""
+    if text == NO_TIERS:
+        return ()
+    picked = {part.strip().upper() for part in (text or "").split(",")}
+    if not text or not picked or not picked <= set(ALL_TIERS):
+        return ALL_TIERS
+    return tuple(k for k in ALL_TIERS if k in picked)
+
+
+def load_from_query_params(latest: dt.date | None, stores: Sequence[str] = ()) -> None:
+    """On a session's first run, take language, period, store and tiers from the URL (ignoring malformed values).
+
+    ``stores`` are the known home stores: an unknown ``?store=`` falls back to all stores.
+    """
     if st.session_state.get(_LOADED):
         return
     st.session_state[_LOADED] = True
@@ -35,19 +55,29 @@ def load_from_query_params(latest: dt.date | None) -> None:
         end = end if end and end <= latest else latest
         start = start if start and start <= end else end - dt.timedelta(days=364)
         st.session_state[PERIOD] = (start, end)
+    store = params.get(STORE)
+    st.session_state[STORE] = store if store in stores else ""
+    st.session_state[TIERS] = list(_parse_tiers(params.get(TIER_PARAM)))
 
 
 def sync_query_params() -> None:
     """Write the current filters to the URL."""
     st.query_params[LANG] = st.session_state.get(LANG, DEFAULT_LANGUAGE)
-    if st.session_state.get(PRESENT):
-        st.query_params[PRESENT] = "1"
-    elif PRESENT in st.query_params:
-        del st.query_params[PRESENT]
+    _set_or_drop(PRESENT, "1" if st.session_state.get(PRESENT) else "")
     period = st.session_state.get(PERIOD)
     if isinstance(period, tuple | list) and len(period) == 2:
         st.query_params["from"] = period[0].isoformat()
         st.query_params["to"] = period[1].isoformat()
+    _set_or_drop(STORE, store() or "")
+    picked = tiers()
+    _set_or_drop(TIER_PARAM, "" if picked == ALL_TIERS else ",".join(picked) or NO_TIERS)
+
+
+def _set_or_drop(name: str, value: str) -> None:
+    if value:
+        st.query_params[name] = value
+    elif name in st.query_params:
+        del st.query_params[name]
 
 
 def lang() -> str:
@@ -63,6 +93,19 @@ def period() -> tuple[dt.date, dt.date] | None:
     if isinstance(value, tuple | list) and len(value) == 1:  # the date range picker mid-selection
         return value[0], value[0]
     return None
+
+
+def store() -> str | None:
+    """The selected home store; None for all stores."""
+    return st.session_state.get(STORE) or None
+
+
+def tiers() -> tuple[str, ...]:
+    """The selected tiers in A-D order (all four by default; empty when the user cleared the selection)."""
+    picked = st.session_state.get(TIERS)
+    if picked is None:
+        return ALL_TIERS
+    return tuple(k for k in ALL_TIERS if k in set(picked))
 
 
 def presentation() -> bool:

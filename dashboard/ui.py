@@ -1,12 +1,15 @@
-"""Small rendering helpers shared by the pages: charts with PNG export, tables with CSV download, empty states."""
+"""Small rendering helpers shared by the pages: charts with PNG export, tables with CSV download, empty states,
+and saving a setting as a new version (form, success message, version history)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import state
+from dashboard import data, state
 from dashboard.i18n import t
 
 
@@ -19,6 +22,13 @@ def chart(fig: go.Figure, key: str) -> None:
         "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2},
     }
     st.plotly_chart(fig, theme=None, width="stretch", config=config, key=key)
+
+
+def chart_pair(left: tuple[go.Figure, str], right: tuple[go.Figure, str]) -> None:
+    """Two charts side by side, each given as ``(figure, key)`` for :func:`chart`."""
+    for column, (fig, key) in zip(st.columns(2), (left, right)):
+        with column:
+            chart(fig, key)
 
 
 _FORMATS = {"percent": "percent", "money": "localized", "int": "localized", "number": "%.2f"}
@@ -49,6 +59,52 @@ def require_period() -> tuple | None:
     if period is None:
         st.info(t("setup.empty", state.lang()))
     return period
+
+
+def save_form(prefix: str, url: str, kind: str, payloads: dict[str, dict], submit: str, saved: str = "pyramid.saved",
+              title: str | None = None, choose: tuple[str, Callable[[str], str]] | None = None) -> None:
+    """A form saving one of ``payloads`` as a new version of setting ``kind``, with its author (required) and a note.
+
+    Widget keys are ``<prefix>_author``, ``<prefix>_note`` (and ``<prefix>_save_which``, a radio labelled and
+    formatted by ``choose``, when there are several payloads); the form is ``<prefix>_save``. After saving, the
+    whole app reruns and :func:`flash` shows the ``saved`` message with the version.
+    """
+    lang = state.lang()
+    with st.form(f"{prefix}_save", clear_on_submit=False):
+        if title:
+            st.markdown(f"**{title}**")
+        which = next(iter(payloads))
+        if choose is not None:
+            which = st.radio(choose[0], list(payloads), format_func=choose[1], horizontal=True,
+                             key=f"{prefix}_save_which")
+        author = st.text_input(t("pyramid.author", lang), key=f"{prefix}_author")
+        note = st.text_input(t("pyramid.note", lang), key=f"{prefix}_note")
+        if not st.form_submit_button(submit):
+            return
+        if not author.strip():
+            st.error(t("pyramid.author_required", lang))
+            return
+        version = data.save_setting(url, kind, payloads[which], author.strip(), note.strip()).version
+        st.session_state[f"{prefix}_flash"] = t(saved, lang, version=version)
+        st.rerun(scope="app")
+
+
+def flash(prefix: str) -> None:
+    """The success message :func:`save_form` left for this run, once."""
+    if message := st.session_state.pop(f"{prefix}_flash", None):
+        st.success(message)
+
+
+def setting_history(url: str, kind: str, key: str, title: str, empty: str | None = None) -> None:
+    """The saved versions of setting ``kind`` as a table; without versions, the ``empty`` caption (or nothing)."""
+    history = data.load_setting_history(url, kind)
+    if history.empty and empty is None:
+        return
+    st.subheader(title)
+    if history.empty:
+        st.caption(empty)
+    else:
+        table(history.assign(payload=history["payload"].astype(str)), key)
 
 
 PRESENTATION_CSS = """

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, filters, state, ui
 from dashboard.figures.complaints import (
     churn_bars, correlation_heatmap, effect_sentence, effects_frame, explain_error, forest_plot, group_label,
     group_test_text, iceberg_figure, kind_label, odds_ratio_table, regression_caption,
@@ -54,11 +54,12 @@ def _section_effects(panel: pd.DataFrame, lang: str) -> None:
              "complaints-forest")
 
 
-def _section_regression(url: str, version: int, as_of: dt.date, rules: dict, lang: str) -> None:
+def _section_regression(ctx: filters.PageContext, rules: dict, lang: str) -> None:
     st.subheader(t("cpl.reg_title", lang))
     try:
         with st.spinner(t("common.loading", lang)):
-            result = data.load_complaint_regression(url, version, as_of, YEARS, rules)
+            result = data.load_filtered_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
+                                                             ctx.tiers)
     except ValueError as exc:
         st.warning(t("cpl.reg_unavailable", lang, reason=explain_error(exc, lang)))
         return
@@ -109,21 +110,18 @@ def _section_iceberg(n_complaints: int, start: dt.date, end: dt.date, lang: str)
 
 
 def main() -> None:
-    lang = state.lang()
-    st.title(t("page.complaints", lang))
-    period = ui.require_period()
-    if period is None:
+    st.title(t("page.complaints", state.lang()))
+    if (ctx := filters.page_context()) is None:
         return
-    start, end = period
-    url = data.database_url()
-    version = data.current_version(url)
-    rules = data.load_tier_rules(url)[0].to_payload()
+    (start, end), lang = ctx.period, ctx.lang
+    rules = data.load_tier_rules(ctx.url)[0].to_payload()
     with st.spinner(t("common.loading", lang)):
-        panel = data.load_churn_panel(url, version, end, YEARS, rules)
-        features = data.load_features(url, version, start, end)
-    if panel.empty:
+        whole = data.load_churn_panel(ctx.url, ctx.version, end, YEARS, rules)
+        features = filters.apply(data.load_features(ctx.url, ctx.version, start, end), ctx)
+    panel = filters.apply(whole, ctx, tier_column="tier")  # tiers of the behaviour years: churn is the outcome
+    if whole.empty:
         st.info(t("cpl.no_panel", lang, date=fmt_date(end, lang)))
-    else:
+    elif filters.has_members(panel, ctx):
         first, last = panel["window_start"].min(), panel["window_end"].max()
         st.caption(t("cpl.panel_caption", lang, n=fmt_number(len(panel), lang), start=fmt_date(first, lang),
                      end=fmt_date(last, lang), members=fmt_number(panel["member_id"].nunique(), lang)))
@@ -132,7 +130,7 @@ def main() -> None:
         else:
             _section_groups(panel, lang)
             _section_effects(panel, lang)
-            _section_regression(url, version, end, rules, lang)
+            _section_regression(ctx, rules, lang)
             _section_correlations(panel, lang)
     _section_iceberg(int(features["n_complaints"].sum()) if not features.empty else 0, start, end, lang)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, filters, state, ui
 from dashboard.figures.migration import projection, sankey, transition_heatmap
 from dashboard.i18n import fmt_percent, t, tier_name
 from vipmodel import migration
@@ -66,20 +66,19 @@ def _section_members(snapshots: pd.DataFrame, matrix: migration.TransitionMatrix
 
 
 def main() -> None:
-    lang = state.lang()
-    st.title(t("page.migration", lang))
-    period = ui.require_period()
-    if period is None:
+    st.title(t("page.migration", state.lang()))
+    if (ctx := filters.page_context()) is None:
         return
-    end = period[1]
+    lang = ctx.lang
     granularity = st.selectbox(t("migration.granularity", lang), GRANULARITIES,
                                format_func=lambda g: t(f"migration.granularity.{g}", lang), key="mig_granularity")
-    url = data.database_url()
-    version = data.current_version(url)
-    rules, _ = data.load_tier_rules(url)
+    rules, _ = data.load_tier_rules(ctx.url)
     with st.spinner(t("common.loading", lang)):
-        snapshots = data.load_snapshots(url, version, add_years(end, -3) + dt.timedelta(days=1), end,
+        snapshots = data.load_snapshots(ctx.url, ctx.version, add_years(ctx.end, -3) + dt.timedelta(days=1), ctx.end,
                                         granularity, rules.to_payload())
+    filters.scope(ctx, "filters.reason.flows", uses=("store",))
+    if not filters.has_members(snapshots := filters.apply(snapshots, ctx, uses=("store",)), ctx):
+        return
     periods = sorted(snapshots["period"].unique())
     if len(periods) < 2:
         st.info(t("migration.need_two_periods", lang))

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, filters, state, ui
 from dashboard.figures.overview import sparkline
 from dashboard.figures.pyramid import pyramid
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
@@ -66,38 +66,38 @@ def _section_trends(trend: pd.DataFrame, columns: list, lang: str) -> None:
             ui.chart(sparkline(trend, field, t(key, lang)), f"trend-{field}")
 
 
-def _section_pyramid(url: str, version: int, as_of: dt.date, lang: str) -> None:
-    features = data.load_pyramid_features(url, version, add_years(as_of, -1) + dt.timedelta(days=1), as_of)
+def _section_pyramid(ctx: filters.PageContext, lang: str) -> None:
+    features = data.load_pyramid_features(ctx.url, ctx.version, add_years(ctx.end, -1) + dt.timedelta(days=1), ctx.end)
     if features.empty:
         return
-    rules, _ = data.load_tier_rules(url)
-    summary = tier_summary(features, assign_tiers(features, rules))
+    tiers = assign_tiers(features, data.load_tier_rules(ctx.url)[0])  # tiered on the whole mall
+    features = filters.apply(features, ctx, uses=("store",))
+    if not filters.has_members(features, ctx):
+        return
+    summary = tier_summary(features, tiers)
     text = [f"{fmt_number(r.members, lang)} · {fmt_percent(r.profit_share, lang, 0)}" for r in summary.itertuples()]
     labels = {k: tier_name(k, lang) for k in "ABCD"}
     ui.chart(pyramid(summary, labels, t("overview.pyramid", lang), text), "overview-pyramid")
+    filters.scope(ctx, "filters.reason.all_tiers", uses=("store",))
 
 
 def main() -> None:
     lang = state.lang()
     st.title(t("overview.title", lang))
-    url = data.database_url()
-    version = data.current_version(url)
-    period = state.period()
-    latest = data.load_latest_date(url, version)
-    if period is None or latest is None:
-        st.info(t("setup.empty", lang))
+    if (ctx := filters.page_context()) is None:
         return
-    as_of = period[1]
+    as_of = ctx.end
     st.caption(t("overview.caption", lang, date=fmt_date(as_of, lang), previous=fmt_date(as_of - dt.timedelta(days=7), lang)))
-    kpis = data.load_overview_kpis(url, version, as_of)
+    kpis = data.load_overview_kpis(ctx.url, ctx.version, as_of)
     if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
         st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
     _section_kpis(kpis, lang)
+    filters.scope(ctx, "filters.reason.kpis")
     st.subheader(t("overview.trend", lang))
     pyramid_column, *trend_columns = st.columns(4)
     with pyramid_column:
-        _section_pyramid(url, version, as_of, lang)
-    _section_trends(data.load_weekly_trend(url, version, as_of), trend_columns, lang)
+        _section_pyramid(ctx, lang)
+    _section_trends(data.load_weekly_trend(ctx.url, ctx.version, as_of), trend_columns, lang)
 
 
 main()

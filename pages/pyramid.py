@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, filters, state, ui
 from dashboard.figures.pyramid import before_after, pyramid, tier_shares
 from dashboard.i18n import fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.pyramid import TierRules, assign_tiers, compare_rules, members_moving, tier_summary
@@ -13,10 +13,14 @@ from vipmodel.pyramid import TierRules, assign_tiers, compare_rules, members_mov
 DEFAULT_BENEFIT_COST = {"A": 2000.0, "B": 800.0, "C": 150.0, "D": 0.0}
 
 
-def _section_current(features: pd.DataFrame, rules: TierRules, version: int | None, lang: str) -> None:
-    summary = tier_summary(features, assign_tiers(features, rules))
-    labels = {k: tier_name(k, lang) for k in "ABCD"}
+def _section_current(ctx: filters.PageContext, features: pd.DataFrame, rules: TierRules, version: int | None) -> None:
+    lang = ctx.lang
     st.caption(t("pyramid.rules_in_force", lang, version=version or t("pyramid.default_rules", lang)))
+    tiers = assign_tiers(features, rules)  # tiered on the whole mall, then the store's members counted
+    if not filters.has_members(features := filters.apply(features, ctx, uses=("store",)), ctx):
+        return
+    summary = tier_summary(features, tiers)
+    labels = {k: tier_name(k, lang) for k in "ABCD"}
     text = [
         f"{fmt_number(r.members, lang)} · {t('pyramid.sales', lang)} {fmt_percent(r.sales_share, lang, 0)}"
         f" · {t('pyramid.profit', lang)} {fmt_percent(r.profit_share, lang, 0)}"
@@ -33,6 +37,7 @@ def _section_current(features: pd.DataFrame, rules: TierRules, version: int | No
     names = {c: t(f"pyramid.col.{c}", lang) for c in kinds}
     shown = summary[list(kinds)].rename(index=labels, columns=names).reset_index(names=t("common.tier", lang))
     ui.table(shown, "tier-summary", formats={names[c]: k for c, k in kinds.items()})
+    filters.scope(ctx, "filters.reason.all_tiers", uses=("store",))
 
 
 def _proposed_rules(current: TierRules, features: pd.DataFrame, lang: str) -> TierRules | None:
@@ -66,8 +71,10 @@ def _proposed_rules(current: TierRules, features: pd.DataFrame, lang: str) -> Ti
 
 
 @st.fragment
-def _section_preview(url: str, features: pd.DataFrame, current: TierRules, lang: str) -> None:
+def _section_preview(ctx: filters.PageContext, features: pd.DataFrame, current: TierRules) -> None:
+    url, lang = ctx.url, ctx.lang
     st.subheader(t("pyramid.preview_title", lang))
+    filters.scope(ctx, "filters.reason.rules")
     proposed = _proposed_rules(current, features, lang)
     with st.expander(t("pyramid.benefit_cost", lang)):
         cols = st.columns(4)
@@ -91,42 +98,24 @@ def _section_preview(url: str, features: pd.DataFrame, current: TierRules, lang:
                              format_func=lambda d: t(f"pyramid.direction.{d}", lang), key="pyr_direction")
         moving = members_moving(features, current, proposed, direction, check_unique=False)
         ui.table(moving, f"members-moving-{direction}", height=300)
-    with st.form("pyr_save", clear_on_submit=False):
-        author = st.text_input(t("pyramid.author", lang), key="pyr_author")
-        note = st.text_input(t("pyramid.note", lang), key="pyr_note")
-        if st.form_submit_button(t("pyramid.save", lang)):
-            if not author.strip():
-                st.error(t("pyramid.author_required", lang))
-            else:
-                saved = data.save_setting(url, "tier_rules", proposed.to_payload(), author.strip(), note.strip())
-                st.session_state["pyr_flash"] = t("pyramid.saved", lang, version=saved.version)
-                st.rerun(scope="app")
+    ui.save_form("pyr", url, "tier_rules", {"rules": proposed.to_payload()}, t("pyramid.save", lang))
 
 
 def main() -> None:
-    lang = state.lang()
-    st.title(t("page.pyramid", lang))
-    period = ui.require_period()
-    if period is None:
+    st.title(t("page.pyramid", state.lang()))
+    if (ctx := filters.page_context()) is None:
         return
-    url = data.database_url()
-    version = data.current_version(url)
-    with st.spinner(t("common.loading", lang)):
-        features = data.load_pyramid_features(url, version, *period)
+    with st.spinner(t("common.loading", ctx.lang)):
+        features = data.load_pyramid_features(ctx.url, ctx.version, *ctx.period)
     if features.empty:
-        st.info(t("pyramid.no_members", lang))
+        st.info(t("pyramid.no_members", ctx.lang))
         return
-    if flash := st.session_state.pop("pyr_flash", None):
-        st.success(flash)
-    current, rules_version = data.load_tier_rules(url)
-    _section_current(features, current, rules_version, lang)
-    _section_preview(url, features, current, lang)
-    st.subheader(t("pyramid.history", lang))
-    history = data.load_setting_history(url, "tier_rules")
-    if history.empty:
-        st.caption(t("pyramid.no_history", lang))
-    else:
-        ui.table(history.assign(payload=history["payload"].astype(str)), "tier-rules-history")
+    ui.flash("pyr")
+    current, rules_version = data.load_tier_rules(ctx.url)
+    _section_current(ctx, features, current, rules_version)
+    _section_preview(ctx, features, current)
+    ui.setting_history(ctx.url, "tier_rules", "tier-rules-history", t("pyramid.history", ctx.lang),
+                       t("pyramid.no_history", ctx.lang))
 
 
 main()

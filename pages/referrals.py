@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, filters, state, ui
 from dashboard.figures.referrals import rate_bars, value_bars
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.referrals import NO_SURVEY, REFERENCE_PER_100, SATISFACTION_BUCKETS
@@ -83,12 +83,14 @@ def _section_value(value: pd.DataFrame, end: dt.date, lang: str) -> None:
     ui.table(shown, "referred-value")
 
 
-def _section_top(url: str, version: int, period: tuple[dt.date, dt.date], rules: dict, weights: dict | None,
-                 lang: str) -> None:
-    start, end = period
+def _section_top(ctx: filters.PageContext, rules: dict, weights: dict | None) -> None:
+    (start, end), lang = ctx.period, ctx.lang
     st.subheader(t("ref.top_title", lang, start=fmt_date(start, lang), end=fmt_date(end, lang)))
     show_names = st.toggle(t("ref.show_names", lang), value=False, key="ref_show_names")
-    top = data.load_top_referrers(url, version, start, end, TOP_N, show_names, rules, weights)
+    top = data.load_filtered_top_referrers(ctx.url, ctx.version, start, end, TOP_N, show_names, rules, weights,
+                                           ctx.store, ctx.tiers)
+    if not filters.has_members(top, ctx):
+        return
     if top.empty:
         st.info(t("ref.no_referrals", lang, start=fmt_date(start, lang), end=fmt_date(end, lang)))
         return
@@ -101,20 +103,17 @@ def _section_top(url: str, version: int, period: tuple[dt.date, dt.date], rules:
 
 
 def main() -> None:
-    lang = state.lang()
-    st.title(t("page.referrals", lang))
-    period = ui.require_period()
-    if period is None:
+    st.title(t("page.referrals", state.lang()))
+    if (ctx := filters.page_context()) is None:
         return
-    start, end = period
-    url = data.database_url()
-    version = data.current_version(url)
+    url, version, end, lang = ctx.url, ctx.version, ctx.end, ctx.lang
     rules = data.load_tier_rules(url)[0].to_payload()
     weights = data.load_referral_weights(url)
     by = st.selectbox(t("ref.group_by", lang), GROUPINGS, format_func=lambda g: t(f"ref.group_by.{g}", lang),
                       key="ref_group_by")
+    filters.scope(ctx, "filters.reason.referrals")
     with st.spinner(t("common.loading", lang)):
-        new = data.load_new_member_referrals(url, version, start, end)
+        new = data.load_new_member_referrals(url, version, *ctx.period)
         rates = data.load_referral_rates(url, version, end, by, rules, weights)
     _section_kpis(new, rates, lang)
     if rates.empty:
@@ -124,7 +123,7 @@ def main() -> None:
     with st.spinner(t("common.loading", lang)):
         value = data.load_referred_value(url, version, end)
     _section_value(value, end, lang)
-    _section_top(url, version, period, rules, weights, lang)
+    _section_top(ctx, rules, weights)
 
 
 main()

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
-from dashboard.figures.value import clv_by_tier, holdout_fit, is_skewed, model_vs_simple, risk_calibration
+from dashboard import data, filters, state, ui
+from dashboard.figures.value import (clv_by_tier, holdout_fit, is_skewed, model_vs_simple, risk_calibration,
+                                    tier_value_table)
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.retention import (DEFAULT_SAVE_RATES, NO_CLEAR_REASON, PERIODS_PER_YEAR, PLAN_HEADERS, REASON_LABELS,
                                 REASONS, MemberValues, RiskEvaluation, maintenance_plan)
@@ -19,19 +20,17 @@ MONEY = ("value_at_risk", "action_cost", "expected_benefit")
 REASON_CODES = [*REASONS, NO_CLEAR_REASON]
 
 
-def _section_kpis(values: MemberValues, flagged: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+def _section_kpis(frame: pd.DataFrame, flagged: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
     money = {c: fmt_money(flagged[c].sum(), lang) for c in MONEY}
-    items = [("total_clv", fmt_money(values.frame["model_clv"].sum(), lang), horizon),
+    items = [("total_clv", fmt_money(frame["model_clv"].sum(), lang), horizon),
              ("at_risk", fmt_number(len(flagged), lang), {}), ("value_at_risk", money["value_at_risk"], {}),
              ("action_cost", money["action_cost"], {"benefit": money["expected_benefit"]})]
     for col, (key, value, extra) in zip(st.columns(4), items):
         col.metric(t(f"value.kpi.{key}", lang), value, help=t(f"value.kpi.{key}_help", lang, **extra))
 
 
-def _section_value(values: MemberValues, risk: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+def _section_value(frame: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
     st.subheader(t("value.clv_title", lang))
-    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE)
-    frame = values.frame.assign(tier=tiers.to_numpy())
     groups = {**{k: tier_name(k, lang) for k in "ABCD"}, INACTIVE: t("value.inactive", lang)}
     left, right = st.columns(2)
     with left:
@@ -39,21 +38,19 @@ def _section_value(values: MemberValues, risk: pd.DataFrame, horizon: dict[str, 
         if is_skewed(frame["model_clv"]):
             st.caption(t("value.log_caption", lang, n=fmt_number(int((frame["model_clv"] <= 0).sum()), lang)))
     series = {"model_clv": t("value.series.model", lang), "simple_clv": t("value.series.simple", lang)}
-    by_group = frame.groupby("tier")[list(series)]
-    totals = by_group.sum(min_count=1)  # an undefined simple value (NaN) must not show as 0
+    totals = frame.groupby("tier")[list(series)].sum(min_count=1)  # an undefined simple value (NaN) must not show as 0
     with right:
         ui.chart(model_vs_simple(totals, groups, series, t("value.compare_chart", lang)), "value-vs-simple")
     st.caption(t("value.why_differ", lang, **horizon))
-    summary = pd.concat([by_group.size().rename("members"), totals.add_suffix("_total"),
-                         by_group.median().add_suffix("_median")], axis=1)
-    names = {c: t(f"value.col.{c}", lang) for c in summary.columns}
-    shown = summary.reindex([g for g in groups if g in summary.index]).rename(index=groups, columns=names)
-    ui.table(shown.reset_index(names=t("common.tier", lang)), "value-by-tier",
-             formats={n: "int" if c == "members" else "money" for c, n in names.items()})
+    shown, formats = tier_value_table(frame, groups, lang)
+    ui.table(shown, "value-by-tier", formats=formats)
 
 
-def _section_model_check(values: MemberValues, ev: RiskEvaluation | None, reason: str | None, lang: str) -> None:
+def _section_model_check(ctx: filters.PageContext, values: MemberValues, ev: RiskEvaluation | None,
+                         reason: str | None) -> None:
+    lang = ctx.lang
     st.subheader(t("value.check_title", lang))
+    filters.scope(ctx, "filters.reason.model")
     p = values.bgnbd.params_
     rate, dropout = p["r"] / p["alpha"] * PERIODS_PER_YEAR, p["a"] / (p["a"] + p["b"])
     st.markdown(f"**{t('value.params_title', lang)}**  \n" + t(
@@ -119,13 +116,11 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, lang: str) -> None:
 
 
 def main() -> None:
-    lang = state.lang()
-    st.title(t("page.value", lang))
-    if (period := ui.require_period()) is None:
+    st.title(t("page.value", state.lang()))
+    if (ctx := filters.page_context()) is None:
         return
-    as_of, url = period[1], data.database_url()
-    date = fmt_date(as_of, lang)
-    version, (rules, rules_version) = data.current_version(url), data.load_tier_rules(url)
+    url, version, as_of, lang = ctx.url, ctx.version, ctx.end, ctx.lang
+    (rules, rules_version), date = data.load_tier_rules(url), fmt_date(as_of, lang)
     weights = data.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
     try:
         with st.spinner(t("common.loading", lang)):
@@ -135,15 +130,18 @@ def main() -> None:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
     st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
-    flagged = risk[risk["signals"].map(len) > 0]
+    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE).to_numpy()
+    if not filters.has_members(frame := filters.apply(values.frame.assign(tier=tiers), ctx, tier_column="tier"), ctx):
+        return
+    flagged = filters.apply(risk[risk["signals"].map(len) > 0], ctx, tier_column="tier")
     horizon = dict(years=fmt_number(values.horizon_years, lang), rate=fmt_percent(values.discount_rate_annual, lang, 0))
-    _section_kpis(values, flagged, horizon, lang)
-    _section_value(values, risk, horizon, lang)
+    _section_kpis(frame, flagged, horizon, lang)
+    _section_value(frame, horizon, lang)
     check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
     _section_at_risk(flagged, as_of, lang)
     with check, st.spinner(t("value.checking", lang)):
         evaluation = data.load_churn_evaluation(url, version, as_of, rules.to_payload(), weights)
-        _section_model_check(values, *evaluation, lang)
+        _section_model_check(ctx, values, *evaluation)
 
 
 main()

@@ -1,12 +1,19 @@
-"""Figures of the care what-if: retained value against care spend per tier, and the optimiser's budget split."""
+"""Figures of the care what-if: retained value against care spend per tier, and the optimiser's budget split.
+
+Pure builders that never call Streamlit. The helpers at the end turn :mod:`vipmodel.care` results into translated
+display tables and captions, and convert a care plan to and from the page's editable table.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.figures.theme import ACCENT, TIER_COLORS, styled
+from dashboard.i18n import fmt_number, t, tier_name
+from vipmodel.care import CARE_KINDS, CarePlan, CareResponseModel
 
 TIERS = ("A", "B", "C", "D")
 CURVE_COLUMNS = ("tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero")
@@ -117,3 +124,52 @@ def allocation_bars(
     styled(fig, title)
     fig.update_layout(barmode="group", height=380, yaxis_title=axis_title, legend=dict(orientation="h", y=-0.15))
     return fig
+
+
+# --- Translated tables and captions; the plan editor's table --------------------------------------------------------
+RESULT_KINDS = {"members": "int", "spend_per_member": "money", "spend": "money", "churn_rate": "percent",
+                "retained_members": "int", "retained_value": "money", "retained_value_p05": "money",
+                "retained_value_p95": "money", "incremental_value": "money", "roi": "percent",
+                "break_even_spend_per_member": "money", "retained_value_difference": "money",
+                "net_value_difference": "money"}
+ALLOCATION_KINDS = {"members": "int", "spend_per_member": "money", "optimal_spend": "money",
+                    "retained_value": "money", "marginal_value_per_yuan": "number"}
+PLAN_KINDS = {"unit_cost": "money", "annual_cost_per_member": "money"}
+_LABEL_KEYS = {"tier": "common.tier", "action": "care.action", "unit_cost": "care.unit_cost"}
+
+
+def tier_table(frame: pd.DataFrame, kinds: dict[str, str], lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A per-tier table with tier and action names and column labels of the language, and its column formats.
+
+    ``kinds`` maps columns to "money", "int", "percent" or "number"; money and member counts are rounded to whole
+    numbers (decimals would be false precision).
+    """
+    shown = frame.assign(tier=[tier_name(k, lang) if k in TIERS else t("care.total", lang) for k in frame["tier"]])
+    if "action" in shown:
+        shown["action"] = [t(f"care.action.{k}", lang) for k in shown["action"]]
+    for column in [c for c, k in kinds.items() if k in ("money", "int") and c in shown]:
+        shown[column] = shown[column].round(0)
+    names = {c: t(_LABEL_KEYS.get(c, f"care.col.{c}"), lang) for c in shown.columns}
+    return shown.rename(columns=names), {names[c]: k for c, k in kinds.items() if c in names}
+
+
+def model_caption(model: CareResponseModel, lang: str) -> str:
+    """What the care response model was fitted on and its care effect with the 95% interval of its draws."""
+    low, high = np.quantile(model.beta_draws_, [0.025, 0.975])
+    return t("care.model_caption", lang, c0=fmt_number(model.c0_, lang), rows=fmt_number(model.n_rows_, lang),
+             method=t(f"care.method.{model.method}", lang), beta=f"{model.beta_:.2f}", low=f"{low:.2f}",
+             high=f"{high:.2f}")
+
+
+def editor_frame(plan: CarePlan, lang: str) -> pd.DataFrame:
+    """The plan as the editable table: one row per care action, its name, unit cost and times per year per tier."""
+    frame = pd.DataFrame({t("care.action", lang): [t(f"care.action.{k}", lang) for k in CARE_KINDS],
+                          "unit_cost": [plan.unit_costs[k] for k in CARE_KINDS]}, index=list(CARE_KINDS))
+    return frame.join(pd.DataFrame(plan.per_year))
+
+
+def plan_from_editor(frame: pd.DataFrame, scale: float) -> CarePlan:
+    """The edited table back as a plan, every frequency times ``scale`` (raises CarePlan's ValueError)."""
+    values = frame.fillna(0.0)  # a cleared cell arrives as NaN and means "none of this action"
+    per_year = {k: (values[k] * scale).to_dict() for k in TIERS}
+    return CarePlan(per_year=per_year, unit_costs=values["unit_cost"].to_dict())

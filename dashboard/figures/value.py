@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, styled
+from dashboard.i18n import t
 
 INACTIVE_COLOR = "#AAB4C3"
 SIMPLE_COLOR = "#D4A017"
@@ -127,3 +128,18 @@ def risk_calibration(calibration: pd.DataFrame, series_labels: dict[str, str], t
     fig.update_layout(height=380, xaxis_title=x_title, yaxis_tickformat=".0%", yaxis_rangemode="tozero",
                       xaxis=dict(tickmode="linear", dtick=1), legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def tier_value_table(frame: pd.DataFrame, groups: dict[str, str], lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Members, total and median lifetime value (model and simple rule) per tier group, translated, with formats.
+
+    ``frame`` has ``tier`` (a key of ``groups``, whose order the rows follow), ``model_clv`` and ``simple_clv``; an
+    undefined simple value (NaN) stays undefined in the totals instead of counting as 0.
+    """
+    by_group = frame.groupby("tier")[["model_clv", "simple_clv"]]
+    summary = pd.concat([by_group.size().rename("members"), by_group.sum(min_count=1).add_suffix("_total"),
+                         by_group.median().add_suffix("_median")], axis=1)
+    names = {c: t(f"value.col.{c}", lang) for c in summary.columns}
+    shown = summary.reindex([g for g in groups if g in summary.index]).rename(index=groups, columns=names)
+    formats = {n: "int" if c == "members" else "money" for c, n in names.items()}
+    return shown.reset_index(names=t("common.tier", lang)), formats
