@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from vipmodel import db, schema
 
@@ -66,3 +66,21 @@ def test_borrow_connection_leaves_a_callers_connection_open(engine):
         assert not conn.closed
     with pytest.raises(ValueError, match="conn must be a SQLAlchemy Engine or Connection, got str"):
         db.borrow_connection("sqlite://")
+
+
+def test_member_ids_group_and_sort_in_python_string_order_on_every_backend(engine):
+    # Byte order (COLLATE "C" on PostgreSQL) is what makes GROUP BY member fast there, and it is Python's order.
+    db.create_schema(engine)
+    ids = ["a1", "B2", "_x", "Z", "b10", "b9", "Ärger", "会员01"]
+    with engine.begin() as conn:
+        conn.execute(insert(schema.members), [{"member_id": i, "join_date": dt.date(2024, 1, 1)} for i in ids])
+        stored = conn.execute(select(schema.members.c.member_id).order_by(schema.members.c.member_id)).scalars().all()
+    assert stored == sorted(ids)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            collations = conn.execute(text(
+                "SELECT table_name, collation_name FROM information_schema.columns "
+                "WHERE column_name IN ('member_id', 'referred_by') AND table_schema = current_schema()"
+            )).all()
+        assert {table for table, _ in collations} >= {"members", "transactions", "care_actions", "complaints"}
+        assert {collation for _, collation in collations} == {"C"}
