@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from dashboard import data, state, ui  # noqa: E402
+from dashboard import data, precompute, state, ui  # noqa: E402
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t, tier_name  # noqa: E402
 
 st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
@@ -49,7 +49,7 @@ def _generate_with_progress(url: str) -> bool:
     return ready
 
 
-def _sidebar(url: str, version: int) -> None:
+def _sidebar(url: str, version: str) -> None:
     lang_now = state.lang()
     st.sidebar.selectbox(
         t("sidebar.language", lang_now),
@@ -74,9 +74,11 @@ def _sidebar(url: str, version: int) -> None:
         )
     st.sidebar.toggle(t("sidebar.presentation", lang_now), key=state.PRESENT, help=t("sidebar.presentation_help", lang_now))
     st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
+    if precompute.running(url, version):
+        st.sidebar.caption(t("sidebar.precomputing", lang_now))
 
 
-def _sidebar_filters(url: str, version: int, lang: str) -> None:
+def _sidebar_filters(url: str, version: str, lang: str) -> None:
     """Store and tier filters shared by every page (see dashboard/filters.py for what they keep)."""
     stores = ["", *data.load_stores(url, version)]  # "" = all stores
     if st.session_state.get(state.STORE) not in stores:  # e.g. a store that an import or a regeneration removed
@@ -91,9 +93,11 @@ def _sidebar_filters(url: str, version: int, lang: str) -> None:
 def main() -> None:
     url = data.database_url()
     ready = _database_ready(url)
-    version = data.current_version(url) if ready else 0
+    version = data.current_version(url) if ready else "0"
     latest = data.load_latest_date(url, version) if ready else None
     state.load_from_query_params(latest, data.load_stores(url, version) if ready else ())
+    if ready:
+        precompute.start(url, version, latest)
     _sidebar(url, version)
     state.sync_query_params()
     lang = state.lang()

@@ -1,7 +1,10 @@
 """The I/O boundary: the shared engine, the database URL, first-start demo data and cached loaders.
 
-Every loader takes the URL and the data version as arguments so a cached result is dropped as soon as an
-import or a demo regeneration bumps the version.
+Every loader takes the URL and the data token (version and a random part, ``db.data_token``) as arguments so a
+cached result is dropped as soon as an import or a demo regeneration bumps the version. Loaders keyed on the data
+persist their results on disk (``persist="disk"``): a restarted server, and every new browser session, reads what
+the precompute step (``python -m dashboard.precompute``, started after each data change) or an earlier visit
+computed, instead of aggregating a million members again.
 """
 
 from __future__ import annotations
@@ -62,49 +65,49 @@ def ensure_demo_data(url: str, on_progress) -> bool:
     return True
 
 
-def current_version(url: str) -> int:
-    """The data version (cheap; read on every run to key the caches)."""
+def current_version(url: str) -> str:
+    """The data token (cheap; read on every run to key the caches, in memory and on disk)."""
     with get_engine(url).connect() as conn:
-        return db.data_version(conn)
+        return db.data_token(conn)
 
 
-@st.cache_data(show_spinner=False)
-def load_freshness(url: str, version: int) -> dict:
+@st.cache_data(persist="disk", show_spinner=False)
+def load_freshness(url: str, version: str) -> dict:
     """Latest transaction, member count, last import per kind."""
     with get_engine(url).connect() as conn:
         return db.data_freshness(conn)
 
 
-@st.cache_data(show_spinner=False)
-def load_latest_date(url: str, version: int) -> dt.date | None:
+@st.cache_data(persist="disk", show_spinner=False)
+def load_latest_date(url: str, version: str) -> dt.date | None:
     """The date of the latest transaction."""
     with get_engine(url).connect() as conn:
         return kpi.latest_activity_date(conn)
 
 
-@st.cache_data(show_spinner=False)
-def load_overview_kpis(url: str, version: int, as_of: dt.date) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False)
+def load_overview_kpis(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """KPIs at ``as_of`` with the change against one week earlier."""
     with get_engine(url).connect() as conn:
         return kpi.overview_kpis(conn, as_of)
 
 
-@st.cache_data(show_spinner=False)
-def load_weekly_trend(url: str, version: int, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False)
+def load_weekly_trend(url: str, version: str, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
     """Weekly sales, buyers and complaints up to ``as_of``."""
     with get_engine(url).connect() as conn:
         return kpi.weekly_trend(conn, as_of, weeks)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_features(url: str, version: int, start: dt.date, end: dt.date, period: str = "range") -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_features(url: str, version: str, start: dt.date, end: dt.date, period: str = "range") -> pd.DataFrame:
     """Per-member features of the period (aggregated in the database)."""
     with get_engine(url).connect() as conn:
         return features.member_features(conn, start, end, period=period)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_pyramid_features(url: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_pyramid_features(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Only the columns re-tiering needs, so each slider move copies as little as possible."""
     frame = load_features(url, version, start, end)
     return frame.loc[frame["n_transactions"] > 0, ["member_id", "sales", "profit_contribution"]].reset_index(drop=True)
@@ -134,8 +137,8 @@ def save_setting(url: str, kind: str, payload: dict, author: str, note: str) -> 
     return saved
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_snapshots(url: str, version: int, start: dt.date, end: dt.date, period: str, rules_payload: dict) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_snapshots(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict) -> pd.DataFrame:
     """Tier per member and period, each period tiered on its own."""
     frame = load_features(url, version, start, end, period)
     frame = frame[frame["n_transactions"] > 0]
@@ -159,9 +162,9 @@ def load_referral_weights(url: str) -> dict | None:
     return None if history.empty else dict(history.iloc[-1]["payload"])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_referral_rates(
-    url: str, version: int, as_of: dt.date, by: str, rules_payload: dict, weights_payload: dict | None
+    url: str, version: str, as_of: dt.date, by: str, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
     """Referrals per 100 active members in the year to ``as_of``, by tier or satisfaction bucket."""
     from vipmodel import referrals
@@ -173,8 +176,8 @@ def load_referral_rates(
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_referred_value(url: str, version: int, as_of: dt.date) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_referred_value(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """Referred vs. other new members: value in the joining year, next-year sales and churn."""
     from vipmodel import referrals
 
@@ -182,9 +185,9 @@ def load_referred_value(url: str, version: int, as_of: dt.date) -> pd.DataFrame:
         return referrals.referred_value(conn, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_top_referrers(
-    url: str, version: int, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
+    url: str, version: str, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
     weights_payload: dict | None,
 ) -> pd.DataFrame:
     """The members who referred most new members joining in ``[start, end]`` (names masked unless asked)."""
@@ -197,8 +200,8 @@ def load_top_referrers(
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_new_member_referrals(url: str, version: int, start: dt.date, end: dt.date) -> dict:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_new_member_referrals(url: str, version: str, start: dt.date, end: dt.date) -> dict:
     """Members who joined in ``[start, end]`` and the share referred (as a dict of NewMemberReferrals)."""
     from dataclasses import asdict
 
@@ -209,9 +212,9 @@ def load_new_member_referrals(url: str, version: int, start: dt.date, end: dt.da
 
 
 # --- Complaints & churn page ---------------------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_churn_panel(
-    url: str, version: int, as_of: dt.date, years: int = 2, rules_payload: dict | None = None
+    url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None
 ) -> pd.DataFrame:
     """Member-year panel (:func:`vipmodel.outcomes.churn_panel`): each year's features and churn in the next year."""
     from vipmodel.outcomes import churn_panel
@@ -221,9 +224,9 @@ def load_churn_panel(
         return churn_panel(conn, as_of, years, rules)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_complaint_regression(
-    url: str, version: int, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
+    url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
     controls: tuple[str, ...] = ("tier", "log_sales"),
 ):
     """Logistic regression of churn on complaint counts (:func:`vipmodel.complaints.churn_regression`).
@@ -247,8 +250,8 @@ def load_satisfaction_weights(url: str):
     return SatisfactionWeights.from_payload(latest["payload"]), int(latest["version"])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_dimension_scores(url: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per survey response in ``[start, end]``: the three dimension scores and the expectation (SQL GROUP BY)."""
     from vipmodel.satisfaction import dimension_scores
 
@@ -256,9 +259,9 @@ def load_dimension_scores(url: str, version: int, start: dt.date, end: dt.date) 
         return dimension_scores(conn, start, end)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
 def load_satisfaction_index(
-    url: str, version: int, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
+    url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
     rules_payload: dict,
 ) -> pd.DataFrame:
     """Satisfaction index and experience − expectation gap by tier, store or period (raises InsufficientSurveyData)."""
@@ -269,8 +272,8 @@ def load_satisfaction_index(
                         TierRules.from_payload(rules_payload))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_suggested_weights(url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict):
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict):
     """Weights fitted to next-year churn on the 2-year churn panel, with bootstrap intervals (slow: cached).
 
     Raises InsufficientSurveyData uncached, for the page to explain.
@@ -281,8 +284,8 @@ def load_suggested_weights(url: str, version: int, as_of: dt.date, rules_payload
     return suggest_weights(panel, current=SatisfactionWeights.from_payload(weights_payload))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_loyalty_indicators(url: str, version: int, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_loyalty_indicators(url: str, version: str, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
     """Loyalty indicators for the year to ``as_of`` vs. the year before, and ``{indicator: reason}`` left out."""
     from vipmodel.satisfaction import loyalty_indicators
 
@@ -302,8 +305,8 @@ def _care_year_start(as_of: dt.date) -> dt.date:
     return add_years(as_of, -1) + dt.timedelta(days=1)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_care_members(url: str, version: int, as_of: dt.date, rules_payload: dict) -> tuple[pd.DataFrame, str]:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dict) -> tuple[pd.DataFrame, str]:
     """Members who bought in the year to ``as_of``: ``member_id``, ``tier`` (saved rules), ``value``; and its source.
 
     ``value`` is the member's 3-year lifetime value (``vipmodel.retention.member_values``, column ``model_clv``:
@@ -333,8 +336,8 @@ def load_care_members(url: str, version: int, as_of: dt.date, rules_payload: dic
     return frame, source
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_care_model(url: str, version: int, as_of: dt.date, rules_payload: dict):
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict):
     """The care response model (IPW) fitted on the two member-years before ``as_of`` (``care.care_panel``).
 
     Raises ValueError (not cached) when the history cannot identify it, e.g. less than three years of data.
@@ -346,8 +349,8 @@ def load_care_model(url: str, version: int, as_of: dt.date, rules_payload: dict)
     return care.CareResponseModel(method="ipw").fit(panel)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_current_care_plan(url: str, version: int, as_of: dt.date, rules_payload: dict) -> dict:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_current_care_plan(url: str, version: str, as_of: dt.date, rules_payload: dict) -> dict:
     """What the mall actually did in the year to ``as_of``, as a care-plan payload (``CarePlan.to_payload``)."""
     from vipmodel import care
 
@@ -373,9 +376,9 @@ def _scaled_care_plan(plan_payload: dict, factor: float):
     return CarePlan(per_year=per_year, unit_costs=plan.unit_costs)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_care_curve(
-    url: str, version: int, as_of: dt.date, rules_payload: dict, plan_payload: dict,
+    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
     multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
 ) -> pd.DataFrame:
     """Retained value against spend per tier: ``care.simulate`` on the plan with every frequency scaled by each multiplier.
@@ -396,9 +399,9 @@ def load_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_care_allocation(
-    url: str, version: int, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
+    url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str = "retained_value",
 ):
     """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs."""
@@ -410,8 +413,8 @@ def load_care_allocation(
 
 
 # --- Value & churn risk page ---------------------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_member_values(url: str, version: int, as_of: dt.date):
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_member_values(url: str, version: str, as_of: dt.date):
     """BG/NBD + Gamma-Gamma lifetime value per member and the simple rule (``retention.member_values``; slow).
 
     Raises its ValueError (no purchases, nobody bought twice...) uncached, for the page to explain.
@@ -422,9 +425,9 @@ def load_member_values(url: str, version: int, as_of: dt.date):
         return retention.member_values(conn, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_at_risk(
-    url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
     """``retention.at_risk`` for EVERY member active in the year to ``as_of`` (``only_flagged=False``).
 
@@ -438,8 +441,8 @@ def load_at_risk(
                                  satisfaction_weights=weights_payload, only_flagged=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_churn_evaluation(url: str, version: int, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
     """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be
     evaluated (e.g. less than two years of data); the reason is cached too, so a failing evaluation is not redone."""
     from vipmodel import retention
@@ -469,8 +472,8 @@ def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
 
 
 # --- Shared sidebar filters: store and tier (applied by dashboard.filters) -----------------------------------------
-@st.cache_data(show_spinner=False)
-def load_stores(url: str, version: int) -> list[str]:
+@st.cache_data(persist="disk", show_spinner=False)
+def load_stores(url: str, version: str) -> list[str]:
     """The distinct home stores of the members (``members.home_store``), sorted, for the sidebar's store filter."""
     from sqlalchemy import select
 
@@ -481,8 +484,8 @@ def load_stores(url: str, version: int) -> list[str]:
         return sorted(str(s) for s in stores.scalars())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_store_members(url: str, version: int, store: str) -> pd.Index:
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_store_members(url: str, version: str, store: str) -> pd.Index:
     """Ids of the members whose home store is ``store``."""
     from sqlalchemy import select
 
@@ -493,9 +496,9 @@ def load_store_members(url: str, version: int, store: str) -> pd.Index:
     return pd.Index(ids, dtype=object, name="member_id")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_tier_members(
-    url: str, version: int, start: dt.date, end: dt.date, rules_payload: dict, tiers: tuple[str, ...]
+    url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, tiers: tuple[str, ...]
 ) -> pd.Index:
     """Ids of the members whose tier under the rules, on their purchases in ``[start, end]``, is in ``tiers``.
 
@@ -511,9 +514,9 @@ def load_tier_members(
     return pd.Index(tier.index[tier.isin(tiers)], dtype=object, name="member_id")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_filtered_care_curve(
-    url: str, version: int, as_of: dt.date, rules_payload: dict, plan_payload: dict, store: str | None,
+    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, store: str | None,
     tiers: tuple[str, ...], multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
 ) -> pd.DataFrame:
     """:func:`load_care_curve` over the care members the sidebar filters keep (``dashboard.filters.restrict``)."""
@@ -531,9 +534,9 @@ def load_filtered_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_filtered_care_allocation(
-    url: str, version: int, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
+    url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str, store: str | None, tiers: tuple[str, ...],
 ):
     """:func:`load_care_allocation` over the care members the sidebar filters keep."""
@@ -546,9 +549,9 @@ def load_filtered_care_allocation(
     return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_filtered_complaint_regression(
-    url: str, version: int, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
+    url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
     tiers: tuple[str, ...],
 ):
     """:func:`load_complaint_regression` on the churn panel the sidebar filters keep (behaviour-year tiers).
@@ -564,9 +567,9 @@ def load_filtered_complaint_regression(
     return churn_regression(panel, controls)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_filtered_top_referrers(
-    url: str, version: int, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
+    url: str, version: str, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
     weights_payload: dict | None, store: str | None, tiers: tuple[str, ...],
 ) -> pd.DataFrame:
     """:func:`load_top_referrers` among the referrers the sidebar filters keep (``dashboard.filters.member_ids``)."""

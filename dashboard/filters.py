@@ -29,7 +29,7 @@ class PageContext:
     """What every page starts from: database, data version, language, period and the sidebar filters."""
 
     url: str
-    version: int
+    version: str
     lang: str
     period: tuple[dt.date, dt.date]
     store: str | None
@@ -64,7 +64,7 @@ def page_context() -> PageContext | None:
     return ctx
 
 
-def member_ids(url: str, version: int, period: tuple[dt.date, dt.date] | None, store: str | None,
+def member_ids(url: str, version: str, period: tuple[dt.date, dt.date] | None, store: str | None,
                tiers: tuple[str, ...]) -> pd.Index | None:
     """Ids of the members the filters keep; None when they keep everyone. ``period`` is needed for a tier filter."""
     ids = data.load_store_members(url, version, store) if store is not None else None
@@ -75,7 +75,7 @@ def member_ids(url: str, version: int, period: tuple[dt.date, dt.date] | None, s
     return ids
 
 
-def restrict(frame: pd.DataFrame, url: str, version: int, period: tuple[dt.date, dt.date] | None,
+def restrict(frame: pd.DataFrame, url: str, version: str, period: tuple[dt.date, dt.date] | None,
              store: str | None, tiers: tuple[str, ...], id_column: str = "member_id",
              tier_column: str | None = None) -> pd.DataFrame:
     """The rows of ``frame`` whose member the filters keep (see the module docstring for ``tier_column``)."""

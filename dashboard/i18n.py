@@ -1159,3 +1159,13 @@ TEXT.update(
         },
     }
 )
+
+# Background precompute (dashboard/precompute.py)
+TEXT.update(
+    {
+        "sidebar.precomputing": {
+            "en": "⏳ Preparing the analyses for this data in the background; pages opened meanwhile may take longer.",
+            "zh": "⏳ 正在后台为当前数据准备分析结果；此间打开的页面可能较慢。",
+        },
+    }
+)

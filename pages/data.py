@@ -13,7 +13,7 @@ from vipmodel.columns import markdown_tables
 from vipmodel.importer import KINDS, import_file
 
 
-def _section_freshness(url: str, version: int, lang: str) -> None:
+def _section_freshness(url: str, version: str, lang: str) -> None:
     fresh = data.load_freshness(url, version)
     latest = fresh["latest_transaction"]
     cols = st.columns(3)

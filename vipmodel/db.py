@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -112,10 +113,12 @@ DATA_VERSION_KEY = "data_version"
 
 
 def bump_data_version(conn: Connection) -> int:
-    """Record that the data changed (import, demo regeneration); caches key on this number."""
+    """Record that the data changed (import, demo regeneration); caches key on this number and its token."""
     current = get_info(conn, DATA_VERSION_KEY) or {"version": 0}
     new = int(current["version"]) + 1
-    put_info(conn, DATA_VERSION_KEY, {"version": new})
+    # A random token besides the counter: a database regenerated from scratch counts from 1 again, and results
+    # persisted on disk for the old data must not be taken for the new.
+    put_info(conn, DATA_VERSION_KEY, {"version": new, "token": secrets.token_hex(8)})
     return new
 
 
@@ -123,6 +126,17 @@ def data_version(conn: Connection) -> int:
     """The current data version (0 when nothing was recorded)."""
     value = get_info(conn, DATA_VERSION_KEY)
     return int(value["version"]) if value else 0
+
+
+def data_token(conn: Connection) -> str:
+    """A key for the current data that changes with every change and differs between regenerated databases.
+
+    ``"<version>-<random token>"``; ``"0"`` before any data was recorded.
+    """
+    value = get_info(conn, DATA_VERSION_KEY)
+    if not value:
+        return "0"
+    return f"{int(value['version'])}-{value.get('token', '')}"
 
 
 READ_CHUNK_ROWS = 250_000

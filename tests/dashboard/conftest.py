@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ from streamlit.testing.v1 import AppTest
 from vipmodel import db
 
 APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py")
+
+# The app starts a background precompute of every page on a new data version; page tests run pages themselves
+# (tests/dashboard/test_precompute.py turns it on where it is the subject).
+os.environ.setdefault("VIPDASH_PRECOMPUTE", "0")
 
 
 @pytest.fixture(autouse=True)

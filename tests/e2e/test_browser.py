@@ -64,11 +64,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_sqlite_url) -> Iterator[str]:
-    """`streamlit run` on 127.0.0.1 and a free port, on the demo mall; yields the base URL."""
+def server_home(tmp_path_factory) -> Path:
+    """The browser-test server's home folder (Streamlit persists ``persist="disk"`` caches under it)."""
+    return tmp_path_factory.mktemp("server-home")
+
+
+@pytest.fixture(scope="module")
+def server(demo_sqlite_url, server_home) -> Iterator[str]:
+    """`streamlit run` on 127.0.0.1 and a free port, on the demo mall; yields the base URL.
+
+    As in production, the server precomputes the pages in the background and persists its caches on disk (under
+    its own home folder here, so no other run's cache is read).
+    """
     _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     port = _free_port()
-    env = {**os.environ, db.ENV_URL: demo_sqlite_url}
+    env = {**os.environ, db.ENV_URL: demo_sqlite_url, "VIPDASH_PRECOMPUTE": "1", "HOME": str(server_home)}
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
@@ -175,3 +185,13 @@ def test_moving_a_threshold_slider_previews_members_moving_up(server, browser):
         page.screenshot(path=str(SHOTS / "pyramid-preview-en.png"))
     finally:
         page.close()
+
+
+def test_the_server_persists_the_page_caches_on_disk(server, browser, server_home):
+    # Runs after the page visits above: every loader keyed on the data wrote its result (it could be pickled).
+    page = browser.new_page()
+    page.goto(f"{server}/value", wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=180_000)
+    page.close()
+    persisted = {p.name.split("-")[0] for p in (server_home / ".streamlit" / "cache").glob("*.memo")}
+    assert len(persisted) >= 10, persisted

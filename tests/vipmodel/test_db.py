@@ -84,3 +84,19 @@ def test_member_ids_group_and_sort_in_python_string_order_on_every_backend(engin
             )).all()
         assert {table for table, _ in collations} >= {"members", "transactions", "care_actions", "complaints"}
         assert {collation for _, collation in collations} == {"C"}
+
+
+def test_data_token_changes_with_every_bump_and_between_regenerated_databases(tmp_path):
+    tokens = []
+    for name in ("first.db", "second.db"):  # the same history in two databases: counters equal, tokens not
+        engine = db.make_engine(f"sqlite:///{tmp_path / name}")
+        db.create_schema(engine)
+        with engine.begin() as conn:
+            assert db.data_token(conn) == "0"
+            db.bump_data_version(conn)
+            tokens.append(db.data_token(conn))
+            db.bump_data_version(conn)
+            tokens.append(db.data_token(conn))
+        engine.dispose()
+    assert [token.split("-")[0] for token in tokens] == ["1", "2", "1", "2"]
+    assert len(set(tokens)) == 4

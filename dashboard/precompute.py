@@ -1,0 +1,109 @@
+"""Precompute every page's default view once per data version, in the background, into the shared cache.
+
+The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
+period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
+opens the page, turns a first visit into a cache read; with ``persist="disk"`` on the loaders a restarted server
+starts warm too. Widget-driven results (a different budget, weights or grouping) are derived from these and
+stay cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard import data
+from vipmodel.outcomes import add_years
+
+ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
+COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
+_LOG = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    """Whether this server precomputes (on unless ``VIPDASH_PRECOMPUTE=0``)."""
+    return os.environ.get(ENV_SWITCH, "1") != "0"
+
+
+def default_period(latest: dt.date) -> tuple[dt.date, dt.date]:
+    """The sidebar's default period: the 365 days up to the latest data (as ``state.load_from_query_params``)."""
+    return latest - dt.timedelta(days=364), latest
+
+
+def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
+    """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them."""
+    start, end = default_period(latest)
+    year_start = add_years(end, -1) + dt.timedelta(days=1)
+    rules = data.load_tier_rules(url)[0].to_payload()
+    weights = data.load_referral_weights(url)
+    saved_weights = data.load_satisfaction_weights(url)[0].to_payload()
+    return [
+        ("overview.kpis", lambda: data.load_overview_kpis(url, version, end)),
+        ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
+        ("overview.pyramid", lambda: data.load_pyramid_features(url, version, year_start, end)),
+        ("pyramid.features", lambda: data.load_pyramid_features(url, version, start, end)),
+        ("migration.snapshots", lambda: data.load_snapshots(
+            url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
+        ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
+        ("complaints.features", lambda: data.load_features(url, version, start, end)),
+        ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
+        ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
+        ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
+        ("referrals.new", lambda: data.load_new_member_referrals(url, version, start, end)),
+        ("referrals.rates", lambda: data.load_referral_rates(url, version, end, "tier", rules, weights)),
+        ("referrals.value", lambda: data.load_referred_value(url, version, end)),
+        ("care.model", lambda: data.load_care_model(url, version, end, rules)),
+        ("care.members", lambda: data.load_care_members(url, version, end, rules)),
+        ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
+        ("value.values", lambda: data.load_member_values(url, version, end)),
+        ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
+        ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
+    ]
+
+
+def warm(url: str, version: str, latest: dt.date) -> dict[str, float]:
+    """Run every step; returns seconds per step. A step whose data cannot support it (ValueError) is skipped:
+    the page explains that case itself when it is opened."""
+    seconds: dict[str, float] = {}
+    for name, call in steps(url, version, latest):
+        started = time.perf_counter()
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - a background job must not die on one page's data
+            _LOG.info("precompute %s skipped: %s", name, exc)
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+@st.cache_resource(show_spinner=False)
+def _jobs() -> dict[tuple[str, str, str, str], threading.Thread]:
+    return {}
+
+
+def start(url: str, version: str, latest: dt.date | None) -> None:
+    """Start the background precompute for this data version unless it ran or runs in this server already."""
+    if latest is None or not enabled():
+        return
+    jobs, key = _jobs(), _key(url, version)
+    if key in jobs:
+        return
+    thread = threading.Thread(target=warm, args=(url, version, latest), name="vipdash-precompute", daemon=True)
+    jobs[key] = thread
+    thread.start()
+
+
+def running(url: str, version: str) -> bool:
+    """True while the precompute for this data version and the saved settings is still working."""
+    thread = _jobs().get(_key(url, version))
+    return thread is not None and thread.is_alive()
+
+
+def _key(url: str, version: str) -> tuple[str, str, str, str]:
+    # Saved tier rules and satisfaction weights are part of the heavy loaders' keys: saving new ones warms again.
+    return url, version, repr(data.load_tier_rules(url)[0].to_payload()), repr(data.load_referral_weights(url))

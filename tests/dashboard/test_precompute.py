@@ -1,0 +1,69 @@
+"""The background precompute warms exactly what the pages read at their default view."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.runtime.caching.cache_data_api import _data_caches
+
+from dashboard import data, precompute
+from tests.dashboard.conftest import open_page
+
+PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
+
+# Loaders a page may still compute after the precompute: cheap ones, and those driven by a widget's value
+# (derived from precomputed results). Anything else computing on a page's first visit means the precompute
+# called it with other arguments than the page does, or missed it.
+CHEAP_OR_WIDGET_DRIVEN = {
+    "load_freshness", "load_latest_date", "load_stores", "load_setting_history", "load_satisfaction_index",
+    "load_care_curve", "load_filtered_care_curve", "load_care_allocation", "load_filtered_care_allocation",
+    "load_top_referrers", "load_filtered_top_referrers", "load_complaint_regression",
+    "load_filtered_complaint_regression", "maintenance_plan_xlsx",
+}
+
+
+def _cache_bytes() -> dict[str, int]:
+    stats = _data_caches.get_stats().get("cache_memory_bytes", [])
+    return {s.cache_name.rsplit(".", 1)[-1]: s.byte_length for s in stats}
+
+
+def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(demo_app, demo_sqlite_url):
+    at = demo_app.run()  # the app's first run: the sidebar's default period and the data token
+    assert not at.exception
+    version = data.current_version(demo_sqlite_url)
+    latest = data.load_latest_date(demo_sqlite_url, version)
+    assert at.session_state["period"] == precompute.default_period(latest)
+    seconds = precompute.warm(demo_sqlite_url, version, latest)
+    assert set(seconds) == {name for name, _ in precompute.steps(demo_sqlite_url, version, latest)}
+    warmed = _cache_bytes()
+    heavy = {"load_member_values", "load_at_risk", "load_churn_evaluation", "load_care_model", "load_churn_panel",
+             "load_suggested_weights", "load_snapshots", "load_features", "load_overview_kpis"}
+    assert heavy <= set(warmed)
+    for page in PAGES:
+        before = _cache_bytes()
+        at = open_page(demo_app, page)
+        assert not at.exception, page
+        grown = {name for name, size in _cache_bytes().items() if size != before.get(name)}
+        assert grown <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(grown - CHEAP_OR_WIDGET_DRIVEN)} itself"
+
+
+def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url, monkeypatch):
+    monkeypatch.setenv(precompute.ENV_SWITCH, "1")
+    version = data.current_version(demo_sqlite_url)
+    latest = data.load_latest_date(demo_sqlite_url, version)
+    precompute.start(demo_sqlite_url, version, latest)
+    precompute.start(demo_sqlite_url, version, latest)
+    jobs = [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)]
+    assert len(jobs) == 1 and jobs[0].daemon
+    assert precompute.running(demo_sqlite_url, version)
+    jobs[0].join(timeout=600)
+    assert not precompute.running(demo_sqlite_url, version)
+    assert "load_member_values" in _cache_bytes()
+
+
+@pytest.mark.parametrize("switch", ["0"])
+def test_the_precompute_can_be_switched_off(demo_sqlite_url, monkeypatch, switch):
+    monkeypatch.setenv(precompute.ENV_SWITCH, switch)
+    version = data.current_version(demo_sqlite_url)
+    precompute.start(demo_sqlite_url, version, data.load_latest_date(demo_sqlite_url, version))
+    assert not precompute.running(demo_sqlite_url, version)
+    assert not any(key[:2] == (demo_sqlite_url, version) for key in precompute._jobs())
