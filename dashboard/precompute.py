@@ -10,20 +10,20 @@ stay cheap.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from dashboard import data
 from vipmodel.outcomes import add_years
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
-_LOG = logging.getLogger(__name__)
+_LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
 
 def enabled() -> bool:
@@ -78,6 +78,8 @@ def warm(url: str, version: str, latest: dt.date) -> dict[str, float]:
         except Exception as exc:  # noqa: BLE001 - a background job must not die on one page's data
             _LOG.info("precompute %s skipped: %s", name, exc)
         seconds[name] = time.perf_counter() - started
+    _LOG.info("precompute finished in %.1f s: %s", sum(seconds.values()),
+              ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()))
     return seconds
 
 

@@ -32,6 +32,7 @@ def chart_pair(left: tuple[go.Figure, str], right: tuple[go.Figure, str]) -> Non
 
 
 _FORMATS = {"percent": "percent", "money": "localized", "int": "localized", "number": "%.2f"}
+_DIGITS = {"money": 2, "int": 0}
 
 
 def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None) -> None:
@@ -43,7 +44,10 @@ def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dic
     config = {
         column: st.column_config.NumberColumn(format=_FORMATS[kind]) for column, kind in (formats or {}).items()
     }
-    st.dataframe(frame, width="stretch", hide_index=True, height=height or "auto", column_config=config)
+    # "localized" shows up to three decimals: money to the cent and counts to units, for display only.
+    digits = {column: _DIGITS[kind] for column, kind in (formats or {}).items() if kind in _DIGITS}
+    shown = frame.round(digits) if digits else frame
+    st.dataframe(shown, width="stretch", hide_index=True, height=height or "auto", column_config=config)
     st.download_button(
         t("common.download_csv", state.lang()),
         frame.to_csv(index=False).encode("utf-8-sig"),

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from dashboard import data
-from dashboard.figures.value import clv_by_tier, holdout_fit, is_skewed, risk_calibration
+from dashboard.figures.value import MAX_OUTLIERS, clv_by_tier, holdout_fit, is_skewed, risk_calibration
 from tests.dashboard.conftest import open_page
 from vipmodel.pyramid import DEFAULT_RULES
 from vipmodel.retention import PLAN_HEADERS
@@ -72,7 +72,8 @@ def test_value_page_shows_values_model_check_and_a_plan_ranked_by_value_at_risk_
     # CLV by tier, model vs simple rule, predicted vs actual purchases, calibration by decile.
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 4
-    assert [trace["name"] for trace in charts[0]["data"]][:4] == ["A Platinum", "B Gold", "C Iron", "D Lead"]
+    boxes = [trace["name"] for trace in charts[0]["data"] if trace["type"] == "box"]
+    assert boxes[:4] == ["A Platinum", "B Gold", "C Iron", "D Lead"]
     # The demo mall's churn is only weakly predictable from observed data (retention docstring: ~0.62 at best).
     auc = float(_metric(at, "Churn-risk score: AUC"))
     assert 0.5 < auc < 0.75
@@ -174,8 +175,21 @@ def test_clv_box_plot_drops_zero_values_on_a_log_axis_and_keeps_tier_order():
     frame = pd.DataFrame({"tier": ["B", "A", "A", "C", "C"], "model_clv": [50.0, 9_000.0, 20_000.0, 0.0, 3.0]})
     fig = clv_by_tier(frame, {"A": "A", "B": "B", "C": "C", "D": "D"}, "t", "y", log=True)
     assert isinstance(fig, go.Figure)
-    assert [trace.name for trace in fig.data] == ["A", "B", "C"]  # D has no members
-    assert list(fig.data[2].y) == [3.0] and fig.layout.yaxis.type == "log"
+    boxes = [trace for trace in fig.data if trace.type == "box"]
+    assert [trace.name for trace in boxes] == ["A", "B", "C"]  # D has no members
+    assert list(boxes[2].median) == [3.0] and fig.layout.yaxis.type == "log"  # C's zero is not drawn
+
+
+def test_a_box_of_a_million_members_is_drawn_from_statistics_with_bounded_outliers():
+    rng = np.random.default_rng(3)
+    values = rng.lognormal(5, 2, size=1_000_000)
+    fig = clv_by_tier(pd.DataFrame({"tier": "A", "model_clv": values}), {"A": "A"}, "t", "y", log=True)
+    box, points = fig.data
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    assert box.q1[0] == pytest.approx(q1) and box.median[0] == pytest.approx(median) and box.q3[0] == pytest.approx(q3)
+    assert box.upperfence[0] == pytest.approx(values[values <= q3 + 1.5 * (q3 - q1)].max())
+    assert len(points.y) <= 2 * MAX_OUTLIERS and max(points.y) == values.max()
+    assert len(fig.to_json()) < 100_000
 
 
 def test_clv_box_plot_names_a_missing_column():
