@@ -1163,6 +1163,10 @@ TEXT.update(
 # Background precompute (dashboard/precompute.py)
 TEXT.update(
     {
+        "common.rows_shown": {
+            "en": "Showing the first {shown} of {total} rows; the CSV download holds all of them.",
+            "zh": "显示前 {shown} 行，共 {total} 行；下载的 CSV 包含全部数据。",
+        },
         "sidebar.precomputing": {
             "en": "⏳ Preparing the analyses for this data in the background; pages opened meanwhile may take longer.",
             "zh": "⏳ 正在后台为当前数据准备分析结果；此间打开的页面可能较慢。",

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.i18n import t
+from dashboard.i18n import fmt_number, t
 
 
 def chart(fig: go.Figure, key: str) -> None:
@@ -35,22 +35,33 @@ _FORMATS = {"percent": "percent", "money": "localized", "int": "localized", "num
 _DIGITS = {"money": 2, "int": 0}
 
 
-def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None) -> None:
+MAX_TABLE_ROWS = 5_000  # more rows than anyone reads on screen; sending them all slows every rerun
+
+
+def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None,
+          max_rows: int = MAX_TABLE_ROWS) -> None:
     """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly).
 
     ``formats`` maps a column to "percent" (a share shown as 12.3%), "money", "int" or "number" for display only;
-    the CSV keeps the full values.
+    the CSV keeps the full values and every row, while the screen shows the first ``max_rows`` (callers sort).
     """
     config = {
         column: st.column_config.NumberColumn(format=_FORMATS[kind]) for column, kind in (formats or {}).items()
     }
     # "localized" shows up to three decimals: money to the cent and counts to units, for display only.
     digits = {column: _DIGITS[kind] for column, kind in (formats or {}).items() if kind in _DIGITS}
-    shown = frame.round(digits) if digits else frame
+    shown = frame.head(max_rows)
+    shown = shown.round(digits) if digits else shown
     st.dataframe(shown, width="stretch", hide_index=True, height=height or "auto", column_config=config)
+    if len(frame) > max_rows:
+        lang = state.lang()
+        st.caption(t("common.rows_shown", lang, shown=fmt_number(max_rows, lang), total=fmt_number(len(frame), lang)))
+    def csv() -> bytes:
+        return frame.to_csv(index=False).encode("utf-8-sig")
+
     st.download_button(
         t("common.download_csv", state.lang()),
-        frame.to_csv(index=False).encode("utf-8-sig"),
+        csv if len(frame) > max_rows else csv(),  # a long table's CSV is built on click, not on every rerun
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"download-{key}",

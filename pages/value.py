@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,9 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, lang: str) -> None:
     st.caption(t("value.risk_summary", lang, n=fmt_number(len(shown), lang), value=value, cost=cost, benefit=benefit))
     plan = maintenance_plan(shown, lang, show_personal)
     ui.table(plan, "maintenance-plan", height=420, formats={PLAN_HEADERS[lang][c]: "money" for c in MONEY})
-    st.download_button(t("value.download_xlsx", lang), data.maintenance_plan_xlsx(plan, t("value.plan_sheet", lang)),
+    # A long plan's workbook takes seconds to write: then only when the button is clicked, not on every rerun.
+    workbook = partial(data.maintenance_plan_xlsx, plan, t("value.plan_sheet", lang))
+    st.download_button(t("value.download_xlsx", lang), workbook if len(plan) > ui.MAX_TABLE_ROWS else workbook(),
                        file_name=f"maintenance-plan-{as_of.isoformat()}.xlsx", key="val_download_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption(t("value.plan_caption", lang, **{k: fmt_percent(v, lang, 0) for k, v in DEFAULT_SAVE_RATES.items()}))
