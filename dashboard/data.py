@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboard.state import ALL_TIERS
 from vipmodel import db, features, kpi, migration, settings
 from vipmodel.pyramid import DEFAULT_RULES, TierRules
 
@@ -186,21 +187,6 @@ def load_referred_value(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=8)
-def load_top_referrers(
-    url: str, version: str, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
-    weights_payload: dict | None,
-) -> pd.DataFrame:
-    """The members who referred most new members joining in ``[start, end]`` (names masked unless asked)."""
-    from vipmodel import referrals
-
-    with get_engine(url).connect() as conn:
-        return referrals.top_referrers(
-            conn, end, n, start=start, show_names=show_names, rules=TierRules.from_payload(rules_payload),
-            weights=weights_payload or {d: 1.0 for d in referrals.schema.DIMENSIONS},
-        )
-
-
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_new_member_referrals(url: str, version: str, start: dt.date, end: dt.date) -> dict:
     """Members who joined in ``[start, end]`` and the share referred (as a dict of NewMemberReferrals)."""
     from dataclasses import asdict
@@ -222,20 +208,6 @@ def load_churn_panel(
     rules = DEFAULT_RULES if rules_payload is None else TierRules.from_payload(rules_payload)
     with get_engine(url).connect() as conn:
         return churn_panel(conn, as_of, years, rules)
-
-
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
-def load_complaint_regression(
-    url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
-    controls: tuple[str, ...] = ("tier", "log_sales"),
-):
-    """Logistic regression of churn on complaint counts (:func:`vipmodel.complaints.churn_regression`).
-
-    Raises its ValueError (too few member-years, separation...) uncached, for the page to explain.
-    """
-    from vipmodel.complaints import churn_regression
-
-    return churn_regression(load_churn_panel(url, version, as_of, years, rules_payload), controls)
 
 
 # --- Satisfaction page ---------------------------------------------------------------------------------------------
@@ -376,42 +348,6 @@ def _scaled_care_plan(plan_payload: dict, factor: float):
     return CarePlan(per_year=per_year, unit_costs=plan.unit_costs)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
-def load_care_curve(
-    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
-    multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
-) -> pd.DataFrame:
-    """Retained value against spend per tier: ``care.simulate`` on the plan with every frequency scaled by each multiplier.
-
-    Columns ``multiplier``, ``tier``, ``spend``, ``retained_value``, ``retained_value_p05``, ``retained_value_p95``,
-    ``retained_value_zero`` (one row per multiplier and tier with members). A sweep here until vipmodel has one
-    (``care.spend_curve`` proposed to the lead).
-    """
-    from vipmodel import care
-
-    members, _ = load_care_members(url, version, as_of, rules_payload)
-    model = load_care_model(url, version, as_of, rules_payload)
-    columns = ["tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero"]
-    frames = []
-    for factor in multipliers:
-        table = care.simulate(members, _scaled_care_plan(plan_payload, factor), model).by_tier
-        frames.append(table.loc[table["tier"] != "total", columns].assign(multiplier=factor))
-    return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
-
-
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
-def load_care_allocation(
-    url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
-    objective: str = "retained_value",
-):
-    """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs."""
-    from vipmodel import care
-
-    members, _ = load_care_members(url, version, as_of, rules_payload)
-    model = load_care_model(url, version, as_of, rules_payload)
-    return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
-
-
 # --- Value & churn risk page ---------------------------------------------------------------------------------------
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_member_values(url: str, version: str, as_of: dt.date):
@@ -515,11 +451,17 @@ def load_tier_members(
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=16)
-def load_filtered_care_curve(
-    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, store: str | None,
-    tiers: tuple[str, ...], multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS,
+def load_care_curve(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
+    multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS, store: str | None = None,
+    tiers: tuple[str, ...] = ALL_TIERS,
 ) -> pd.DataFrame:
-    """:func:`load_care_curve` over the care members the sidebar filters keep (``dashboard.filters.restrict``)."""
+    """Retained value against spend per tier: ``care.simulate`` on the plan with every frequency scaled by each multiplier,
+    over the care members the sidebar filters keep (``dashboard.filters.restrict``).
+
+    Columns ``multiplier``, ``tier``, ``spend``, ``retained_value``, ``retained_value_p05``, ``retained_value_p95``,
+    ``retained_value_zero`` (one row per multiplier and tier with members).
+    """
     from dashboard.filters import restrict
     from vipmodel import care
 
@@ -535,11 +477,12 @@ def load_filtered_care_curve(
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=16)
-def load_filtered_care_allocation(
+def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
-    objective: str, store: str | None, tiers: tuple[str, ...],
+    objective: str = "retained_value", store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
 ):
-    """:func:`load_care_allocation` over the care members the sidebar filters keep."""
+    """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs, over
+    the care members the sidebar filters keep."""
     from dashboard.filters import restrict
     from vipmodel import care
 
@@ -550,13 +493,15 @@ def load_filtered_care_allocation(
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
-def load_filtered_complaint_regression(
-    url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
-    tiers: tuple[str, ...],
+def load_complaint_regression(
+    url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
+    store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
 ):
-    """:func:`load_complaint_regression` on the churn panel the sidebar filters keep (behaviour-year tiers).
+    """Logistic regression of churn on complaint counts (:func:`vipmodel.complaints.churn_regression`) on the churn
+    panel the sidebar filters keep (behaviour-year tiers), controlling for tier and log sales.
 
-    The tier control is dropped when the panel holds a single tier. Raises its ValueError uncached.
+    The tier control is dropped when the panel holds a single tier. Raises its ValueError (too few member-years,
+    separation...) uncached, for the page to explain.
     """
     from dashboard.filters import restrict
     from vipmodel.complaints import churn_regression
@@ -568,11 +513,12 @@ def load_filtered_complaint_regression(
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=8)
-def load_filtered_top_referrers(
+def load_top_referrers(
     url: str, version: str, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,
-    weights_payload: dict | None, store: str | None, tiers: tuple[str, ...],
+    weights_payload: dict | None, store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
 ) -> pd.DataFrame:
-    """:func:`load_top_referrers` among the referrers the sidebar filters keep (``dashboard.filters.member_ids``)."""
+    """The members who referred most new members joining in ``[start, end]`` (names masked unless asked), among
+    the referrers the sidebar filters keep (``dashboard.filters.member_ids``)."""
     from dashboard.filters import member_ids
     from vipmodel import referrals
 

@@ -34,8 +34,8 @@ def _section_results(ctx: filters.PageContext, rules: dict, sim) -> None:
     _table(sim.by_tier.merge(sim.comparison, on="tier", suffixes=("", "_"))[["tier", *RESULT_KINDS]], RESULT_KINDS,
            "care-simulation", lang)
     st.caption(t("care.table_caption", lang))
-    curve = data.load_filtered_care_curve(ctx.url, ctx.version, ctx.end, rules, sim.plan.to_payload(), ctx.store,
-                                          ctx.tiers)
+    curve = data.load_care_curve(ctx.url, ctx.version, ctx.end, rules, sim.plan.to_payload(), store=ctx.store,
+                                 tiers=ctx.tiers)
     points = {t("care.plan.edited", lang): sim.by_tier, t("care.plan.current", lang): sim.current}
     labels = {k: t(f"care.curve.{k}", lang) for k in ("expected", "band", "break_even", "x", "y")}
     ui.chart(spend_curves(curve, points, {k: tier_name(k, lang) for k in TIERS}, labels, t("care.curve_title", lang)),
@@ -53,8 +53,8 @@ def _section_optimiser(ctx: filters.PageContext, rules: dict, sim) -> CarePlan:
                                key="care_budget", help=t("care.budget_help", lang, value=fmt_money(default, lang)))
     objective = "net_value" if left.checkbox(t("care.net", lang), key="care_net") else "retained_value"
     costs = dict(sim.plan.unit_costs)
-    alloc = data.load_filtered_care_allocation(ctx.url, ctx.version, ctx.end, rules, float(budget), costs, objective,
-                                               ctx.store, ctx.tiers)
+    alloc = data.load_care_allocation(ctx.url, ctx.version, ctx.end, rules, float(budget), costs, objective,
+                                      ctx.store, ctx.tiers)
     left.metric(t("care.metric.optimised_spend", lang), fmt_money(alloc.spend, lang))
     left.metric(t("care.metric.optimised_value", lang), fmt_money(alloc.retained_value, lang),
                 delta=fmt_money(alloc.retained_value - current["retained_value"], lang),

@@ -58,8 +58,8 @@ def _section_regression(ctx: filters.PageContext, rules: dict, lang: str) -> Non
     st.subheader(t("cpl.reg_title", lang))
     try:
         with st.spinner(t("common.loading", lang)):
-            result = data.load_filtered_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
-                                                             ctx.tiers)
+            result = data.load_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
+                                                    ctx.tiers)
     except ValueError as exc:
         st.warning(t("cpl.reg_unavailable", lang, reason=explain_error(exc, lang)))
         return

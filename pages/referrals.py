@@ -87,8 +87,8 @@ def _section_top(ctx: filters.PageContext, rules: dict, weights: dict | None) ->
     (start, end), lang = ctx.period, ctx.lang
     st.subheader(t("ref.top_title", lang, start=fmt_date(start, lang), end=fmt_date(end, lang)))
     show_names = st.toggle(t("ref.show_names", lang), value=False, key="ref_show_names")
-    top = data.load_filtered_top_referrers(ctx.url, ctx.version, start, end, TOP_N, show_names, rules, weights,
-                                           ctx.store, ctx.tiers)
+    top = data.load_top_referrers(ctx.url, ctx.version, start, end, TOP_N, show_names, rules, weights,
+                                  ctx.store, ctx.tiers)
     if not filters.has_members(top, ctx):
         return
     if top.empty:
