@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 DEFAULT_LANGUAGE = "en"
+# The mall's currency symbol: ¥ unless VIPDASH_CURRENCY says otherwise (e.g. "HK$", "$", "€"). Texts are written
+# with ¥ and shown with this symbol.
+CURRENCY = os.environ.get("VIPDASH_CURRENCY", "").strip() or "¥"
 
 TIER_NAMES: dict[str, dict[str, str]] = {
     "A": {"en": "A Platinum", "zh": "A 白金层"},
@@ -175,6 +179,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     if entry is None:
         return key
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    if CURRENCY != "¥":
+        text = text.replace("¥", CURRENCY)
     return text.format(**values) if values else text
 
 
@@ -198,12 +204,12 @@ def fmt_number(value: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int 
     return f"{value:,.{decimals}f}"
 
 
-def fmt_money(value: float | None, lang: str = DEFAULT_LANGUAGE, currency: str = "¥") -> str:
-    """A money amount with the currency symbol (¥ unless configured otherwise)."""
+def fmt_money(value: float | None, lang: str = DEFAULT_LANGUAGE, currency: str | None = None) -> str:
+    """A money amount with the currency symbol (:data:`CURRENCY` unless given)."""
     if _missing(value):
         return t("common.not_available", lang)
     sign = "-" if value < 0 else ""
-    return f"{sign}{currency}{fmt_number(abs(value), lang)}"
+    return f"{sign}{currency or CURRENCY}{fmt_number(abs(value), lang)}"
 
 
 def fmt_percent(value: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:

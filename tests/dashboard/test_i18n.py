@@ -55,3 +55,13 @@ def test_dates_and_percentages_follow_the_locale():
 def test_missing_key_falls_back_to_the_key_and_placeholders_are_filled():
     assert i18n.t("no.such.key", "zh") == "no.such.key"
     assert "1,000" in i18n.t("sidebar.data_as_of", "en", date="x", members="1,000")
+
+
+def test_the_currency_symbol_is_configurable_in_amounts_and_in_every_label(monkeypatch):
+    labelled = [(key, lang) for key, entry in i18n.TEXT.items() for lang in i18n.LANGUAGES if "¥" in entry[lang]]
+    assert len(labelled) > 10  # axis titles and column names carry the currency
+    monkeypatch.setattr(i18n, "CURRENCY", "HK$")
+    assert i18n.fmt_money(-1234.4, "en") == "-HK$1,234"
+    for key, lang in labelled:
+        text = i18n.t(key, lang)
+        assert "¥" not in text and "HK$" in text, (key, lang)
