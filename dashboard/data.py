@@ -21,6 +21,7 @@ from vipmodel import db, features, kpi, migration, settings
 from vipmodel.pyramid import DEFAULT_RULES, TierRules
 
 DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
+INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
 
 
 def database_url() -> str:
@@ -375,6 +376,27 @@ def load_at_risk(
     with get_engine(url).connect() as conn:
         return retention.at_risk(conn, as_of, values, tier_rules=TierRules.from_payload(rules_payload),
                                  satisfaction_weights=weights_payload, only_flagged=False)
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_value_view(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the Value page shows, derived once per data version instead of on every rerun (a million members).
+
+    ``(values, flagged)``: every member's values with its 12-month ``tier`` ("inactive" without one); the members
+    with a warning signal, ranked by value at risk, with one boolean column ``reason:<code>`` per reason code (and
+    ``retention.NO_CLEAR_REASON``) so picking reasons is a vectorised ``any``.
+    """
+    from vipmodel.retention import NO_CLEAR_REASON, REASONS
+
+    values = load_member_values(url, version, as_of)
+    risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
+    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE_TIER).to_numpy()
+    flagged = risk[risk["signals"].map(len) > 0].reset_index(drop=True)
+    reasons = pd.DataFrame({code: [code in r for r in flagged["reasons"]] for code in REASONS}, dtype=bool)
+    reasons[NO_CLEAR_REASON] = flagged["reasons"].map(len).eq(0).to_numpy()
+    return values.frame.assign(tier=tiers), flagged.join(reasons.add_prefix("reason:"))
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)

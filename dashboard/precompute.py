@@ -63,6 +63,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
         ("value.values", lambda: data.load_member_values(url, version, end)),
         ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
+        ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
         ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
     ]
 

@@ -39,11 +39,14 @@ MAX_TABLE_ROWS = 5_000  # more rows than anyone reads on screen; sending them al
 
 
 def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None,
-          max_rows: int = MAX_TABLE_ROWS) -> None:
+          max_rows: int = MAX_TABLE_ROWS, full: Callable[[], pd.DataFrame] | None = None,
+          total: int | None = None) -> None:
     """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly).
 
     ``formats`` maps a column to "percent" (a share shown as 12.3%), "money", "int" or "number" for display only;
     the CSV keeps the full values and every row, while the screen shows the first ``max_rows`` (callers sort).
+    A caller that builds rows at a cost (e.g. a long action list) may pass only the head as ``frame``, with ``full``
+    building all ``total`` rows for the download, on click.
     """
     config = {
         column: st.column_config.NumberColumn(format=_FORMATS[kind]) for column, kind in (formats or {}).items()
@@ -53,15 +56,17 @@ def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dic
     shown = frame.head(max_rows)
     shown = shown.round(digits) if digits else shown
     st.dataframe(shown, width="stretch", hide_index=True, height=height or "auto", column_config=config)
-    if len(frame) > max_rows:
-        lang = state.lang()
-        st.caption(t("common.rows_shown", lang, shown=fmt_number(max_rows, lang), total=fmt_number(len(frame), lang)))
+    total = total if full is not None and total is not None else len(frame)
+    lang = state.lang()
+    if total > max_rows:
+        st.caption(t("common.rows_shown", lang, shown=fmt_number(max_rows, lang), total=fmt_number(total, lang)))
+
     def csv() -> bytes:
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        return (full() if full is not None else frame).to_csv(index=False).encode("utf-8-sig")
 
     st.download_button(
-        t("common.download_csv", state.lang()),
-        csv if len(frame) > max_rows else csv(),  # a long table's CSV is built on click, not on every rerun
+        t("common.download_csv", lang),
+        csv if total > max_rows else csv(),  # a long table's CSV is built on click, not on every rerun
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"download-{key}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +15,7 @@ from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier
 from vipmodel.retention import (DEFAULT_SAVE_RATES, NO_CLEAR_REASON, PERIODS_PER_YEAR, PLAN_HEADERS, REASON_LABELS,
                                 REASONS, MemberValues, RiskEvaluation, maintenance_plan)
 
-INACTIVE = "inactive"  # bought once, but not in the 12 months up to as_of: no tier
+INACTIVE = data.INACTIVE_TIER
 MONEY = ("value_at_risk", "action_cost", "expected_benefit")
 REASON_CODES = [*REASONS, NO_CLEAR_REASON]
 
@@ -101,18 +100,21 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, lang: str) -> None:
                                     format_func=lambda r: REASON_LABELS[r][lang != "en"], key="val_reasons"))
     minimum = right.number_input(t("value.filter_min", lang), min_value=0.0, step=100.0, key="val_min_value")
     show_personal = st.toggle(t("value.show_personal", lang), value=False, key="val_show_personal")
-    has_reason = np.array([bool(picked.intersection(r or (NO_CLEAR_REASON,))) for r in flagged["reasons"]])
-    shown = flagged[flagged["tier"].isin(picked_tiers) & has_reason & (flagged["value_at_risk"] >= minimum)]
+    has_reason = flagged[[f"reason:{r}" for r in REASON_CODES if r in picked]].any(axis=1).to_numpy()
+    shown = flagged[flagged["tier"].isin(picked_tiers).to_numpy() & has_reason & (flagged["value_at_risk"] >= minimum)]
     if shown.empty:
         st.info(t("value.no_match", lang))
         return
     value, cost, benefit = (fmt_money(shown[c].sum(), lang) for c in MONEY)
     st.caption(t("value.risk_summary", lang, n=fmt_number(len(shown), lang), value=value, cost=cost, benefit=benefit))
-    plan = maintenance_plan(shown, lang, show_personal)
-    ui.table(plan, "maintenance-plan", height=420, formats={PLAN_HEADERS[lang][c]: "money" for c in MONEY})
+    full = partial(maintenance_plan, shown, lang, show_personal)  # every row: for the downloads, built on click
+    ui.table(maintenance_plan(shown.head(ui.MAX_TABLE_ROWS), lang, show_personal), "maintenance-plan", height=420,
+             formats={PLAN_HEADERS[lang][c]: "money" for c in MONEY}, full=full, total=len(shown))
     # A long plan's workbook takes seconds to write: then only when the button is clicked, not on every rerun.
-    workbook = partial(data.maintenance_plan_xlsx, plan, t("value.plan_sheet", lang))
-    st.download_button(t("value.download_xlsx", lang), workbook if len(plan) > ui.MAX_TABLE_ROWS else workbook(),
+    def workbook() -> bytes:
+        return data.maintenance_plan_xlsx(full(), t("value.plan_sheet", lang))
+
+    st.download_button(t("value.download_xlsx", lang), workbook if len(shown) > ui.MAX_TABLE_ROWS else workbook(),
                        file_name=f"maintenance-plan-{as_of.isoformat()}.xlsx", key="val_download_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption(t("value.plan_caption", lang, **{k: fmt_percent(v, lang, 0) for k, v in DEFAULT_SAVE_RATES.items()}))
@@ -128,15 +130,14 @@ def main() -> None:
     try:
         with st.spinner(t("common.loading", lang)):
             values = data.load_member_values(url, version, as_of)
-            risk = data.load_at_risk(url, version, as_of, rules.to_payload(), weights)
+            every, flagged = data.load_value_view(url, version, as_of, rules.to_payload(), weights)
     except ValueError as exc:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
     st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
-    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE).to_numpy()
-    if not filters.has_members(frame := filters.apply(values.frame.assign(tier=tiers), ctx, tier_column="tier"), ctx):
+    if not filters.has_members(frame := filters.apply(every, ctx, tier_column="tier"), ctx):
         return
-    flagged = filters.apply(risk[risk["signals"].map(len) > 0], ctx, tier_column="tier")
+    flagged = filters.apply(flagged, ctx, tier_column="tier")
     horizon = dict(years=fmt_number(values.horizon_years, lang), rate=fmt_percent(values.discount_rate_annual, lang, 0))
     _section_kpis(frame, flagged, horizon, lang)
     _section_value(frame, horizon, lang)

@@ -34,7 +34,7 @@ def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(dem
     seconds = precompute.warm(demo_sqlite_url, version, latest)
     assert set(seconds) == {name for name, _ in precompute.steps(demo_sqlite_url, version, latest)}
     warmed = _cache_bytes()
-    heavy = {"load_member_values", "load_at_risk", "load_churn_evaluation", "load_care_model", "load_churn_panel",
+    heavy = {"load_member_values", "load_at_risk", "load_value_view", "load_churn_evaluation", "load_care_model", "load_churn_panel",
              "load_suggested_weights", "load_snapshots", "load_features", "load_overview_kpis"}
     assert heavy <= set(warmed)
     for page in PAGES:

@@ -207,3 +207,18 @@ def test_holdout_and_calibration_charts_plot_the_columns_they_are_given():
     fig = risk_calibration(calibration, {"mean_score": "Predicted", "churn_rate": "Actual"}, "t", "x")
     assert [trace.name for trace in fig.data] == ["Predicted", "Actual"]
     assert list(fig.data[1].y) == [0.2, 0.4]
+
+
+@pytest.mark.parametrize("reason", ["spend_down", "complaint_unresolved", "no_care_contact"])
+def test_picking_one_reason_lists_exactly_the_members_with_that_reason(demo_app, reason):
+    from vipmodel.retention import REASON_LABELS
+
+    at = open_page(demo_app, "value")
+    everyone = _plan(at)
+    at.multiselect(key="val_reasons").set_value([reason]).run()
+    assert not at.exception
+    column = PLAN_HEADERS["en"]["reasons"]
+    label = REASON_LABELS[reason][0]
+    expected = everyone[everyone[column].str.contains(label, regex=False)]
+    assert 0 < len(expected) < len(everyone)
+    assert _plan(at)[PLAN_HEADERS["en"]["member_id"]].tolist() == expected[PLAN_HEADERS["en"]["member_id"]].tolist()
