@@ -232,7 +232,7 @@ def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) 
         return dimension_scores(conn, start, end)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def load_satisfaction_index(
     url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
     rules_payload: dict,
@@ -442,7 +442,7 @@ def load_stores(url: str, version: str) -> list[str]:
         return sorted(str(s) for s in stores.scalars())
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def load_store_members(url: str, version: str, store: str) -> pd.Index:
     """Ids of the members whose home store is ``store``."""
     from sqlalchemy import select
@@ -454,7 +454,7 @@ def load_store_members(url: str, version: str, store: str) -> pd.Index:
     return pd.Index(ids, dtype=object, name="member_id")
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def load_tier_members(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, tiers: tuple[str, ...]
 ) -> pd.Index:
@@ -472,7 +472,7 @@ def load_tier_members(
     return pd.Index(tier.index[tier.isin(tiers)], dtype=object, name="member_id")
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def load_care_curve(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
     multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS, store: str | None = None,
@@ -498,7 +498,7 @@ def load_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str = "retained_value", store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,

@@ -10,19 +10,23 @@ stay cheap.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 from streamlit.logger import get_logger
 
 from dashboard import data
+from dashboard.state import ALL_TIERS
 from vipmodel.outcomes import add_years
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
+TOP_REFERRERS = 20  # as pages/referrals.py
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
 
@@ -58,6 +62,11 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("referrals.new", lambda: data.load_new_member_referrals(url, version, start, end)),
         ("referrals.rates", lambda: data.load_referral_rates(url, version, end, "tier", rules, weights)),
         ("referrals.value", lambda: data.load_referred_value(url, version, end)),
+        # As pages/referrals.py and pages/complaints.py call them: all stores, all tiers, names masked.
+        ("referrals.top", lambda: data.load_top_referrers(url, version, start, end, TOP_REFERRERS, False, rules,
+                                                          weights, None, ALL_TIERS)),
+        ("complaints.regression", lambda: data.load_complaint_regression(
+            url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS)),
         ("care.model", lambda: data.load_care_model(url, version, end, rules)),
         ("care.members", lambda: data.load_care_members(url, version, end, rules)),
         ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
@@ -96,6 +105,7 @@ def start(url: str, version: str, latest: dt.date | None) -> None:
     jobs, key = _jobs(), _key(url, version)
     if key in jobs:
         return
+    _forget_older_data(url, version)
     thread = threading.Thread(target=warm, args=(url, version, latest), name="vipdash-precompute", daemon=True)
     jobs[key] = thread
     thread.start()
@@ -110,3 +120,26 @@ def running(url: str, version: str) -> bool:
 def _key(url: str, version: str) -> tuple[str, str, str, str]:
     # Saved tier rules and satisfaction weights are part of the heavy loaders' keys: saving new ones warms again.
     return url, version, repr(data.load_tier_rules(url)[0].to_payload()), repr(data.load_referral_weights(url))
+
+
+def _forget_older_data(url: str, version: str) -> None:
+    """Drop every cached result, in memory and on disk, when this database's data token differs from the one the
+    disk cache was filled for: results of replaced data are never read again, and the disk must not fill up
+    with one copy per import."""
+    from streamlit.runtime.caching.storage.local_disk_cache_storage import get_cache_folder_path
+
+    marker = Path(get_cache_folder_path()).parent / "vipdash-data-tokens.json"
+    try:
+        tokens = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tokens = {}
+    if tokens.get(url) == version:
+        return
+    if url in tokens:
+        st.cache_data.clear()
+    tokens[url] = version
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(tokens), encoding="utf-8")
+    except OSError as exc:  # a read-only home: the cache still works, it is only not pruned
+        _LOG.warning("cannot record the cached data version in %s: %s", marker, exc)

@@ -66,3 +66,25 @@ def test_the_precompute_can_be_switched_off(demo_sqlite_url, monkeypatch, switch
     precompute.start(demo_sqlite_url, version, data.load_latest_date(demo_sqlite_url, version))
     assert not precompute.running(demo_sqlite_url, version)
     assert not any(key[:2] == (demo_sqlite_url, version) for key in precompute._jobs())
+
+
+def test_a_new_data_version_drops_the_results_cached_for_the_old_one(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # Streamlit's disk cache and the marker live under ~/.streamlit
+
+    @st.cache_data
+    def squared(x: int) -> int:
+        return x * x
+
+    url = f"sqlite:///{tmp_path / 'mall.db'}"
+    precompute._forget_older_data(url, "1-aaaa")  # the first version this home sees: nothing to drop
+    squared(3)
+    precompute._forget_older_data(url, "1-aaaa")  # the same version again: the cache stays
+    assert _cache_bytes().get("squared")
+    precompute._forget_older_data("sqlite:///other.db", "7-bbbb")  # another database's first version: stays too
+    assert _cache_bytes().get("squared")
+    precompute._forget_older_data(url, "2-cccc")  # new data in this database: every cached result goes
+    assert not _cache_bytes().get("squared")
+    marker = tmp_path / ".streamlit" / "vipdash-data-tokens.json"
+    assert marker.read_text(encoding="utf-8").count("2-cccc") == 1
