@@ -472,6 +472,31 @@ def load_tier_members(
     return pd.Index(tier.index[tier.isin(tiers)], dtype=object, name="member_id")
 
 
+def _care_members_kept(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
+                       tiers: tuple[str, ...]) -> pd.DataFrame:
+    from dashboard.filters import restrict
+
+    members, _ = load_care_members(url, version, as_of, rules_payload)
+    return restrict(members, url, version, None, store, tiers, tier_column="tier")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_care_simulation(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, current_payload: dict,
+    store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
+):
+    """``care.simulate`` of a plan against the current one over the care members the sidebar filters keep.
+
+    Cached by the plan's payload: a rerun that did not change the plan (another widget, a language switch) reads.
+    """
+    from vipmodel import care
+
+    members = _care_members_kept(url, version, as_of, rules_payload, store, tiers)
+    model = load_care_model(url, version, as_of, rules_payload)
+    return care.simulate(members, care.CarePlan.from_payload(plan_payload), model,
+                         current_plan=care.CarePlan.from_payload(current_payload))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_care_curve(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
@@ -484,11 +509,9 @@ def load_care_curve(
     Columns ``multiplier``, ``tier``, ``spend``, ``retained_value``, ``retained_value_p05``, ``retained_value_p95``,
     ``retained_value_zero`` (one row per multiplier and tier with members).
     """
-    from dashboard.filters import restrict
     from vipmodel import care
 
-    members, _ = load_care_members(url, version, as_of, rules_payload)
-    members = restrict(members, url, version, None, store, tiers, tier_column="tier")
+    members = _care_members_kept(url, version, as_of, rules_payload, store, tiers)
     model = load_care_model(url, version, as_of, rules_payload)
     columns = ["tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero"]
     frames = []
@@ -505,11 +528,9 @@ def load_care_allocation(
 ):
     """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs, over
     the care members the sidebar filters keep."""
-    from dashboard.filters import restrict
     from vipmodel import care
 
-    members, _ = load_care_members(url, version, as_of, rules_payload)
-    members = restrict(members, url, version, None, store, tiers, tier_column="tier")
+    members = _care_members_kept(url, version, as_of, rules_payload, store, tiers)
     model = load_care_model(url, version, as_of, rules_payload)
     return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
 

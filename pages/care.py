@@ -12,7 +12,7 @@ from dashboard import data, filters, state, ui
 from dashboard.figures.care import (ALLOCATION_KINDS, PLAN_KINDS, RESULT_KINDS, allocation_bars, editor_frame,
                                     model_caption, plan_from_editor, spend_curves, tier_table)
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
-from vipmodel.care import CARE_KINDS, DEFAULT_MAX_PER_YEAR, TIERS, CarePlan, CareResponseModel, simulate
+from vipmodel.care import CARE_KINDS, DEFAULT_MAX_PER_YEAR, TIERS, CarePlan
 
 
 def _table(frame: pd.DataFrame, kinds: dict[str, str], key: str, lang: str) -> None:
@@ -74,7 +74,7 @@ def _section_optimiser(ctx: filters.PageContext, rules: dict, sim) -> CarePlan:
 
 
 @st.fragment
-def _section_whatif(ctx: filters.PageContext, rules: dict, members: pd.DataFrame, model: CareResponseModel) -> None:
+def _section_whatif(ctx: filters.PageContext, rules: dict) -> None:
     lang = ctx.lang
     st.subheader(t("care.plan_title", lang))
     saved, saved_version = data.load_saved_care_plan(ctx.url)
@@ -99,7 +99,8 @@ def _section_whatif(ctx: filters.PageContext, rules: dict, members: pd.DataFrame
         return
     costs = " · ".join(f"{tier_name(k, lang)} {fmt_money(v, lang)}" for k, v in plan.cost_by_tier().items())
     st.caption(t("care.cost_per_member", lang, costs=costs))
-    sim = simulate(members, plan, model, current_plan=bases["history"])
+    sim = data.load_care_simulation(ctx.url, ctx.version, ctx.end, rules, plan.to_payload(),
+                                    bases["history"].to_payload(), ctx.store, ctx.tiers)
     _section_results(ctx, rules, sim)
     optimised = _section_optimiser(ctx, rules, sim)
     ui.save_form("care", ctx.url, "care_plan", {"edited": plan.to_payload(), "optimised": optimised.to_payload()},
@@ -129,7 +130,7 @@ def main() -> None:
     st.caption(t("care.members_caption", lang, n=fmt_number(len(members), lang), date=date,
                  value=t(f"care.value.{source}", lang)))
     st.caption(model_caption(model, lang))
-    _section_whatif(ctx, rules, members, model)
+    _section_whatif(ctx, rules)
     ui.setting_history(ctx.url, "care_plan", "care-plan-history", t("care.history", lang), t("care.no_history", lang))
 
 
