@@ -89,7 +89,7 @@ from scipy.special import expit, logit
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 
 from vipmodel import schema
-from vipmodel.db import as_date
+from vipmodel.db import as_date, read_frame
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
@@ -396,12 +396,12 @@ def current_plan_from_history(
             raise ValueError(f"no member made a purchase between {start} and {end}")
         tiers = assign_tiers(active, rules).astype(str)
         ca = schema.care_actions
-        rows = connection.execute(
-            select(ca.c.member_id, ca.c.kind, func.count(), func.sum(ca.c.cost))
+        actions = read_frame(
+            connection,
+            select(ca.c.member_id, ca.c.kind, func.count().label("n"), func.sum(ca.c.cost).label("cost"))
             .where(and_(ca.c.action_date >= start, ca.c.action_date <= end))
-            .group_by(ca.c.member_id, ca.c.kind)
-        ).all()
-    actions = pd.DataFrame([tuple(r) for r in rows], columns=["member_id", "kind", "n", "cost"])
+            .group_by(ca.c.member_id, ca.c.kind),
+        )
     years = ((end - start).days + 1) / 365.25
     costs = dict(DEFAULT_UNIT_COST)
     per_year: dict[str, dict[str, float]] = {}
@@ -436,7 +436,8 @@ def care_panel(
     with _connection(conn) as connection:
         panel = churn_panel(connection, as_of, years, rules)
         m = schema.members
-        stores = dict(connection.execute(select(m.c.member_id, m.c.home_store)).all()) if len(panel) else {}
+        stores = (read_frame(connection, select(m.c.member_id, m.c.home_store)).set_index("member_id")["home_store"]
+                  if len(panel) else pd.Series(dtype=object))
     panel["store"] = panel["member_id"].map(stores).fillna("(none)").astype(str)
     return panel
 

@@ -29,6 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 
 from vipmodel import schema
+from vipmodel.db import read_frame
 from vipmodel.schema import signed
 
 CHURN_REFERENCE = 0.30
@@ -77,8 +78,9 @@ def _member_sales(conn: Connection, day_from: dt.date, day_to: dt.date) -> pd.Se
         .group_by(t.c.member_id)
         .having(func.sum(case((t.c.is_return, 0), else_=1)) > 0)
     )
-    rows = conn.execute(query).all()
-    return pd.Series({m: float(s or 0.0) for m, s in rows}, dtype=float)
+    frame = read_frame(conn, query)
+    return pd.Series(frame["sales"].astype(float).fillna(0.0).to_numpy(), index=frame["member_id"].astype(str),
+                     dtype=float)
 
 
 def top_share(values: np.ndarray, share: float = 0.2) -> float | None:

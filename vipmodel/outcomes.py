@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from vipmodel import schema
+from vipmodel.db import read_frame
 from vipmodel.features import member_features
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
 
@@ -78,15 +79,11 @@ def complaint_features(conn: Connection, start: dt.date, end: dt.date) -> pd.Dat
         Index ``member_id``; columns ``<category>_<status>`` (counts), ``max_severity``, ``mean_resolution_days``.
     """
     c = schema.complaints
-    rows = conn.execute(
-        select(c.c.member_id, c.c.category, c.c.severity, c.c.complaint_date, c.c.resolved_date).where(
-            and_(c.c.complaint_date >= start, c.c.complaint_date <= end)
-        )
-    ).all()
+    frame = read_frame(conn, select(c.c.member_id, c.c.category, c.c.severity, c.c.complaint_date, c.c.resolved_date)
+                       .where(and_(c.c.complaint_date >= start, c.c.complaint_date <= end)))
     columns = [f"{cat}_{status}" for cat in schema.COMPLAINT_CATEGORIES for status in COMPLAINT_STATUSES]
-    if not rows:
+    if frame.empty:
         return pd.DataFrame(columns=[*columns, "max_severity", "mean_resolution_days"], index=pd.Index([], name="member_id"))
-    frame = pd.DataFrame(rows, columns=["member_id", "category", "severity", "complaint_date", "resolved_date"])
     filed = pd.to_datetime(frame["complaint_date"])
     resolved = pd.to_datetime(frame["resolved_date"])
     resolved = resolved.where(resolved <= pd.Timestamp(end))
@@ -110,25 +107,21 @@ def survey_features(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFr
     """
     r, a, i = schema.survey_responses, schema.survey_answers, schema.survey_items
     in_window = and_(r.c.survey_date >= start, r.c.survey_date <= end)
-    scores = conn.execute(
-        select(r.c.member_id, i.c.dimension, func.avg(a.c.score))
-        .select_from(a.join(r, a.c.response_id == r.c.id).join(i, a.c.item_code == i.c.item_code))
-        .where(in_window)
-        .group_by(r.c.member_id, i.c.dimension)
-    ).all()
-    expectation = conn.execute(
-        select(r.c.member_id, func.avg(r.c.expectation)).where(in_window).group_by(r.c.member_id)
-    ).all()
+    scores = read_frame(conn, select(r.c.member_id, i.c.dimension, func.avg(a.c.score).label("score"))
+                        .select_from(a.join(r, a.c.response_id == r.c.id).join(i, a.c.item_code == i.c.item_code))
+                        .where(in_window)
+                        .group_by(r.c.member_id, i.c.dimension))
+    expectation = read_frame(conn, select(r.c.member_id, func.avg(r.c.expectation).label("expectation"))
+                             .where(in_window).group_by(r.c.member_id))
     columns = [f"sat_{d}" for d in schema.DIMENSIONS]
-    if not scores:
+    if scores.empty:
         return pd.DataFrame(columns=[*columns, "expectation"], index=pd.Index([], name="member_id"), dtype=float)
     wide = (
-        pd.DataFrame(scores, columns=["member_id", "dimension", "score"])
-        .assign(score=lambda f: f["score"].astype(float), dimension=lambda f: "sat_" + f["dimension"])
+        scores.assign(score=lambda f: f["score"].astype(float), dimension=lambda f: "sat_" + f["dimension"])
         .pivot(index="member_id", columns="dimension", values="score")
         .reindex(columns=columns)
     )
-    exp = pd.DataFrame(expectation, columns=["member_id", "expectation"]).set_index("member_id")
+    exp = expectation.set_index("member_id")
     return wide.join(exp["expectation"].astype(float), how="left")
 
 

@@ -285,7 +285,8 @@ def latest_satisfaction(
         )
         # (member_id, survey_date) is unique, so the join picks exactly the latest response.
         query = (
-            select(latest.c.member_id, latest.c.survey_date, i.c.dimension, cast(func.avg(a.c.score), Float))
+            select(latest.c.member_id, latest.c.survey_date, i.c.dimension,
+                   cast(func.avg(a.c.score), Float).label("score"))
             .select_from(
                 latest.join(r, and_(r.c.member_id == latest.c.member_id, r.c.survey_date == latest.c.survey_date))
                 .join(a, a.c.response_id == r.c.id)
@@ -293,12 +294,12 @@ def latest_satisfaction(
             )
             .group_by(latest.c.member_id, latest.c.survey_date, i.c.dimension)
         )
-        rows = connection.execute(query).all()
+        # read_frame: building a frame from SQLAlchemy rows costs a key look-up per row (minutes at a million)
+        long = read_frame(connection, query)
     score_columns = [f"sat_{d}" for d in schema.DIMENSIONS]
-    if not rows:
+    if long.empty:
         frame = pd.DataFrame({c: pd.Series(dtype=float) for c in SATISFACTION_COLUMNS})
         return frame.astype({"member_id": "str", "survey_date": "object"})
-    long = pd.DataFrame(rows, columns=["member_id", "survey_date", "dimension", "score"])
     wide = long.pivot(index=["member_id", "survey_date"], columns="dimension", values="score")
     wide = wide.reindex(columns=list(schema.DIMENSIONS)).astype(float)
     scores = wide.to_numpy()
