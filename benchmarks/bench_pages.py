@@ -49,15 +49,32 @@ def page_paths() -> list[str]:
             for line in source.splitlines() if "st.Page(" in line]
 
 
-def warm_script_runs(url: str, repeat: int = 3) -> list[tuple[str, float, float]]:
-    """(page, first run s, median warm run s) with Streamlit's AppTest, in this process."""
+def warm_script_runs(url: str, repeat: int = 3) -> None:
+    """Print (page, first run s, median warm run s) with Streamlit's AppTest in this process, after running the
+    background precompute here first (the same loaders, in this process's cache) and printing its steps."""
     from streamlit.testing.v1 import AppTest
 
+    from dashboard import data, precompute
+
     os.environ["VIPDASH_DATABASE_URL"] = url
-    os.environ["VIPDASH_PRECOMPUTE"] = "0"  # AppTest runs the pages itself
-    rows = []
+    os.environ["VIPDASH_PRECOMPUTE"] = "0"  # AppTest runs the pages itself; the precompute runs below
+    version = data.current_version(url)
+    latest = data.load_latest_date(url, version)
+    print("| precompute step | seconds |\n| --- | ---: |", flush=True)
+    total = 0.0
+    for name, call in precompute.steps(url, version, latest):
+        start = time.perf_counter()
+        try:
+            call()
+        except ValueError as exc:
+            print(f"| {name} (skipped: {exc}) | |", flush=True)
+        seconds = time.perf_counter() - start
+        total += seconds
+        print(f"| {name} | {seconds:.1f} |", flush=True)
+    print(f"| **total** | {total:.1f} |\n", flush=True)
+    print("| page | first script run | warm script run (median) |\n| --- | ---: | ---: |", flush=True)
     for path in page_paths():
-        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=3600)
         start = time.perf_counter()
         at.run()
         script = (ROOT / "pages" / f"{path or 'overview'}.py")
@@ -71,8 +88,7 @@ def warm_script_runs(url: str, repeat: int = 3) -> list[tuple[str, float, float]
             warm.append(time.perf_counter() - start)
         if at.exception:
             print(f"exception on {path or 'overview'}: {at.exception[0].value}", file=sys.stderr)
-        rows.append((path or "overview", first, statistics.median(warm)))
-    return rows
+        print(f"| {path or 'overview'} | {first:.2f} s | {statistics.median(warm) * 1000:.0f} ms |", flush=True)
 
 
 def _rss_mb(pid: int) -> float:
@@ -201,13 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-script-runs", action="store_true",
-                        help="skip the AppTest script runs (their first run computes every page in this process)")
+                        help="skip the precompute and AppTest script runs in this process")
     args = parser.parse_args(argv)
     print(f"\n{dt.date.today().isoformat()} · {platform.node()} · {platform.machine()} · {args.url}\n")
     if not args.skip_script_runs:
-        print("| page | first script run | warm script run (median) |\n| --- | ---: | ---: |")
-        for path, first, warm in warm_script_runs(args.url):
-            print(f"| {path} | {first:.2f} s | {warm * 1000:.0f} ms |")
+        warm_script_runs(args.url)
     if not args.skip_browser:
         print("\n| browser measure | result |\n| --- | ---: |")
         for measure, result in browser_measures(args.url, args.sessions):
