@@ -211,6 +211,36 @@ def load_churn_panel(
         return churn_panel(conn, as_of, years, rules)
 
 
+def _panel_facts(panel: pd.DataFrame) -> dict:
+    from vipmodel.complaints import COUNT_COLUMNS
+
+    return {"rows": len(panel), "members": int(panel["member_id"].nunique()), "first": panel["window_start"].min(),
+            "last": panel["window_end"].max(), "complaints": int(panel[list(COUNT_COLUMNS)].to_numpy().sum())}
+
+
+PANEL_ANALYSES = ("facts", "churn_by_group", "group_difference_test", "standard_effects", "correlation_matrix")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_panel_analysis(
+    url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
+    tiers: tuple[str, ...], analysis: str, *args,
+):
+    """One analysis of the churn panel the sidebar filters keep (behaviour-year tiers), cached: ``"facts"`` (rows,
+    members, window, complaints) or a :mod:`vipmodel.complaints` function of the panel (see :data:`PANEL_ANALYSES`)
+    called with ``args``. At a million members each is a pass over millions of member-years: computed once, read
+    on every rerun. Raises the analysis' ValueError uncached, for the page to explain.
+    """
+    from dashboard.filters import restrict
+    from vipmodel import complaints
+
+    if analysis not in PANEL_ANALYSES:
+        raise KeyError(f"unknown panel analysis {analysis!r}; known: {', '.join(PANEL_ANALYSES)}")
+    panel = restrict(load_churn_panel(url, version, as_of, years, rules_payload), url, version, None, store, tiers,
+                     tier_column="tier")
+    return _panel_facts(panel) if analysis == "facts" else getattr(complaints, analysis)(panel, *args)
+
+
 # --- Satisfaction page ---------------------------------------------------------------------------------------------
 def load_satisfaction_weights(url: str):
     """The latest saved satisfaction weights and their version, or equal thirds and None."""

@@ -108,9 +108,10 @@ def describe(ctx: PageContext) -> str:
     return " · ".join(parts)
 
 
-def has_members(frame: pd.DataFrame, ctx: PageContext) -> bool:
-    """False, with an explanation, when the filters left no member in ``frame`` (the page should then stop)."""
-    if len(frame) or not ctx.active:
+def has_members(frame: pd.DataFrame | int, ctx: PageContext) -> bool:
+    """False, with an explanation, when the filters left no member in ``frame`` (or a row count of 0): the page
+    should then stop."""
+    if (frame if isinstance(frame, int) else len(frame)) or not ctx.active:
         return True
     st.info(t("filters.no_members", ctx.lang, filters=describe(ctx)))
     return False

@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -22,11 +23,15 @@ from streamlit.logger import get_logger
 
 from dashboard import data
 from dashboard.state import ALL_TIERS
+from vipmodel.complaints import GROUPINGS
 from vipmodel.outcomes import add_years
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
 TOP_REFERRERS = 20  # as pages/referrals.py
+# The complaints page's panel analyses at its default view (the first grouping of the selectbox).
+PANEL_VIEWS = (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
+               ("standard_effects",), ("correlation_matrix",))
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
 
@@ -67,6 +72,8 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
                                                           weights, None, ALL_TIERS)),
         ("complaints.regression", lambda: data.load_complaint_regression(
             url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS)),
+        *((f"complaints.{name}", partial(_panel_analysis, url, version, end, rules, name, *args))
+          for name, *args in PANEL_VIEWS),
         ("care.model", lambda: data.load_care_model(url, version, end, rules)),
         ("care.members", lambda: data.load_care_members(url, version, end, rules)),
         ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
@@ -75,6 +82,10 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
         ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
     ]
+
+
+def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str, *args) -> object:
+    return data.load_panel_analysis(url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS, name, *args)
 
 
 def warm(url: str, version: str, latest: dt.date) -> dict[str, float]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, state, ui
@@ -20,10 +21,10 @@ YEARS = 2  # two behaviour years, each followed by its outcome year: three years
 
 
 @st.fragment
-def _section_groups(panel: pd.DataFrame, lang: str) -> None:
+def _section_groups(analysis: Callable, lang: str) -> None:
     by = st.selectbox(t("cpl.group_by", lang), cpl.GROUPINGS, format_func=lambda b: t(f"cpl.by.{b}", lang),
                       key="cpl_group_by")
-    table = cpl.churn_by_group(panel, by)
+    table = analysis("churn_by_group", by)
     fig = churn_bars(table, [group_label(g, lang) for g in table["group"]],
                      [t("cpl.bar_text", lang, n=fmt_number(n, lang)) for n in table["members"]],
                      t("cpl.churn_title", lang, by=t(f"cpl.by.{by}", lang)), CHURN_REFERENCE,
@@ -33,16 +34,16 @@ def _section_groups(panel: pd.DataFrame, lang: str) -> None:
     if empty := table.attrs.get("empty_groups"):
         notes.append(t("cpl.empty_groups", lang, groups=", ".join(group_label(g, lang) for g in empty)))
     try:
-        notes.append(group_test_text(cpl.group_difference_test(panel, by), lang))
+        notes.append(group_test_text(analysis("group_difference_test", by), lang))
     except ValueError as exc:
         notes.append(t("cpl.test.unavailable", lang, reason=explain_error(exc, lang)))
     st.caption(" ".join(notes))
 
 
-def _section_effects(panel: pd.DataFrame, lang: str) -> None:
+def _section_effects(analysis: Callable, lang: str) -> None:
     st.subheader(t("cpl.effects_title", lang))
     try:
-        effects = sorted(cpl.standard_effects(panel), key=lambda e: -e.relative_risk)
+        effects = sorted(analysis("standard_effects"), key=lambda e: -e.relative_risk)
     except ValueError as exc:
         st.warning(explain_error(exc, lang))
         return
@@ -67,9 +68,9 @@ def _section_regression(ctx: filters.PageContext, rules: dict, lang: str) -> Non
     st.caption(regression_caption(result, lang))
 
 
-def _section_correlations(panel: pd.DataFrame, lang: str) -> None:
+def _section_correlations(analysis: Callable, lang: str) -> None:
     try:
-        matrix = cpl.correlation_matrix(panel)
+        matrix = analysis("correlation_matrix")
     except ValueError as exc:
         st.warning(explain_error(exc, lang))
         return
@@ -118,20 +119,22 @@ def main() -> None:
     with st.spinner(t("common.loading", lang)):
         whole = data.load_churn_panel(ctx.url, ctx.version, end, YEARS, rules)
         features = filters.apply(data.load_features(ctx.url, ctx.version, start, end), ctx)
-    panel = filters.apply(whole, ctx, tier_column="tier")  # tiers of the behaviour years: churn is the outcome
+    # Analyses of the panel the filters keep (tiers of the behaviour years: churn is the outcome), each cached.
+    analysis = partial(data.load_panel_analysis, ctx.url, ctx.version, end, YEARS, rules, ctx.store, ctx.tiers)
+    facts = analysis("facts") if not whole.empty else None
     if whole.empty:
         st.info(t("cpl.no_panel", lang, date=fmt_date(end, lang)))
-    elif filters.has_members(panel, ctx):
-        first, last = panel["window_start"].min(), panel["window_end"].max()
-        st.caption(t("cpl.panel_caption", lang, n=fmt_number(len(panel), lang), start=fmt_date(first, lang),
-                     end=fmt_date(last, lang), members=fmt_number(panel["member_id"].nunique(), lang)))
-        if int(panel[list(cpl.COUNT_COLUMNS)].to_numpy().sum()) == 0:
+    elif filters.has_members(facts["rows"], ctx):
+        first, last = facts["first"], facts["last"]
+        st.caption(t("cpl.panel_caption", lang, n=fmt_number(facts["rows"], lang), start=fmt_date(first, lang),
+                     end=fmt_date(last, lang), members=fmt_number(facts["members"], lang)))
+        if facts["complaints"] == 0:
             st.info(t("cpl.no_complaints", lang, start=fmt_date(first, lang), end=fmt_date(last, lang)))
         else:
-            _section_groups(panel, lang)
-            _section_effects(panel, lang)
+            _section_groups(analysis, lang)
+            _section_effects(analysis, lang)
             _section_regression(ctx, rules, lang)
-            _section_correlations(panel, lang)
+            _section_correlations(analysis, lang)
     _section_iceberg(int(features["n_complaints"].sum()) if not features.empty else 0, start, end, lang)
 
 
