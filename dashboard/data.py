@@ -147,6 +147,38 @@ def load_snapshots(url: str, version: str, start: dt.date, end: dt.date, period:
     return migration.tier_snapshots(frame, TierRules.from_payload(rules_payload))
 
 
+def _snapshots_kept(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
+                    store: str | None) -> pd.DataFrame:
+    from dashboard.filters import restrict
+
+    snapshots = load_snapshots(url, version, start, end, period, rules_payload)
+    return restrict(snapshots, url, version, None, store, ALL_TIERS)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
+                          store: str | None = None) -> tuple[list, int]:
+    """(sorted periods, member-period rows) of the tier snapshots of the members of ``store`` (all when None)."""
+    snapshots = _snapshots_kept(url, version, start, end, period, rules_payload, store)
+    return sorted(snapshots["period"].unique()), len(snapshots)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_transition(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
+                    store: str | None, from_period, to_period) -> migration.TransitionMatrix:
+    """``migration.transition_matrix`` between two snapshot periods (a pass over millions of member-periods)."""
+    snapshots = _snapshots_kept(url, version, start, end, period, rules_payload, store)
+    return migration.transition_matrix(snapshots, from_period, to_period)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
+                         store: str | None, from_period, to_period, source: str, target: str) -> pd.DataFrame:
+    """The members behind one cell of the transition matrix (``migration.members_in_cell``)."""
+    snapshots = _snapshots_kept(url, version, start, end, period, rules_payload, store)
+    return migration.members_in_cell(snapshots, from_period, to_period, source, target)
+
+
 def regenerate_demo(url: str, members: int, on_progress) -> None:
     """Replace the embedded database's contents with a freshly generated demo mall and drop every cached result."""
     if not is_default_database(url):

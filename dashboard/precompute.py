@@ -59,6 +59,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("pyramid.features", lambda: data.load_pyramid_features(url, version, start, end)),
         ("migration.snapshots", lambda: data.load_snapshots(
             url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
+        ("migration.flows", partial(_migration, url, version, end, rules)),
         ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
         ("complaints.features", lambda: data.load_features(url, version, start, end)),
         ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
@@ -82,6 +83,15 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
         ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
     ]
+
+
+def _migration(url: str, version: str, end: dt.date, rules: dict) -> None:
+    # As pages/migration.py opens: yearly snapshots over three years, the last two periods, Gold -> lost.
+    args = (url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules, None)
+    periods, _ = data.load_snapshot_periods(*args)
+    if len(periods) >= 2:
+        data.load_transition(*args, periods[-2], periods[-1])
+        data.load_members_in_cell(*args, periods[-2], periods[-1], "B", "lost")
 
 
 def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str, *args) -> object:

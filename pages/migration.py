@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, state, ui
@@ -53,14 +54,14 @@ def _section_projection(matrix: migration.TransitionMatrix, lang: str) -> None:
     st.caption(t("migration.assumption", lang))
 
 
-def _section_members(snapshots: pd.DataFrame, matrix: migration.TransitionMatrix, lang: str) -> None:
+def _section_members(cell: Callable, matrix: migration.TransitionMatrix, lang: str) -> None:
     st.subheader(t("migration.members_title", lang))
     left, right = st.columns(2)
     source = left.selectbox(t("migration.from_state", lang), ["A", "B", "C", "D", "new"], index=1,
                             format_func=lambda s: _state_label(s, lang), key="mig_cell_from")
     target = right.selectbox(t("migration.to_state", lang), ["A", "B", "C", "D", "lost"], index=4,
                              format_func=lambda s: _state_label(s, lang), key="mig_cell_to")
-    members = migration.members_in_cell(snapshots, matrix.from_period, matrix.to_period, source, target)
+    members = cell(matrix.from_period, matrix.to_period, source, target)
     st.caption(t("migration.members_count", lang, n=len(members)))
     ui.table(members, f"members-{source}-to-{target}", height=280)
 
@@ -73,13 +74,14 @@ def main() -> None:
     granularity = st.selectbox(t("migration.granularity", lang), GRANULARITIES,
                                format_func=lambda g: t(f"migration.granularity.{g}", lang), key="mig_granularity")
     rules, _ = data.load_tier_rules(ctx.url)
+    # Snapshots of the store's members (tier flows run between tiers: no tier filter); every step cached.
+    args = (ctx.url, ctx.version, add_years(ctx.end, -3) + dt.timedelta(days=1), ctx.end, granularity,
+            rules.to_payload(), ctx.store)
     with st.spinner(t("common.loading", lang)):
-        snapshots = data.load_snapshots(ctx.url, ctx.version, add_years(ctx.end, -3) + dt.timedelta(days=1), ctx.end,
-                                        granularity, rules.to_payload())
+        periods, rows = data.load_snapshot_periods(*args)
     filters.scope(ctx, "filters.reason.flows", uses=("store",))
-    if not filters.has_members(snapshots := filters.apply(snapshots, ctx, uses=("store",)), ctx):
+    if not filters.has_members(rows, ctx):
         return
-    periods = sorted(snapshots["period"].unique())
     if len(periods) < 2:
         st.info(t("migration.need_two_periods", lang))
         return
@@ -87,10 +89,10 @@ def main() -> None:
     start_period = left.selectbox(t("migration.from_period", lang), periods[:-1], index=len(periods) - 2, key="mig_from")
     later = [p for p in periods if p > start_period]
     end_period = right.selectbox(t("migration.to_period", lang), later, index=0, key="mig_to")
-    matrix = migration.transition_matrix(snapshots, start_period, end_period)
+    matrix = data.load_transition(*args, start_period, end_period)
     _section_flows(matrix, lang)
     _section_projection(matrix, lang)
-    _section_members(snapshots, matrix, lang)
+    _section_members(partial(data.load_members_in_cell, *args), matrix, lang)
 
 
 main()
