@@ -246,8 +246,20 @@ def load_churn_panel(
 def _panel_facts(panel: pd.DataFrame) -> dict:
     from vipmodel.complaints import COUNT_COLUMNS
 
+    if panel.empty:
+        return {"rows": 0, "members": 0, "first": None, "last": None, "complaints": 0}
     return {"rows": len(panel), "members": int(panel["member_id"].nunique()), "first": panel["window_start"].min(),
             "last": panel["window_end"].max(), "complaints": int(panel[list(COUNT_COLUMNS)].to_numpy().sum())}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, store: str | None = None,
+                         tiers: tuple[str, ...] = ALL_TIERS) -> int:
+    """Complaints filed in ``[start, end]`` by the members the sidebar filters keep (a number, not a frame to copy)."""
+    from dashboard.filters import restrict
+
+    frame = restrict(load_features(url, version, start, end), url, version, (start, end), store, tiers)
+    return int(frame["n_complaints"].sum()) if not frame.empty else 0
 
 
 PANEL_ANALYSES = ("facts", "churn_by_group", "group_difference_test", "standard_effects", "correlation_matrix")

@@ -14,6 +14,7 @@ from dashboard.figures.complaints import (
     group_test_text, iceberg_figure, kind_label, odds_ratio_table, regression_caption,
 )
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t
+from dashboard.state import ALL_TIERS
 from vipmodel import complaints as cpl
 from vipmodel.kpi import CHURN_REFERENCE
 
@@ -116,13 +117,14 @@ def main() -> None:
         return
     (start, end), lang = ctx.period, ctx.lang
     rules = data.load_tier_rules(ctx.url)[0].to_payload()
-    with st.spinner(t("common.loading", lang)):
-        whole = data.load_churn_panel(ctx.url, ctx.version, end, YEARS, rules)
-        features = filters.apply(data.load_features(ctx.url, ctx.version, start, end), ctx)
-    # Analyses of the panel the filters keep (tiers of the behaviour years: churn is the outcome), each cached.
+    # Analyses of the panel the filters keep (tiers of the behaviour years: churn is the outcome), each cached and
+    # small: the page never copies the million-row panel out of the cache.
     analysis = partial(data.load_panel_analysis, ctx.url, ctx.version, end, YEARS, rules, ctx.store, ctx.tiers)
-    facts = analysis("facts") if not whole.empty else None
-    if whole.empty:
+    with st.spinner(t("common.loading", lang)):
+        whole = data.load_panel_analysis(ctx.url, ctx.version, end, YEARS, rules, None, ALL_TIERS, "facts")
+        facts = analysis("facts")
+        n_complaints = data.load_complaint_count(ctx.url, ctx.version, start, end, ctx.store, ctx.tiers)
+    if whole["rows"] == 0:
         st.info(t("cpl.no_panel", lang, date=fmt_date(end, lang)))
     elif filters.has_members(facts["rows"], ctx):
         first, last = facts["first"], facts["last"]
@@ -135,7 +137,7 @@ def main() -> None:
             _section_effects(analysis, lang)
             _section_regression(ctx, rules, lang)
             _section_correlations(analysis, lang)
-    _section_iceberg(int(features["n_complaints"].sum()) if not features.empty else 0, start, end, lang)
+    _section_iceberg(n_complaints, start, end, lang)
 
 
 main()
