@@ -61,7 +61,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
             url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
         ("migration.flows", partial(_migration, url, version, end, rules)),
         ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
-        ("complaints.features", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
+        ("complaints.count", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
         ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
         ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
         ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
