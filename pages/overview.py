@@ -74,7 +74,7 @@ def _section_pyramid(ctx: filters.PageContext, lang: str) -> None:
     features = filters.apply(features, ctx, uses=("store",))
     if not filters.has_members(features, ctx):
         return
-    summary = tier_summary(features, tiers)
+    summary = tier_summary(features, tiers, check_unique=False)  # cached features: unique
     text = [f"{fmt_number(r.members, lang)} · {fmt_percent(r.profit_share, lang, 0)}" for r in summary.itertuples()]
     labels = {k: tier_name(k, lang) for k in "ABCD"}
     ui.chart(pyramid(summary, labels, t("overview.pyramid", lang), text), "overview-pyramid")

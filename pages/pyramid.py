@@ -19,7 +19,7 @@ def _section_current(ctx: filters.PageContext, features: pd.DataFrame, rules: Ti
     tiers = assign_tiers(features, rules)  # tiered on the whole mall, then the store's members counted
     if not filters.has_members(features := filters.apply(features, ctx, uses=("store",)), ctx):
         return
-    summary = tier_summary(features, tiers)
+    summary = tier_summary(features, tiers, check_unique=False)  # cached features: unique
     labels = {k: tier_name(k, lang) for k in "ABCD"}
     text = [
         f"{fmt_number(r.members, lang)} · {t('pyramid.sales', lang)} {fmt_percent(r.sales_share, lang, 0)}"

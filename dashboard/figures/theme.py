@@ -18,11 +18,15 @@ _template.layout.colorway = [ACCENT, "#D4A017", "#4A6FA5", "#8C5E58", "#27AE60",
 _template.layout.margin = dict(l=40, r=20, t=50, b=40)
 _template.layout.title = dict(x=0.0, xanchor="left", font=dict(size=18))
 pio.templates[TEMPLATE_NAME] = _template
+# The house template as Plotly's default: it is merged into every figure when the figure is serialised (for the
+# screen, the PNG export and the deck alike). Assigning it to each figure instead validates a deep copy of the
+# whole template, about 10 ms a chart and a third of a warm page run.
+pio.templates.default = TEMPLATE_NAME
 
 
 def styled(fig: go.Figure, title: str | None = None, presentation: bool = False) -> go.Figure:
-    """Apply the house template (explicitly, so exports match the screen) and presentation sizing."""
-    fig.update_layout(template=TEMPLATE_NAME, title_text=title)
+    """Title the figure and size it for presentation; the house template is Plotly's default (set above)."""
+    fig.update_layout(title_text=title)
     if presentation:
         fig.update_layout(font_size=20, title_font_size=26)
     return fig

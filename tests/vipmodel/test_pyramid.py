@@ -339,6 +339,20 @@ def test_tier_summary_refuses_a_member_listed_twice():
         tier_summary(pd.concat([features, features.iloc[:1]]), tiers)
 
 
+@pytest.mark.parametrize("order", ["aligned", "shuffled", "subset"])
+def test_tier_summary_without_the_uniqueness_check_gives_the_same_table(order):
+    rng = np.random.default_rng(7)
+    features = frame(rng.normal(50, 40, 500))
+    tiers = assign_tiers(features)
+    clv = pd.Series(rng.normal(100, 10, 500), index=features["member_id"])
+    if order == "shuffled":
+        tiers, clv = tiers.sample(frac=1, random_state=1), clv.sample(frac=1, random_state=2)
+    elif order == "subset":
+        features = features.iloc[::3]
+    checked = tier_summary(features, tiers, clv=clv)
+    pd.testing.assert_frame_equal(tier_summary(features, tiers, clv=clv, check_unique=False), checked)
+
+
 # ------------------------------------------------------------------------------------------- compare_rules
 
 
