@@ -61,16 +61,11 @@ def warm_script_runs(url: str, repeat: int = 3) -> None:
     version = data.current_version(url)
     latest = data.load_latest_date(url, version)
     print("| precompute step | seconds |\n| --- | ---: |", flush=True)
-    total = 0.0
-    for name, call in precompute.steps(url, version, latest):
-        start = time.perf_counter()
-        try:
-            call()
-        except ValueError as exc:
-            print(f"| {name} (skipped: {exc}) | |", flush=True)
-        seconds = time.perf_counter() - start
-        total += seconds
-        print(f"| {name} | {seconds:.1f} |", flush=True)
+
+    def report(name: str, seconds: float, error: Exception | None) -> None:
+        print(f"| {name}{f' (skipped: {error})' if error else ''} | {seconds:.1f} |", flush=True)
+
+    total = sum(precompute.warm(url, version, latest, on_step=report).values())  # as the server runs it
     print(f"| **total** | {total:.1f} |\n", flush=True)
     print("| page | first script run | warm script run (median) |\n| --- | ---: | ---: |", flush=True)
     for path in page_paths():

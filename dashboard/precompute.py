@@ -25,10 +25,12 @@ from dashboard import data
 from dashboard.state import ALL_TIERS
 from vipmodel.complaints import GROUPINGS
 from vipmodel.outcomes import add_years
+from vipmodel.reuse import shared_queries
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
 TOP_REFERRERS = 20  # as pages/referrals.py
+SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
 # The complaints page's panel analyses at its default view (the first grouping of the selectbox).
 PANEL_VIEWS = (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
                ("standard_effects",), ("correlation_matrix",))
@@ -98,19 +100,27 @@ def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str
     return data.load_panel_analysis(url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS, name, *args)
 
 
-def warm(url: str, version: str, latest: dt.date) -> dict[str, float]:
-    """Run every step; returns seconds per step. A step whose data cannot support it (ValueError) is skipped:
-    the page explains that case itself when it is opened."""
+def warm(url: str, version: str, latest: dt.date,
+         on_step: Callable[[str, float, Exception | None], None] | None = None) -> dict[str, float]:
+    """Run every step; returns seconds per step and calls ``on_step(name, seconds, error)`` after each. A step
+    whose data cannot support it is skipped (logged): the page explains that case itself when it is opened."""
     seconds: dict[str, float] = {}
-    for name, call in steps(url, version, latest):
-        started = time.perf_counter()
-        try:
-            call()
-        except Exception as exc:  # noqa: BLE001 - a background job must not die on one page's data
-            _LOG.info("precompute %s skipped: %s", name, exc)
-        seconds[name] = time.perf_counter() - started
-    _LOG.info("precompute finished in %.1f s: %s", sum(seconds.values()),
-              ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()))
+    # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
+    # summaries, the churn panel): within this one data version each runs once (vipmodel.reuse).
+    with shared_queries(max_entries=SHARED_RESULTS) as reuse:
+        for name, call in steps(url, version, latest):
+            started, error = time.perf_counter(), None
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - a background job must not die on one page's data
+                _LOG.info("precompute %s skipped: %s", name, exc)
+                error = exc
+            seconds[name] = time.perf_counter() - started
+            if on_step is not None:
+                on_step(name, seconds[name], error)
+    _LOG.info("precompute finished in %.1f s: %s; aggregations run %d, reused %d", sum(seconds.values()),
+              ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()), sum(reuse.runs.values()),
+              sum(reuse.reuses.values()))
     return seconds
 
 

@@ -59,6 +59,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
 from vipmodel.db import as_date, borrow_connection, read_frame
+from vipmodel.reuse import shares_result
 from vipmodel.schema import signed
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "range")
@@ -295,6 +296,7 @@ def _dated_query(
     return _with_member_attributes(agg)
 
 
+@shares_result
 def member_features(
     conn: Connection | Engine,
     start: dt.date,
@@ -464,6 +466,7 @@ def _empty_calibration(holdout: bool) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
 
 
+@shares_result
 def calibration_summary(
     conn: Connection | Engine,
     calibration_end: dt.date,

@@ -24,6 +24,7 @@ from vipmodel import schema
 from vipmodel.db import read_frame
 from vipmodel.features import member_features
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
+from vipmodel.reuse import shares_result
 
 SLOW_AFTER_DAYS = 7
 COMPLAINT_STATUSES: tuple[str, ...] = ("resolved_quick", "resolved_slow", "unresolved")
@@ -66,6 +67,7 @@ def year_windows(as_of: dt.date, n: int) -> list[tuple[dt.date, dt.date]]:
     return windows
 
 
+@shares_result
 def complaint_features(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per member, complaints filed in ``[start, end]`` counted by category and handling status.
 
@@ -96,6 +98,7 @@ def complaint_features(conn: Connection, start: dt.date, end: dt.date) -> pd.Dat
     return counts.join(extra)
 
 
+@shares_result
 def survey_features(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per member, mean item score per dimension over surveys dated in ``[start, end]``, and mean expectation.
 
@@ -125,6 +128,7 @@ def survey_features(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFr
     return wide.join(exp["expectation"].astype(float), how="left")
 
 
+@shares_result
 def churn_panel(
     conn: Connection | Engine, as_of: dt.date, years: int = 2, rules: TierRules = DEFAULT_RULES
 ) -> pd.DataFrame:

@@ -70,8 +70,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
-from vipmodel.db import as_date, read_frame
-from vipmodel.schema import signed
 from vipmodel.clv import (
     BetaGeoModel,
     GammaGammaModel,
@@ -81,10 +79,13 @@ from vipmodel.clv import (
     lifetime_value,
     simple_lifetime_value,
 )
+from vipmodel.db import as_date, read_frame
 from vipmodel.features import calibration_summary, day_of, member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, complaint_features
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
 from vipmodel.pyramid import TierRules, assign_tiers
+from vipmodel.reuse import shares_result
+from vipmodel.schema import signed
 
 __all__ = [
     "ACTIONS",
@@ -686,6 +687,7 @@ def _margin_rates(last_year: pd.DataFrame, hist: pd.DataFrame, history: pd.DataF
 # --------------------------------------------------------------------------------------------------------
 
 
+@shares_result
 def _purchase_rhythm(conn: Connection, as_of: dt.date, start: dt.date | None) -> pd.DataFrame:
     """Per member: last purchase day and the median gap in days between consecutive purchase days, in SQL.
 
@@ -723,6 +725,7 @@ def _purchase_rhythm(conn: Connection, as_of: dt.date, start: dt.date | None) ->
     return out.set_index("member_id")
 
 
+@shares_result
 def _spend_windows(conn: Connection, as_of: dt.date, days: int) -> pd.DataFrame:
     """Per member: net sales in the last ``days`` days (``sales_recent``) and the ``days`` before (``sales_before``)."""
     t = schema.transactions
@@ -746,6 +749,7 @@ def _spend_windows(conn: Connection, as_of: dt.date, days: int) -> pd.DataFrame:
     return rows.set_index("member_id").astype(float)
 
 
+@shares_result
 def _satisfaction_scores(conn: Connection, as_of: dt.date, weights: Mapping[str, float]) -> pd.DataFrame:
     """Per member: weighted score (1-7) of the latest and the previous survey on or before ``as_of``."""
     r, a, i = schema.survey_responses, schema.survey_answers, schema.survey_items
@@ -780,6 +784,7 @@ def _satisfaction_scores(conn: Connection, as_of: dt.date, weights: Mapping[str,
     ).astype(float)
 
 
+@shares_result
 def _last_care(conn: Connection, as_of: dt.date) -> pd.Series:
     c = schema.care_actions
     rows = read_frame(

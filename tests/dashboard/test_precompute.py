@@ -6,6 +6,7 @@ import pytest
 from streamlit.runtime.caching.cache_data_api import _data_caches
 
 from dashboard import data, precompute
+from vipmodel import reuse
 from tests.dashboard.conftest import open_page
 
 PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
@@ -31,7 +32,11 @@ def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(dem
     version = data.current_version(demo_sqlite_url)
     latest = data.load_latest_date(demo_sqlite_url, version)
     assert at.session_state["period"] == precompute.default_period(latest)
-    seconds = precompute.warm(demo_sqlite_url, version, latest)
+    reuse_seen = []
+    seconds = precompute.warm(demo_sqlite_url, version, latest, on_step=lambda *_: reuse_seen.append(reuse.active()))
+    # One shared_queries block around every step: the pages' analyses read each aggregation once.
+    assert reuse_seen[0] is not None and all(r is reuse_seen[0] for r in reuse_seen)
+    assert sum(reuse_seen[0].reuses.values()) > sum(reuse_seen[0].runs.values())
     assert set(seconds) == {name for name, _ in precompute.steps(demo_sqlite_url, version, latest)}
     warmed = _cache_bytes()
     heavy = {"load_member_values", "load_at_risk", "load_value_view", "load_churn_evaluation", "load_care_model", "load_churn_panel",
