@@ -67,6 +67,29 @@ def ensure_demo_data(url: str, on_progress) -> bool:
     return True
 
 
+SHARED_ENTRIES = 8  # big read-only results kept as objects (a few hundred MB each at a million members)
+
+
+@st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES)
+def _shared(loader: str, *args):
+    return globals()[loader](*args)
+
+
+def shared(loader, *args):
+    """``loader(*args)`` as one object in memory that every session and rerun reads without a copy.
+
+    ``st.cache_data`` hands each run its own copy, unpickled from bytes: for a million-member frame that is 0.1 to
+    1 s on every rerun. Results read this way are shared and read-only: a page filters and aggregates them into
+    new frames, never changes them in place (pandas' copy-on-write keeps derived frames separate).
+    """
+    return _shared(loader.__name__, *args)
+
+
+def clear_shared() -> None:
+    """Drop the shared objects (with ``st.cache_data.clear()`` when the data is replaced)."""
+    _shared.clear()
+
+
 def current_version(url: str) -> str:
     """The data token (cheap; read on every run to key the caches, in memory and on disk)."""
     with get_engine(url).connect() as conn:
@@ -187,6 +210,7 @@ def regenerate_demo(url: str, members: int, on_progress) -> None:
 
     generate(get_engine(url), members=members, progress=on_progress)
     st.cache_data.clear()
+    clear_shared()
 
 
 # --- Referrals page ----------------------------------------------------------------------------------------------

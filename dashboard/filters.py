@@ -67,10 +67,10 @@ def page_context() -> PageContext | None:
 def member_ids(url: str, version: str, period: tuple[dt.date, dt.date] | None, store: str | None,
                tiers: tuple[str, ...]) -> pd.Index | None:
     """Ids of the members the filters keep; None when they keep everyone. ``period`` is needed for a tier filter."""
-    ids = data.load_store_members(url, version, store) if store is not None else None
+    ids = data.shared(data.load_store_members, url, version, store) if store is not None else None
     if tuple(tiers) != ALL_TIERS:
         rules = data.load_tier_rules(url)[0].to_payload()
-        in_tiers = data.load_tier_members(url, version, period[0], period[1], rules, tuple(tiers))
+        in_tiers = data.shared(data.load_tier_members, url, version, period[0], period[1], rules, tuple(tiers))
         ids = in_tiers if ids is None else ids.intersection(in_tiers)
     return ids
 

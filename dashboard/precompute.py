@@ -168,6 +168,7 @@ def _forget_older_data(url: str, version: str) -> None:
         return
     if url in tokens:
         st.cache_data.clear()
+        data.clear_shared()
     tokens[url] = version
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,8 @@ def _section_trends(trend: pd.DataFrame, columns: list, lang: str) -> None:
 
 
 def _section_pyramid(ctx: filters.PageContext, lang: str) -> None:
-    features = data.load_pyramid_features(ctx.url, ctx.version, add_years(ctx.end, -1) + dt.timedelta(days=1), ctx.end)
+    year_start = add_years(ctx.end, -1) + dt.timedelta(days=1)
+    features = data.shared(data.load_pyramid_features, ctx.url, ctx.version, year_start, ctx.end)
     if features.empty:
         return
     tiers = assign_tiers(features, data.load_tier_rules(ctx.url)[0])  # tiered on the whole mall

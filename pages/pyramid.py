@@ -106,7 +106,7 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     with st.spinner(t("common.loading", ctx.lang)):
-        features = data.load_pyramid_features(ctx.url, ctx.version, *ctx.period)
+        features = data.shared(data.load_pyramid_features, ctx.url, ctx.version, *ctx.period)
     if features.empty:
         st.info(t("pyramid.no_members", ctx.lang))
         return

@@ -116,8 +116,8 @@ def main() -> None:
     url, version, end, lang = ctx.url, ctx.version, ctx.end, ctx.lang
     rules, saved = data.load_tier_rules(url)[0].to_payload(), data.load_satisfaction_weights(url)
     with st.spinner(t("common.loading", lang)):
-        whole = data.load_churn_panel(url, version, end, 2, rules)  # the suggested weights are fitted on all of it
-        scores = filters.apply(data.load_dimension_scores(url, version, *ctx.period), ctx)
+        whole = data.shared(data.load_churn_panel, url, version, end, 2, rules)  # the suggested weights are fitted on all of it
+        scores = filters.apply(data.shared(data.load_dimension_scores, url, version, *ctx.period), ctx)
     panel = filters.apply(whole, ctx, tier_column="tier")  # tiers of the behaviour years: churn is the outcome
     ui.flash("sat")
     if len(whole) and not filters.has_members(panel, ctx):

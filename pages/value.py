@@ -129,8 +129,8 @@ def main() -> None:
     weights = data.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
     try:
         with st.spinner(t("common.loading", lang)):
-            values = data.load_member_values(url, version, as_of)
-            every, flagged = data.load_value_view(url, version, as_of, rules.to_payload(), weights)
+            values = data.shared(data.load_member_values, url, version, as_of)
+            every, flagged = data.shared(data.load_value_view, url, version, as_of, rules.to_payload(), weights)
     except ValueError as exc:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
@@ -144,7 +144,7 @@ def main() -> None:
     check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
     _section_at_risk(flagged, as_of, lang)
     with check, st.spinner(t("value.checking", lang)):
-        evaluation = data.load_churn_evaluation(url, version, as_of, rules.to_payload(), weights)
+        evaluation = data.shared(data.load_churn_evaluation, url, version, as_of, rules.to_payload(), weights)
         _section_model_check(ctx, values, *evaluation)
 
 

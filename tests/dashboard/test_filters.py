@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from dashboard import filters, state
+from dashboard import data, filters, state
 from tests.dashboard.conftest import open_page
 from vipmodel import db, features, kpi, schema
 from vipmodel.pyramid import DEFAULT_RULES, assign_tiers
@@ -165,3 +165,49 @@ def test_the_empty_state_speaks_chinese(demo_app):
     assert not at.exception
     assert at.selectbox(key="store").options[0] == "全部门店"
     assert any("没有符合侧栏筛选条件（门店 East · 层级 无）" in i.value for i in at.info)
+
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+@pytest.mark.parametrize("page", ["overview", "pyramid", "satisfaction", "value"])
+def test_pages_read_shared_results_without_changing_them(demo_app, monkeypatch, page, filtered):
+    """The big results every session reads as one object (data.shared) are, after a page has filtered,
+    aggregated and re-tiered them under the store and tier filters, still equal to a fresh copy from the cache."""
+    reads = []
+    original = data.shared
+
+    def recording(loader, *args):
+        result = original(loader, *args)
+        reads.append((loader, args, result))
+        return result
+
+    monkeypatch.setattr(data, "shared", recording)
+    if filtered:
+        demo_app.query_params["store"] = STORE
+        demo_app.query_params["tier"] = "A,B,C"
+    at = open_page(demo_app, page)
+    assert not at.exception
+    assert reads, "the page read nothing through data.shared"
+    for loader, args, result in reads:
+        assert original(loader, *args) is result  # one object, not a copy per read
+        _assert_same(result, loader(*args), loader.__name__)
+
+
+def _assert_same(shared, fresh, where: str) -> None:
+    import dataclasses
+
+    if isinstance(shared, pd.DataFrame):
+        pd.testing.assert_frame_equal(shared, fresh, obj=where)
+    elif isinstance(shared, pd.Series):
+        pd.testing.assert_series_equal(shared, fresh, obj=where)
+    elif isinstance(shared, pd.Index):
+        pd.testing.assert_index_equal(shared, fresh, obj=where)
+    elif isinstance(shared, (tuple, list)):
+        assert len(shared) == len(fresh), where
+        for i, (a, b) in enumerate(zip(shared, fresh)):
+            _assert_same(a, b, f"{where}[{i}]")
+    elif dataclasses.is_dataclass(shared):
+        for f in dataclasses.fields(shared):
+            _assert_same(getattr(shared, f.name), getattr(fresh, f.name), f"{where}.{f.name}")
+    elif isinstance(shared, (str, int, float, bool, type(None))):
+        assert shared == fresh or (shared != shared and fresh != fresh), where
