@@ -335,12 +335,21 @@ def load_satisfaction_index(
     url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
     rules_payload: dict,
 ) -> pd.DataFrame:
-    """Satisfaction index and experience − expectation gap by tier, store or period (raises InsufficientSurveyData)."""
-    from vipmodel.satisfaction import SatisfactionWeights, index_by
+    """Satisfaction index and experience − expectation gap by tier, store or period (raises InsufficientSurveyData).
 
-    with get_engine(url).connect() as conn:
-        return index_by(conn, start, end, SatisfactionWeights.from_payload(weights_payload), by, period,
-                        TierRules.from_payload(rules_payload))
+    Computed from the cached survey scores and pyramid features of the period (``satisfaction.index_by_scores``),
+    not from the database: a weight or grouping change costs a pass over the responses, not two aggregations.
+    """
+    from vipmodel.pyramid import assign_tiers
+    from vipmodel.satisfaction import SatisfactionWeights, index_by_scores
+
+    scores = shared(load_dimension_scores, url, version, start, end)
+    tiers = None
+    if by == "tier":
+        features = shared(load_pyramid_features, url, version, start, end)
+        rules = TierRules.from_payload(rules_payload)
+        tiers = assign_tiers(features, rules).astype(str) if len(features) else pd.Series(dtype=object)
+    return index_by_scores(scores, SatisfactionWeights.from_payload(weights_payload), by, period, tiers)
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)

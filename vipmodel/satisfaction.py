@@ -461,6 +461,15 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float, float]:
     return mean, sd, mean - half, mean + half
 
 
+def _check_index_args(weights: Any, by: str, period: str) -> SatisfactionWeights:
+    weights = _check_weights(weights)
+    if by not in BY_OPTIONS:
+        raise ValueError(f"by must be one of 'tier', 'store', 'period'; got {by!r}")
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of 'month', 'quarter', 'year'; got {period!r}")
+    return weights
+
+
 def index_by(
     conn: Connection | Engine,
     start: dt.date,
@@ -505,29 +514,66 @@ def index_by(
         ``"by must be one of 'tier', 'store', 'period'; got 'x'"``,
         ``"period must be one of 'month', 'quarter', 'year'; got 'week'"``, date errors, weight errors.
     """
-    weights = _check_weights(weights)
-    if by not in BY_OPTIONS:
-        raise ValueError(f"by must be one of 'tier', 'store', 'period'; got {by!r}")
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of 'month', 'quarter', 'year'; got {period!r}")
+    _check_index_args(weights, by, period)  # before reading anything
     with borrow_connection(conn) as c:
         scores = dimension_scores(c, start, end)
-        table = index_table(scores, weights) if len(scores) else None
-        if table is None or not table["scored"].any():
-            raise InsufficientSurveyData(NO_SURVEYS)
-        frame = pd.concat([scores, table], axis=1)
-        if by == "tier":
+        tiers = None
+        if by == "tier" and len(scores):
             feats = member_features(c, start, end, period="range")
             active = feats[feats["n_transactions"] > 0]
             tiers = assign_tiers(active, rules).astype(str) if len(active) else pd.Series(dtype=object)
-            frame["group"] = frame["member_id"].map(tiers).fillna(NO_TIER_LABEL)
-            order = [*schema.TIERS, NO_TIER_LABEL]
-        elif by == "store":
-            frame["group"] = frame["home_store"].fillna(NO_STORE_LABEL).astype(str)
-            order = sorted(frame["group"].unique())
-        else:
-            frame["group"] = _period_label(frame["survey_date"], period)
-            order = sorted(frame["group"].unique())
+    return index_by_scores(scores, weights, by, period, tiers)
+
+
+def index_by_scores(
+    scores: pd.DataFrame,
+    weights: SatisfactionWeights = DEFAULT_WEIGHTS,
+    by: str = "tier",
+    period: str = "quarter",
+    tiers: pd.Series | None = None,
+) -> pd.DataFrame:
+    """:func:`index_by` on survey scores already read (:func:`dimension_scores`): no database, so a dashboard
+    can recompute it on every weight change from cached scores.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :func:`dimension_scores` of the range (columns :data:`SCORE_FRAME_COLUMNS`).
+    weights, by, period
+        As in :func:`index_by`.
+    tiers : Series, optional
+        Tier by ``member_id`` of the members who bought in the range (:func:`vipmodel.pyramid.assign_tiers`);
+        needed for ``by="tier"``, where respondents without one form the group ``"inactive"``.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`index_by`.
+
+    Raises
+    ------
+    InsufficientSurveyData
+        :data:`NO_SURVEYS` when no response has an index.
+    ValueError
+        As :func:`index_by`, and ``"tiers are needed to group by tier"``.
+    """
+    weights = _check_index_args(weights, by, period)
+    scores = _require_frame(scores, SCORE_FRAME_COLUMNS, "scores")
+    table = index_table(scores, weights) if len(scores) else None
+    if table is None or not table["scored"].any():
+        raise InsufficientSurveyData(NO_SURVEYS)
+    frame = pd.concat([scores.reset_index(drop=True), table.reset_index(drop=True)], axis=1)
+    if by == "tier":
+        if tiers is None:
+            raise ValueError("tiers are needed to group by tier")
+        frame["group"] = frame["member_id"].map(tiers).fillna(NO_TIER_LABEL)
+        order = [*schema.TIERS, NO_TIER_LABEL]
+    elif by == "store":
+        frame["group"] = frame["home_store"].fillna(NO_STORE_LABEL).astype(str)
+        order = sorted(frame["group"].unique())
+    else:
+        frame["group"] = _period_label(frame["survey_date"], period)
+        order = sorted(frame["group"].unique())
     rows = []
     for group in order:
         part = frame[frame["group"] == group]

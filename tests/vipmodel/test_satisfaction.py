@@ -40,6 +40,7 @@ from vipmodel.satisfaction import (
     evaluate_weights,
     importance_performance,
     index_by,
+    index_by_scores,
     index_table,
     loyalty_indicators,
     satisfaction_index,
@@ -336,6 +337,29 @@ def test_index_by_notes_identical_answers_and_raises_without_surveys(surveyed_ma
         index_by(surveyed_mall, *YEAR_2025, by="brand")
     with pytest.raises(ValueError, match="^period must be one of 'month', 'quarter', 'year'; got 'week'$"):
         index_by(surveyed_mall, *YEAR_2025, by="period", period="week")
+
+
+@pytest.mark.parametrize(("by", "period"), [("tier", "quarter"), ("store", "quarter"), ("period", "month")])
+def test_index_by_scores_read_once_gives_what_index_by_gives(surveyed_mall, by, period):
+    from vipmodel.features import member_features
+    from vipmodel.pyramid import assign_tiers
+
+    weights = SatisfactionWeights.normalised(50, 30, 20)
+    scores = dimension_scores(surveyed_mall, *YEAR_2025)
+    feats = member_features(surveyed_mall, *YEAR_2025)
+    tiers = assign_tiers(feats[feats["n_transactions"] > 0]).astype(str)
+    expected = index_by(surveyed_mall, *YEAR_2025, weights=weights, by=by, period=period)
+    pd.testing.assert_frame_equal(index_by_scores(scores, weights, by, period, tiers), expected)
+
+
+def test_index_by_scores_names_what_is_missing(surveyed_mall):
+    scores = dimension_scores(surveyed_mall, *YEAR_2025)
+    with pytest.raises(ValueError, match="^tiers are needed to group by tier$"):
+        index_by_scores(scores, by="tier")
+    with pytest.raises(ValueError, match="^scores is missing required column\\(s\\): 'member_id'$"):
+        index_by_scores(scores.drop(columns="member_id"), by="store")
+    with pytest.raises(InsufficientSurveyData, match=f"^{re.escape(NO_SURVEYS)}$"):
+        index_by_scores(scores.iloc[:0], by="store")
 
 
 def test_index_by_says_when_every_respondent_has_the_same_index(engine):
