@@ -65,6 +65,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
         ("complaints.count", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
         ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
+        ("satisfaction.index", partial(_satisfaction_index, url, version, start, end, rules)),
         ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
         ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
         ("referrals.new", lambda: data.load_new_member_referrals(url, version, start, end)),
@@ -80,6 +81,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("care.model", lambda: data.load_care_model(url, version, end, rules)),
         ("care.members", lambda: data.load_care_members(url, version, end, rules)),
         ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
+        ("care.simulation", partial(_care, url, version, end, rules)),
         ("value.values", lambda: data.load_member_values(url, version, end)),
         ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
         ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
@@ -94,6 +96,31 @@ def _migration(url: str, version: str, end: dt.date, rules: dict) -> None:
     if len(periods) >= 2:
         data.load_transition(*args, periods[-2], periods[-1])
         data.load_members_in_cell(*args, periods[-2], periods[-1], "B", "lost")
+
+
+def _satisfaction_index(url: str, version: str, start: dt.date, end: dt.date, rules: dict) -> None:
+    # As pages/satisfaction.py opens: the saved weights through the sliders (whole percent), grouped by tier.
+    from vipmodel.satisfaction import SatisfactionWeights
+
+    saved = data.load_satisfaction_weights(url)[0]
+    weights = SatisfactionWeights.normalised(*(int(round(v * 100)) for v in saved.as_dict().values()))
+    data.load_satisfaction_index(url, version, start, end, weights.to_payload(), "tier", "quarter", rules)
+
+
+def _care(url: str, version: str, end: dt.date, rules: dict) -> None:
+    # As pages/care.py opens: the saved plan (else last year's) through the editor at 100%, all stores and tiers;
+    # its simulation against last year's plan, the spend curves and the optimiser at last year's spend.
+    from dashboard.figures.care import editor_frame, plan_from_editor
+    from vipmodel.care import CarePlan
+
+    history = data.load_current_care_plan(url, version, end, rules)
+    saved, _ = data.load_saved_care_plan(url)
+    plan = plan_from_editor(editor_frame(CarePlan.from_payload(saved or history), "en"), 1.0)
+    sim = data.load_care_simulation(url, version, end, rules, plan.to_payload(), history, None, ALL_TIERS)
+    data.load_care_curve(url, version, end, rules, sim.plan.to_payload(), store=None, tiers=ALL_TIERS)
+    budget = float(round(sim.current.iloc[-1]["spend"], -2))
+    data.load_care_allocation(url, version, end, rules, budget, dict(sim.plan.unit_costs), "retained_value", None,
+                              ALL_TIERS)
 
 
 def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str, *args) -> object:

@@ -15,9 +15,7 @@ PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction"
 # (derived from precomputed results). Anything else computing on a page's first visit means the precompute
 # called it with other arguments than the page does, or missed it.
 CHEAP_OR_WIDGET_DRIVEN = {
-    "load_freshness", "load_latest_date", "load_stores", "load_setting_history", "load_satisfaction_index",
-    "load_care_curve", "load_care_allocation", "load_care_simulation", "load_top_referrers", "load_complaint_regression",
-    "maintenance_plan_xlsx",
+    "load_freshness", "load_latest_date", "load_stores", "load_setting_history", "load_top_referrers", "load_complaint_regression", "maintenance_plan_xlsx",
 }
 
 
