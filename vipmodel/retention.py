@@ -116,6 +116,7 @@ PERIODS_PER_YEAR = 365.25 / TIME_UNIT_DAYS
 MIN_TRAINING_MEMBERS = 50
 _Z95 = 1.959963984540054
 _MEMBER_CHUNK = 5_000
+_NAMES_SCAN_FROM = 50_000  # ids above which _names reads the whole members table
 
 SIGNALS: tuple[str, ...] = ("low_p_alive", "overdue", "spend_falling")
 SIGNAL_LABELS: dict[str, tuple[str, str]] = {
@@ -800,11 +801,16 @@ def _last_care(conn: Connection, as_of: dt.date) -> pd.Series:
 
 def _names(conn: Connection, ids: Sequence[str]) -> pd.Series:
     m = schema.members
-    parts = []
-    for k in range(0, len(ids), _MEMBER_CHUNK):
-        chunk = list(ids[k : k + _MEMBER_CHUNK])
-        parts.append(read_frame(conn, select(m.c.member_id, m.c.name).where(m.c.member_id.in_(chunk))))
-    frame = pd.concat(parts) if parts else pd.DataFrame(columns=["member_id", "name"])
+    if len(ids) > _NAMES_SCAN_FROM:
+        # Most members are asked for: one pass over the members table beats hundreds of IN-lists, whose
+        # compilation alone costs seconds per hundred thousand ids.
+        frame = read_frame(conn, select(m.c.member_id, m.c.name))
+    else:
+        parts = []
+        for k in range(0, len(ids), _MEMBER_CHUNK):
+            chunk = list(ids[k : k + _MEMBER_CHUNK])
+            parts.append(read_frame(conn, select(m.c.member_id, m.c.name).where(m.c.member_id.in_(chunk))))
+        frame = pd.concat(parts) if parts else pd.DataFrame(columns=["member_id", "name"])
     return frame.set_index("member_id")["name"] if not frame.empty else pd.Series(dtype=object, name="name")
 
 

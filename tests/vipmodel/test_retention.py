@@ -490,3 +490,16 @@ def test_auc_and_its_hanley_mcneil_interval_by_hand():
     assert lo == pytest.approx(max(0, a - 1.959964 * se)) and hi == pytest.approx(min(1, a + 1.959964 * se))
     with pytest.raises(ValueError, match=r"^the AUC needs both outcomes: 2 positives and 0 negatives$"):
         auc_with_ci([0.1, 0.2], [True, True])
+
+
+def test_names_read_by_id_lists_or_by_one_scan_are_the_same(demo_engine, monkeypatch):
+    from vipmodel import retention
+
+    with demo_engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(schema.members.c.member_id).limit(300))] + ["nobody"]
+        monkeypatch.setattr(retention, "_NAMES_SCAN_FROM", 10**9)
+        by_lists = retention._names(conn, ids).reindex(ids)
+        monkeypatch.setattr(retention, "_NAMES_SCAN_FROM", 0)
+        by_scan = retention._names(conn, ids).reindex(ids)
+    assert by_lists.notna().sum() == 300 and by_lists.isna().tolist()[-1]
+    pd.testing.assert_series_equal(by_scan, by_lists)
