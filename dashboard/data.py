@@ -352,6 +352,39 @@ def load_satisfaction_index(
     return index_by_scores(scores, SatisfactionWeights.from_payload(weights_payload), by, period, tiers)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_weights_check(
+    url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
+    tiers: tuple[str, ...], weights_payload: dict,
+) -> dict:
+    """What the Satisfaction page shows for one set of weights, over the members the sidebar filters keep: the
+    mean index and gap of the period's responses and how well the index foresaw churn on the two-year panel
+    (``evaluate_weights``: a pass over a million member-years, so cached per weights; InsufficientSurveyData is
+    raised uncached). ``{"index": mean, "scored": n, "gap": mean, "evaluation": WeightEvaluation}``."""
+    from dashboard.filters import restrict
+    from vipmodel.satisfaction import SatisfactionWeights, evaluate_weights, index_table
+
+    weights = SatisfactionWeights.from_payload(weights_payload)
+    scores = restrict(shared(load_dimension_scores, url, version, start, end), url, version, (start, end), store,
+                      tiers)
+    panel = restrict(shared(load_churn_panel, url, version, end, 2, rules_payload), url, version, None, store, tiers,
+                     tier_column="tier")
+    table = index_table(scores, weights)
+    return {"index": float(table["satisfaction_index"].mean()), "scored": int(table["scored"].sum()),
+            "gap": float(table["gap"].mean()), "evaluation": evaluate_weights(panel, weights)}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_importance_performance(url: str, version: str, as_of: dt.date, rules_payload: dict,
+                                weights_payload: dict) -> pd.DataFrame:
+    """``importance_performance`` of the whole two-year panel with the saved weights and the suggested ones."""
+    from vipmodel.satisfaction import SatisfactionWeights, importance_performance
+
+    panel = shared(load_churn_panel, url, version, as_of, 2, rules_payload)
+    suggested = load_suggested_weights(url, version, as_of, rules_payload, weights_payload)
+    return importance_performance(panel, SatisfactionWeights.from_payload(weights_payload), suggested)
+
+
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict):
     """Weights fitted to next-year churn on the 2-year churn panel, with bootstrap intervals (slow: cached).

@@ -65,7 +65,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
         ("complaints.count", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
         ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
-        ("satisfaction.index", partial(_satisfaction_index, url, version, start, end, rules)),
+        ("satisfaction.weights", partial(_satisfaction, url, version, start, end, rules)),
         ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
         ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
         ("referrals.new", lambda: data.load_new_member_referrals(url, version, start, end)),
@@ -98,13 +98,17 @@ def _migration(url: str, version: str, end: dt.date, rules: dict) -> None:
         data.load_members_in_cell(*args, periods[-2], periods[-1], "B", "lost")
 
 
-def _satisfaction_index(url: str, version: str, start: dt.date, end: dt.date, rules: dict) -> None:
-    # As pages/satisfaction.py opens: the saved weights through the sliders (whole percent), grouped by tier.
+def _satisfaction(url: str, version: str, start: dt.date, end: dt.date, rules: dict) -> None:
+    # As pages/satisfaction.py opens: the saved weights through the sliders (whole percent) checked against the
+    # saved ones, the index grouped by tier, and the importance-performance table.
     from vipmodel.satisfaction import SatisfactionWeights
 
     saved = data.load_satisfaction_weights(url)[0]
     weights = SatisfactionWeights.normalised(*(int(round(v * 100)) for v in saved.as_dict().values()))
+    for payload in (weights.to_payload(), saved.to_payload()):
+        data.load_weights_check(url, version, start, end, rules, None, ALL_TIERS, payload)
     data.load_satisfaction_index(url, version, start, end, weights.to_payload(), "tier", "quarter", rules)
+    data.load_importance_performance(url, version, end, rules, saved.to_payload())
 
 
 def _care(url: str, version: str, end: dt.date, rules: dict) -> None:

@@ -3,7 +3,8 @@ compare them with weights fitted to churn, and save a version ("tested, discusse
 
 from __future__ import annotations
 
-import pandas as pd
+from functools import partial
+
 import streamlit as st
 
 from dashboard import data, filters, state, ui
@@ -11,8 +12,7 @@ from dashboard.figures.satisfaction import (ci_text, dimension_names, evaluation
                                             group_names, index_bars, insufficient_text, ipa_quadrant, ipa_table,
                                             loyalty_table, quadrant_names, weight_bars, weights_text)
 from dashboard.i18n import fmt_number, t
-from vipmodel.satisfaction import (BY_OPTIONS, PERIODS, InsufficientSurveyData, SatisfactionWeights,
-                                   SuggestedWeights, evaluate_weights, importance_performance, index_table)
+from vipmodel.satisfaction import BY_OPTIONS, PERIODS, InsufficientSurveyData, SatisfactionWeights, SuggestedWeights
 
 SLIDER = "sat_w_{}"
 GROUPINGS = (*(b for b in BY_OPTIONS if b != "period"), *PERIODS)
@@ -37,16 +37,18 @@ def _section_index(ctx: filters.PageContext, weights: SatisfactionWeights, rules
     filters.scope(ctx, "filters.reason.index")
 
 
-def _section_evaluation(panel: pd.DataFrame, scores: pd.DataFrame, weights: SatisfactionWeights,
-                        saved: SatisfactionWeights, lang: str) -> None:
-    table = index_table(scores, weights)
+def _section_evaluation(ctx: filters.PageContext, weights: SatisfactionWeights, saved: SatisfactionWeights,
+                        rules: dict) -> None:
+    lang = ctx.lang
+    check = partial(data.load_weights_check, ctx.url, ctx.version, *ctx.period, rules, ctx.store, ctx.tiers)
+    now, base = check(weights.to_payload()), check(saved.to_payload())
+    ev = now["evaluation"]
     cols = st.columns(4)
-    cols[0].metric(t("sat.metric.index", lang), fmt_number(table["satisfaction_index"].mean(), lang, 1),
-                   help=t("sat.metric.index_help", lang, n=fmt_number(int(table["scored"].sum()), lang)))
-    cols[1].metric(t("sat.metric.gap", lang), fmt_number(table["gap"].mean(), lang, 2), help=t("sat.gap_help", lang))
-    ev, base = evaluate_weights(panel, weights), evaluate_weights(panel, saved)
+    cols[0].metric(t("sat.metric.index", lang), fmt_number(now["index"], lang, 1),
+                   help=t("sat.metric.index_help", lang, n=fmt_number(now["scored"], lang)))
+    cols[1].metric(t("sat.metric.gap", lang), fmt_number(now["gap"], lang, 2), help=t("sat.gap_help", lang))
     cols[2].metric(t("sat.metric.auc", lang), fmt_number(ev.auc, lang, 3), help=t("sat.auc_help", lang),
-                   delta=t("sat.vs_saved", lang, delta=f"{ev.auc - base.auc:+.3f}"), delta_color="off")
+                   delta=t("sat.vs_saved", lang, delta=f"{ev.auc - base['evaluation'].auc:+.3f}"), delta_color="off")
     cols[2].caption(ci_text(ev.auc_low, ev.auc_high, lang))
     cols[3].metric(t("sat.metric.spearman", lang), fmt_number(ev.spearman, lang, 3), help=t("sat.spearman_help", lang))
     cols[3].caption(ci_text(ev.spearman_low, ev.spearman_high, lang))
@@ -54,8 +56,8 @@ def _section_evaluation(panel: pd.DataFrame, scores: pd.DataFrame, weights: Sati
 
 
 @st.fragment
-def _section_weights(ctx: filters.PageContext, panel: pd.DataFrame, scores: pd.DataFrame,
-                     saved: tuple[SatisfactionWeights, int | None], rules: dict) -> None:
+def _section_weights(ctx: filters.PageContext, panel_empty: bool, saved: tuple[SatisfactionWeights, int | None],
+                     rules: dict) -> None:
     lang, dims = ctx.lang, dimension_names(ctx.lang)
     st.subheader(t("sat.weights_title", lang))
     st.caption(t("sat.weights_in_force", lang, version=saved[1]) if saved[1] else t("sat.no_history", lang))
@@ -69,9 +71,9 @@ def _section_weights(ctx: filters.PageContext, panel: pd.DataFrame, scores: pd.D
     weights = SatisfactionWeights.normalised(*raw)
     st.markdown(weights_text(weights, lang))
     try:
-        _section_evaluation(panel, scores, weights, saved[0], lang)
+        _section_evaluation(ctx, weights, saved[0], rules)
     except InsufficientSurveyData as exc:
-        st.info(insufficient_text(exc, panel.empty, ctx.end, lang))
+        st.info(insufficient_text(exc, panel_empty, ctx.end, lang))
     try:
         _section_index(ctx, weights, rules)
     except InsufficientSurveyData as exc:
@@ -79,7 +81,7 @@ def _section_weights(ctx: filters.PageContext, panel: pd.DataFrame, scores: pd.D
     ui.save_form("sat", ctx.url, "satisfaction_weights", {"weights": weights.to_payload()}, t("sat.save", lang))
 
 
-def _section_suggested(ctx: filters.PageContext, panel: pd.DataFrame, saved: SatisfactionWeights,
+def _section_suggested(ctx: filters.PageContext, rules: dict, saved: SatisfactionWeights,
                        suggested: SuggestedWeights) -> None:
     lang, dims = ctx.lang, dimension_names(ctx.lang)
     st.subheader(t("sat.suggested_title", lang))
@@ -91,7 +93,7 @@ def _section_suggested(ctx: filters.PageContext, panel: pd.DataFrame, saved: Sat
     st.button(t("sat.try_suggested", lang), key="sat_try", on_click=_set_sliders, args=(suggested.weights,),
               type="primary")
     st.subheader(t("sat.ipa_title", lang))
-    ipa = importance_performance(panel, saved, suggested)
+    ipa = data.load_importance_performance(ctx.url, ctx.version, ctx.end, rules, saved.to_payload())
     axes = (t("sat.col.performance", lang), t("sat.col.importance", lang))
     ui.chart(ipa_quadrant(ipa, dims, quadrant_names(lang), t("sat.ipa_chart", lang), axes), "sat-ipa")
     shown, formats = ipa_table(ipa, lang)
@@ -116,7 +118,7 @@ def main() -> None:
     url, version, end, lang = ctx.url, ctx.version, ctx.end, ctx.lang
     rules, saved = data.load_tier_rules(url)[0].to_payload(), data.load_satisfaction_weights(url)
     with st.spinner(t("common.loading", lang)):
-        whole = data.shared(data.load_churn_panel, url, version, end, 2, rules)  # the suggested weights are fitted on all of it
+        whole = data.shared(data.load_churn_panel, url, version, end, 2, rules)  # suggested weights: fitted on all
         scores = filters.apply(data.shared(data.load_dimension_scores, url, version, *ctx.period), ctx)
     panel = filters.apply(whole, ctx, tier_column="tier")  # tiers of the behaviour years: churn is the outcome
     ui.flash("sat")
@@ -125,11 +127,11 @@ def main() -> None:
     if scores.empty:
         st.info(t("sat.no_surveys", lang))
     else:
-        _section_weights(ctx, panel, scores, saved, rules)
+        _section_weights(ctx, panel.empty, saved, rules)
     try:
         with st.spinner(t("sat.fitting", lang)):
             suggested = data.load_suggested_weights(url, version, end, rules, saved[0].to_payload())
-        _section_suggested(ctx, whole, saved[0], suggested)
+        _section_suggested(ctx, rules, saved[0], suggested)
     except InsufficientSurveyData as exc:
         if scores.empty or not whole.empty:  # else the weights section has already explained the missing history
             st.info(insufficient_text(exc, whole.empty, end, lang))
