@@ -67,6 +67,7 @@ def warm_script_runs(url: str, repeat: int = 3) -> None:
 
     total = sum(precompute.warm(url, version, latest, on_step=report).values())  # as the server runs it
     print(f"| **total** | {total:.1f} |\n", flush=True)
+    print(f"peak memory of this process after the precompute: {_peak_mb():,.0f} MB\n", flush=True)
     print("| page | first script run | warm script run (median) |\n| --- | ---: | ---: |", flush=True)
     for path in page_paths():
         at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=3600)
@@ -84,6 +85,13 @@ def warm_script_runs(url: str, repeat: int = 3) -> None:
         if at.exception:
             print(f"exception on {path or 'overview'}: {at.exception[0].value}", file=sys.stderr)
         print(f"| {path or 'overview'} | {first:.2f} s | {statistics.median(warm) * 1000:.0f} ms |", flush=True)
+    print(f"\npeak memory of this process after the page runs: {_peak_mb():,.0f} MB", flush=True)
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _rss_mb(pid: int) -> float:
