@@ -67,7 +67,7 @@ def ensure_demo_data(url: str, on_progress) -> bool:
     return True
 
 
-SHARED_ENTRIES = 8  # big read-only results kept as objects (a few hundred MB each at a million members)
+SHARED_ENTRIES = 12  # big read-only results kept as objects (up to a few hundred MB each at a million members)
 
 
 @st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES)
