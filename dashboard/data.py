@@ -539,6 +539,23 @@ def load_value_view(
     return values.frame.assign(tier=tiers), flagged.join(reasons.add_prefix("reason:"))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_value_sections(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None, store: str | None,
+    tiers: tuple[str, ...],
+) -> dict:
+    """The lifetime-value section of the Value page over the members the sidebar filters keep, in numbers small
+    enough to read on every rerun: ``members``, ``total_clv``, ``boxes`` (``figures.value.clv_boxes``) and
+    ``summary`` (``figures.value.tier_value_summary``). Each is a pass over every valued member."""
+    from dashboard.figures.value import clv_boxes, tier_value_summary
+    from dashboard.filters import restrict
+
+    every, _ = shared(load_value_view, url, version, as_of, rules_payload, weights_payload)
+    frame = restrict(every, url, version, None, store, tiers, tier_column="tier")
+    return {"members": len(frame), "total_clv": float(frame["model_clv"].sum()),
+            "boxes": clv_boxes(frame, [*"ABCD", INACTIVE_TIER]), "summary": tier_value_summary(frame)}
+
+
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
     """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be

@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, state, ui
-from dashboard.figures.value import (clv_by_tier, holdout_fit, is_skewed, model_vs_simple, risk_calibration,
-                                    tier_value_table)
+from dashboard.figures.value import clv_box_figure, holdout_fit, model_vs_simple, risk_calibration, tier_value_table
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.retention import (DEFAULT_SAVE_RATES, NO_CLEAR_REASON, PERIODS_PER_YEAR, PLAN_HEADERS, REASON_LABELS,
                                 REASONS, MemberValues, RiskEvaluation, maintenance_plan)
@@ -20,29 +19,30 @@ MONEY = ("value_at_risk", "action_cost", "expected_benefit")
 REASON_CODES = [*REASONS, NO_CLEAR_REASON]
 
 
-def _section_kpis(frame: pd.DataFrame, flagged: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+def _section_kpis(sections: dict, flagged: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
     money = {c: fmt_money(flagged[c].sum(), lang) for c in MONEY}
-    items = [("total_clv", fmt_money(frame["model_clv"].sum(), lang), horizon),
+    items = [("total_clv", fmt_money(sections["total_clv"], lang), horizon),
              ("at_risk", fmt_number(len(flagged), lang), {}), ("value_at_risk", money["value_at_risk"], {}),
              ("action_cost", money["action_cost"], {"benefit": money["expected_benefit"]})]
     for col, (key, value, extra) in zip(st.columns(4), items):
         col.metric(t(f"value.kpi.{key}", lang), value, help=t(f"value.kpi.{key}_help", lang, **extra))
 
 
-def _section_value(frame: pd.DataFrame, horizon: dict[str, str], lang: str) -> None:
+def _section_value(sections: dict, horizon: dict[str, str], lang: str) -> None:
     st.subheader(t("value.clv_title", lang))
     groups = {**{k: tier_name(k, lang) for k in "ABCD"}, INACTIVE: t("value.inactive", lang)}
+    boxes, summary = sections["boxes"], sections["summary"]
     left, right = st.columns(2)
     with left:
-        ui.chart(clv_by_tier(frame, groups, t("value.clv_chart", lang), t("value.clv_axis", lang)), "value-clv")
-        if is_skewed(frame["model_clv"]):
-            st.caption(t("value.log_caption", lang, n=fmt_number(int((frame["model_clv"] <= 0).sum()), lang)))
+        ui.chart(clv_box_figure(boxes, groups, t("value.clv_chart", lang), t("value.clv_axis", lang)), "value-clv")
+        if boxes["log"]:
+            st.caption(t("value.log_caption", lang, n=fmt_number(boxes["non_positive"], lang)))
     series = {"model_clv": t("value.series.model", lang), "simple_clv": t("value.series.simple", lang)}
-    totals = frame.groupby("tier")[list(series)].sum(min_count=1)  # an undefined simple value (NaN) must not show as 0
+    totals = summary[[f"{c}_total" for c in series]].rename(columns=lambda c: c.removesuffix("_total"))
     with right:
         ui.chart(model_vs_simple(totals, groups, series, t("value.compare_chart", lang)), "value-vs-simple")
     st.caption(t("value.why_differ", lang, **horizon))
-    shown, formats = tier_value_table(frame, groups, lang)
+    shown, formats = tier_value_table(summary, groups, lang)
     ui.table(shown, "value-by-tier", formats=formats)
 
 
@@ -130,17 +130,18 @@ def main() -> None:
     try:
         with st.spinner(t("common.loading", lang)):
             values = data.shared(data.load_member_values, url, version, as_of)
-            every, flagged = data.shared(data.load_value_view, url, version, as_of, rules.to_payload(), weights)
+            _, flagged = data.shared(data.load_value_view, url, version, as_of, rules.to_payload(), weights)
     except ValueError as exc:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
     st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
-    if not filters.has_members(frame := filters.apply(every, ctx, tier_column="tier"), ctx):
+    sections = data.load_value_sections(url, version, as_of, rules.to_payload(), weights, ctx.store, ctx.tiers)
+    if not filters.has_members(sections["members"], ctx):
         return
     flagged = filters.apply(flagged, ctx, tier_column="tier")
     horizon = dict(years=fmt_number(values.horizon_years, lang), rate=fmt_percent(values.discount_rate_annual, lang, 0))
-    _section_kpis(frame, flagged, horizon, lang)
-    _section_value(frame, horizon, lang)
+    _section_kpis(sections, flagged, horizon, lang)
+    _section_value(sections, horizon, lang)
     check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
     _section_at_risk(flagged, as_of, lang)
     with check, st.spinner(t("value.checking", lang)):

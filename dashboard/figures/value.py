@@ -47,26 +47,35 @@ def box_statistics(values: np.ndarray, max_outliers: int = MAX_OUTLIERS) -> dict
             "outliers": outliers, "n": len(values)}
 
 
-def clv_by_tier(
-    frame: pd.DataFrame, group_labels: dict[str, str], title: str, y_title: str, log: bool | None = None
-) -> go.Figure:
-    """Box plot of ``model_clv`` per ``tier``, one box per key of ``group_labels`` (in its order), tier colours.
+def clv_boxes(frame: pd.DataFrame, groups: list[str], log: bool | None = None) -> dict[str, object]:
+    """What the lifetime-value box plot needs, small enough to cache: ``{"log", "boxes", "non_positive"}``.
 
-    ``frame`` needs ``tier`` and ``model_clv``; groups missing from ``frame`` are left out. ``log`` None decides by
-    :func:`is_skewed`; on a log axis members with a value of 0 cannot be drawn (the caller says how many). Boxes
-    are drawn from precomputed statistics (:func:`box_statistics`), not from every member's value.
+    ``frame`` needs ``tier`` and ``model_clv``; ``boxes`` maps each of ``groups`` that has members to its
+    :func:`box_statistics`; ``log`` None decides by :func:`is_skewed`, and on a log axis members with a value of 0
+    or less cannot be drawn (``non_positive`` counts them, for the caller to say how many).
     """
     missing = [c for c in ("tier", "model_clv") if c not in frame.columns]
     if missing:
         raise ValueError("frame is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    use_log = is_skewed(frame["model_clv"]) if log is None else log
+    clv = frame["model_clv"].to_numpy(dtype=float)
+    use_log = is_skewed(clv) if log is None else log
+    tiers = frame["tier"].astype("category")  # one pass of string comparisons, then integer codes per group
+    boxes = {}
+    for group in groups:
+        values = clv[(tiers == group).to_numpy()] if group in tiers.cat.categories else clv[:0]
+        values = values[np.isfinite(values) & (values > 0)] if use_log else values[np.isfinite(values)]
+        if len(values):
+            boxes[group] = box_statistics(values)
+    return {"log": use_log, "boxes": boxes, "non_positive": int((clv <= 0).sum())}
+
+
+def clv_box_figure(boxes: dict[str, object], group_labels: dict[str, str], title: str, y_title: str) -> go.Figure:
+    """Box plot of :func:`clv_boxes`, one box per key of ``group_labels`` that has one (in its order), tier colours."""
     fig = go.Figure()
     for group, label in group_labels.items():
-        values = frame.loc[frame["tier"] == group, "model_clv"].to_numpy(dtype=float)
-        values = values[np.isfinite(values) & (values > 0)] if use_log else values[np.isfinite(values)]
-        if len(values) == 0:
+        stats = boxes["boxes"].get(group)
+        if stats is None:
             continue
-        stats = box_statistics(values)
         color = TIER_COLORS.get(group, INACTIVE_COLOR)
         fig.add_box(
             x=[label], q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
@@ -78,10 +87,18 @@ def clv_by_tier(
                             marker=dict(color=color, size=4, opacity=0.6), showlegend=False,
                             hovertemplate="%{y:,.0f}<extra>" + label + "</extra>")
     styled(fig, title)
+    use_log = boxes["log"]
     fig.update_layout(height=420, showlegend=False, yaxis_title=y_title)
     # ",~g" keeps sub-unit decades readable on a log axis (",.0f" printed 0.01 as "0").
     fig.update_yaxes(type="log" if use_log else "linear", tickformat=",~g" if use_log else ",.0f")
     return fig
+
+
+def clv_by_tier(
+    frame: pd.DataFrame, group_labels: dict[str, str], title: str, y_title: str, log: bool | None = None
+) -> go.Figure:
+    """Box plot of ``model_clv`` per ``tier`` (:func:`clv_boxes` then :func:`clv_box_figure`)."""
+    return clv_box_figure(clv_boxes(frame, list(group_labels), log), group_labels, title, y_title)
 
 
 def model_vs_simple(
@@ -154,15 +171,20 @@ def risk_calibration(calibration: pd.DataFrame, series_labels: dict[str, str], t
     return fig
 
 
-def tier_value_table(frame: pd.DataFrame, groups: dict[str, str], lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Members, total and median lifetime value (model and simple rule) per tier group, translated, with formats.
+def tier_value_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Members, total and median lifetime value (model and simple rule) per ``tier`` of ``frame``.
 
-    ``frame`` has ``tier`` (a key of ``groups``, whose order the rows follow), ``model_clv`` and ``simple_clv``; an
-    undefined simple value (NaN) stays undefined in the totals instead of counting as 0.
+    An undefined simple value (NaN) stays undefined in the totals instead of counting as 0.
     """
-    by_group = frame.groupby("tier")[["model_clv", "simple_clv"]]
+    by_group = frame.groupby(frame["tier"].astype("category"), observed=True)[["model_clv", "simple_clv"]]
     summary = pd.concat([by_group.size().rename("members"), by_group.sum(min_count=1).add_suffix("_total"),
                          by_group.median().add_suffix("_median")], axis=1)
+    summary.index = summary.index.astype(str)
+    return summary
+
+
+def tier_value_table(summary: pd.DataFrame, groups: dict[str, str], lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """:func:`tier_value_summary` translated, rows in the order of ``groups``, with formats."""
     names = {c: t(f"value.col.{c}", lang) for c in summary.columns}
     shown = summary.reindex([g for g in groups if g in summary.index]).rename(index=groups, columns=names)
     formats = {n: "int" if c == "members" else "money" for c, n in names.items()}

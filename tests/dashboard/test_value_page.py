@@ -222,3 +222,17 @@ def test_picking_one_reason_lists_exactly_the_members_with_that_reason(demo_app,
     expected = everyone[everyone[column].str.contains(label, regex=False)]
     assert 0 < len(expected) < len(everyone)
     assert _plan(at)[PLAN_HEADERS["en"]["member_id"]].tolist() == expected[PLAN_HEADERS["en"]["member_id"]].tolist()
+
+
+def test_tier_value_summary_counts_totals_and_medians_and_keeps_an_undefined_simple_value_undefined():
+    from dashboard.figures.value import tier_value_summary, tier_value_table
+
+    frame = pd.DataFrame({"tier": ["A", "A", "B", "inactive", "B"], "model_clv": [10.0, 30.0, 5.0, 1.0, 7.0],
+                          "simple_clv": [12.0, 28.0, np.nan, 2.0, np.nan]})
+    summary = tier_value_summary(frame)
+    assert summary.loc["A"].tolist() == [2, 40.0, 40.0, 20.0, 20.0]
+    assert summary.loc["B", "members"] == 2 and summary.loc["B", "model_clv_total"] == 12.0
+    assert np.isnan(summary.loc["B", "simple_clv_total"])
+    shown, formats = tier_value_table(summary, {"A": "A Platinum", "B": "B Gold", "C": "C Iron"}, "en")
+    assert shown.iloc[:, 0].tolist() == ["A Platinum", "B Gold"]  # C has no member, inactive was not asked for
+    assert set(formats.values()) == {"int", "money"}
