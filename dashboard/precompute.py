@@ -30,6 +30,7 @@ from vipmodel.reuse import shared_queries
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
 TOP_REFERRERS = 20  # as pages/referrals.py
+REMEMBERED_DATABASES = 20  # databases whose data token the disk cache remembers (each test run adds one)
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
 # The complaints page's panel analyses at its default view (the first grouping of the selectbox).
 PANEL_VIEWS = (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
@@ -201,7 +202,9 @@ def _forget_older_data(url: str, version: str) -> None:
     if url in tokens:
         st.cache_data.clear()
         data.clear_shared()
-    tokens[url] = version
+    tokens.pop(url, None)
+    tokens[url] = version  # last: the oldest databases seen are forgotten first
+    tokens = dict(list(tokens.items())[-REMEMBERED_DATABASES:])
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps(tokens), encoding="utf-8")

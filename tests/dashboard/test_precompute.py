@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.runtime.caching.cache_data_api import _data_caches
 
@@ -91,3 +93,8 @@ def test_a_new_data_version_drops_the_results_cached_for_the_old_one(tmp_path, m
     assert not _cache_bytes().get("squared")
     marker = tmp_path / ".streamlit" / "vipdash-data-tokens.json"
     assert marker.read_text(encoding="utf-8").count("2-cccc") == 1
+    for n in range(precompute.REMEMBERED_DATABASES):  # many throwaway databases later (test runs, trials)...
+        precompute._forget_older_data(f"sqlite:///trial{n}.db", "1-dddd")
+    remembered = json.loads(marker.read_text(encoding="utf-8"))
+    assert len(remembered) == precompute.REMEMBERED_DATABASES and url not in remembered  # ...the oldest is forgotten
+    assert list(remembered)[-1] == f"sqlite:///trial{precompute.REMEMBERED_DATABASES - 1}.db"
