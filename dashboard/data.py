@@ -352,6 +352,20 @@ def load_satisfaction_index(
     return index_by_scores(scores, SatisfactionWeights.from_payload(weights_payload), by, period, tiers)
 
 
+def surveyed_panel(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
+                   tiers: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+    """The two-year churn panel's member-years with a survey score, among those the sidebar filters keep, and the
+    number of kept member-years without one (read through :func:`shared`: a weight check runs on a third of the
+    rows instead of all of them)."""
+    from dashboard.filters import restrict
+    from vipmodel.satisfaction import SCORE_COLUMNS
+
+    panel = restrict(shared(load_churn_panel, url, version, as_of, 2, rules_payload), url, version, None, store,
+                     tiers, tier_column="tier")
+    surveyed = panel[list(SCORE_COLUMNS)].notna().any(axis=1).to_numpy()
+    return panel.loc[surveyed].reset_index(drop=True), int((~surveyed).sum())
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_weights_check(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
@@ -359,19 +373,22 @@ def load_weights_check(
 ) -> dict:
     """What the Satisfaction page shows for one set of weights, over the members the sidebar filters keep: the
     mean index and gap of the period's responses and how well the index foresaw churn on the two-year panel
-    (``evaluate_weights``: a pass over a million member-years, so cached per weights; InsufficientSurveyData is
-    raised uncached). ``{"index": mean, "scored": n, "gap": mean, "evaluation": WeightEvaluation}``."""
+    (``evaluate_weights``, cached per weights; InsufficientSurveyData is raised uncached).
+    ``{"index": mean, "scored": n, "gap": mean, "evaluation": WeightEvaluation}``."""
+    from dataclasses import replace
+
     from dashboard.filters import restrict
     from vipmodel.satisfaction import SatisfactionWeights, evaluate_weights, index_table
 
     weights = SatisfactionWeights.from_payload(weights_payload)
     scores = restrict(shared(load_dimension_scores, url, version, start, end), url, version, (start, end), store,
                       tiers)
-    panel = restrict(shared(load_churn_panel, url, version, end, 2, rules_payload), url, version, None, store, tiers,
-                     tier_column="tier")
+    panel, without_survey = shared(surveyed_panel, url, version, end, rules_payload, store, tiers)
+    # Member-years without a score never enter the evaluation; leaving them out first changes only this count.
+    evaluation = replace(evaluate_weights(panel, weights), n_without_survey=without_survey)
     table = index_table(scores, weights)
     return {"index": float(table["satisfaction_index"].mean()), "scored": int(table["scored"].sum()),
-            "gap": float(table["gap"].mean()), "evaluation": evaluate_weights(panel, weights)}
+            "gap": float(table["gap"].mean()), "evaluation": evaluation}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -66,6 +66,23 @@ def test_the_auc_shown_is_the_evaluation_of_the_slider_weights_on_the_churn_pane
     assert "Product quality **100.0%**" in " ".join(m.value for m in at.markdown)
 
 
+@pytest.mark.parametrize("store", [None, "East"])
+def test_the_cached_weights_check_equals_the_evaluation_of_the_whole_filtered_panel(demo_sqlite_url, demo_panel,
+                                                                                      store):
+    from dashboard import data, filters
+    from dashboard.state import ALL_TIERS
+    from vipmodel.pyramid import DEFAULT_RULES
+
+    version = data.current_version(demo_sqlite_url)
+    end = data.load_latest_date(demo_sqlite_url, version)
+    weights = SatisfactionWeights(0.5, 0.3, 0.2)
+    check = data.load_weights_check(demo_sqlite_url, version, end - dt.timedelta(days=364), end,
+                                    DEFAULT_RULES.to_payload(), store, ALL_TIERS, weights.to_payload())
+    panel = filters.restrict(demo_panel, demo_sqlite_url, version, None, store, ALL_TIERS, tier_column="tier")
+    assert check["evaluation"] == evaluate_weights(panel, weights)  # the surveyed rows first, the same result
+    assert check["evaluation"].n_without_survey > 0
+
+
 def test_moving_a_slider_changes_the_satisfaction_index(demo_app):
     at = open_page(demo_app, "satisfaction")
     before = _metric(at, "Satisfaction index (0–100)")
