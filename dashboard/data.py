@@ -1,10 +1,11 @@
 """The I/O boundary: the shared engine, the database URL, first-start demo data and cached loaders.
 
 Every loader takes the URL and the data token (version and a random part, ``db.data_token``) as arguments so a
-cached result is dropped as soon as an import or a demo regeneration bumps the version. Loaders keyed on the data
-persist their results on disk (``persist="disk"``): a restarted server, and every new browser session, reads what
-the precompute step (``python -m dashboard.precompute``, started after each data change) or an earlier visit
-computed, instead of aggregating a million members again.
+cached result is dropped as soon as an import or a demo regeneration bumps the version. Every loader the background
+precompute (``dashboard.precompute``, started after each data change) fills persists its results on disk
+(``persist="disk"``), the small widget-driven ones too: a restarted server, and every new browser session, reads what
+the precompute or an earlier visit computed instead of aggregating a million members again. Only the sidebar's
+member-id filters and the settings history stay in memory.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def _snapshots_kept(url: str, version: str, start: dt.date, end: dt.date, period
     return restrict(snapshots, url, version, None, store, ALL_TIERS)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                           store: str | None = None) -> tuple[list, int]:
     """(sorted periods, member-period rows) of the tier snapshots of the members of ``store`` (all when None)."""
@@ -186,7 +187,7 @@ def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, 
     return sorted(snapshots["period"].unique()), len(snapshots)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
 def load_transition(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                     store: str | None, from_period, to_period) -> migration.TransitionMatrix:
     """``migration.transition_matrix`` between two snapshot periods (a pass over millions of member-periods)."""
@@ -194,7 +195,7 @@ def load_transition(url: str, version: str, start: dt.date, end: dt.date, period
     return migration.transition_matrix(snapshots, from_period, to_period)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
 def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                          store: str | None, from_period, to_period, source: str, target: str) -> pd.DataFrame:
     """The members behind one cell of the transition matrix (``migration.members_in_cell``)."""
@@ -276,7 +277,7 @@ def _panel_facts(panel: pd.DataFrame) -> dict:
             "last": panel["window_end"].max(), "complaints": int(panel[list(COUNT_COLUMNS)].to_numpy().sum())}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, store: str | None = None,
                          tiers: tuple[str, ...] = ALL_TIERS) -> int:
     """Complaints filed in ``[start, end]`` by the members the sidebar filters keep (a number, not a frame to copy)."""
@@ -289,7 +290,7 @@ def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, s
 PANEL_ANALYSES = ("facts", "churn_by_group", "group_difference_test", "standard_effects", "correlation_matrix")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=64)
 def load_panel_analysis(
     url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
     tiers: tuple[str, ...], analysis: str, *args,
@@ -330,7 +331,7 @@ def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) 
         return dimension_scores(conn, start, end)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
 def load_satisfaction_index(
     url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
     rules_payload: dict,
@@ -366,7 +367,7 @@ def surveyed_panel(url: str, version: str, as_of: dt.date, rules_payload: dict, 
     return panel.loc[surveyed].reset_index(drop=True), int((~surveyed).sum())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=64)
 def load_weights_check(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
     tiers: tuple[str, ...], weights_payload: dict,
@@ -391,7 +392,7 @@ def load_weights_check(
             "gap": float(table["gap"].mean()), "evaluation": evaluation}
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
 def load_importance_performance(url: str, version: str, as_of: dt.date, rules_payload: dict,
                                 weights_payload: dict) -> pd.DataFrame:
     """``importance_performance`` of the whole two-year panel with the saved weights and the suggested ones."""
@@ -556,7 +557,7 @@ def load_value_view(
     return values.frame.assign(tier=tiers), flagged.join(reasons.add_prefix("reason:"))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_value_sections(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None, store: str | None,
     tiers: tuple[str, ...],
@@ -654,7 +655,7 @@ def _care_members_kept(url: str, version: str, as_of: dt.date, rules_payload: di
     return restrict(members, url, version, None, store, tiers, tier_column="tier")
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
 def load_care_simulation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, current_payload: dict,
     store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
@@ -671,7 +672,7 @@ def load_care_simulation(
                          current_plan=care.CarePlan.from_payload(current_payload))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_care_curve(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
     multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS, store: str | None = None,
@@ -695,7 +696,7 @@ def load_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str = "retained_value", store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
