@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from dashboard.state import ALL_TIERS
 from vipmodel import db, features, kpi, migration, settings
-from vipmodel.pyramid import DEFAULT_RULES, TierRules
+from vipmodel.pyramid import DEFAULT_RULES, RulePreview, TierRules
 
 DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
 INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
@@ -137,6 +137,12 @@ def load_pyramid_features(url: str, version: str, start: dt.date, end: dt.date) 
     """Only the columns re-tiering needs, so each slider move copies as little as possible."""
     frame = load_features(url, version, start, end)
     return frame.loc[frame["n_transactions"] > 0, ["member_id", "sales", "profit_contribution"]].reset_index(drop=True)
+
+
+def load_rule_preview(url: str, version: str, start: dt.date, end: dt.date, current: TierRules) -> RulePreview:
+    """The threshold preview's fixed part (values, tiers in force, profit ranking), built once per period and rules."""
+    # Read through shared(): built from the shared features, it holds arrays only and is never changed.
+    return RulePreview(shared(load_pyramid_features, url, version, start, end), current, check_unique=False)
 
 
 @st.cache_data(show_spinner=False)

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, filters, state, ui
 from dashboard.figures.pyramid import before_after, pyramid, tier_shares
 from dashboard.i18n import fmt_money, fmt_number, fmt_percent, t, tier_name
-from vipmodel.pyramid import TierRules, assign_tiers, compare_rules, members_moving, tier_summary
+from vipmodel.pyramid import TierRules, assign_tiers, members_moving, tier_summary
 
 DEFAULT_BENEFIT_COST = {"A": 2000.0, "B": 800.0, "C": 150.0, "D": 0.0}
 
@@ -82,8 +82,8 @@ def _section_preview(ctx: filters.PageContext, features: pd.DataFrame, current: 
                                      key=f"pyr_cost_{k}") for col, k in zip(cols, "ABCD")}
     if proposed is None:
         return
-    # Cached member_features rows are unique by construction; skipping the check keeps the slider live at 1M.
-    comparison = compare_rules(features, current, proposed, costs, check_unique=False)
+    # The ranking and the tiers in force are computed once per period and shared: a slider move only re-tiers.
+    comparison = data.shared(data.load_rule_preview, url, ctx.version, *ctx.period, current).compare(proposed, costs)
     up, down, cost = st.columns(3)
     up.metric(t("pyramid.moved_up", lang), fmt_number(comparison.moved_up, lang))
     down.metric(t("pyramid.moved_down", lang), fmt_number(comparison.moved_down, lang))

@@ -251,16 +251,19 @@ DEFAULT_RULES = TierRules()
 # ---------------------------------------------------------------------------------------------- assigning
 
 
-def _share_codes(values: np.ndarray, shares: tuple[float, float, float]) -> np.ndarray:
+def _share_codes(
+    values: np.ndarray, shares: tuple[float, float, float], ascending: np.ndarray | None = None
+) -> np.ndarray:
     n = len(values)
     cumulative = np.cumsum(shares)
     # floor: a tier never holds more than its share of members; the rounding to 6 decimals first keeps float
     # noise (0.05 * 100 = 5.000000000000001 or 4.999999999999999) from moving a cut by one member.
     sizes = [min(n, math.floor(round(c * n, 6))) for c in cumulative]
     # The (k+1)-th largest value sits at ascending position n-1-k; partitioning in place of sorting keeps
-    # this O(n), and partitioning the values themselves (not their negation) saves a copy.
+    # this O(n), and partitioning the values themselves (not their negation) saves a copy. A caller tiering the
+    # same values many times (RulePreview) passes them sorted once instead.
     positions = sorted({n - 1 - k for k in sizes if k < n})
-    ordered = np.partition(values, positions) if positions else None
+    ordered = ascending if ascending is not None else np.partition(values, positions) if positions else None
     # The cut for a tier is the value of the best member *outside* it; members tied with that member are
     # below the cut, so ties never push a tier over its share and equal values always share a tier.
     cuts = [(ordered[n - 1 - k] if k < n else -np.inf) for k in sizes]
@@ -591,7 +594,13 @@ def compare_rules(
     """
     costs = _cost_per_tier(benefit_cost_per_tier)
     before, after = _before_after(features, current, proposed, check_unique)
-    matrix = np.bincount(before.astype(np.int64) * 4 + after, minlength=16).reshape(4, 4)
+    return _comparison(before, after, costs, current, proposed)
+
+
+def _comparison(
+    before: np.ndarray, after: np.ndarray, costs: np.ndarray, current: TierRules, proposed: TierRules
+) -> RuleComparison:
+    matrix = np.bincount(before.astype(np.intp) * 4 + after, minlength=16).reshape(4, 4)
     labels = list(TIERS)
     matrix_frame = pd.DataFrame(
         matrix, index=pd.Index(labels, name="current"), columns=pd.Index(labels, name="proposed")
@@ -625,6 +634,80 @@ def compare_rules(
         benefit_cost_after=cost_after,
         benefit_cost_change=cost_after - cost_before,
     )
+
+
+class RulePreview:
+    """Compare many proposed rules with the rules in force, for one fixed set of members (a live slider).
+
+    :func:`compare_rules` validates the frame, tiers it under the current rules and partitions the values on
+    every call. A preview does the part that does not depend on the proposal once: the checks, the value
+    columns, the tiers in force and the profit ranking (one sort). Each :meth:`compare` is then a few vectorised
+    comparisons and a count, with the same result as :func:`compare_rules`.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        As :func:`compare_rules`: ``member_id``, ``profit_contribution``, and ``sales`` for spend-based rules
+        (current or proposed); one period. The preview keeps arrays, not the frame.
+    current : TierRules
+        The rules in force.
+    check_unique : bool, default True
+        As :func:`compare_rules`.
+
+    Attributes
+    ----------
+    current : TierRules
+    n_members : int
+
+    Raises
+    ------
+    ValueError
+        As :func:`assign_tiers` for the current rules, plus duplicated members.
+
+    Examples
+    --------
+    >>> preview = RulePreview(features, current)                               # doctest: +SKIP
+    >>> preview.compare(TierRules("share", shares=(0.02, 0.05, 0.2)), costs)   # doctest: +SKIP
+    """
+
+    def __init__(self, features: pd.DataFrame, current: TierRules, check_unique: bool = True) -> None:
+        if not isinstance(current, TierRules):
+            raise ValueError(f"current must be a TierRules, got {type(current).__name__}")
+        require_columns(features, current.required_columns)
+        _check_single_period(features)
+        _check_member_ids(features, "features", unique=check_unique)
+        self.current = current
+        self._profit = numeric_column(features, "profit_contribution")
+        self._sales = numeric_column(features, "sales") if "sales" in features.columns else None
+        self._negative = self._profit < 0
+        self._profit_ascending = np.sort(self._profit)
+        self._current = self._codes(current)
+        self.n_members = len(self._profit)
+
+    def _codes(self, rules: TierRules) -> np.ndarray:
+        if rules.basis == "share":
+            codes = _share_codes(self._profit, rules.shares, self._profit_ascending)
+        else:
+            values = self._profit if rules.value_column == "profit_contribution" else self._sales
+            if values is None:
+                raise ValueError("features is missing required column(s): 'sales'")
+            codes = _threshold_codes(values, rules.thresholds)
+        codes[self._negative] = 3
+        return codes
+
+    def compare(self, proposed: TierRules, benefit_cost_per_tier: Mapping[str, float]) -> RuleComparison:
+        """What would change if ``proposed`` replaced the current rules: as :func:`compare_rules`.
+
+        Raises
+        ------
+        ValueError
+            ``proposed`` not a TierRules, ``"features is missing required column(s): 'sales'"`` for spend rules on
+            a frame without sales, and the benefit cost errors of :func:`compare_rules`.
+        """
+        if not isinstance(proposed, TierRules):
+            raise ValueError(f"proposed must be a TierRules, got {type(proposed).__name__}")
+        costs = _cost_per_tier(benefit_cost_per_tier)
+        return _comparison(self._current, self._codes(proposed), costs, self.current, proposed)
 
 
 def members_moving(

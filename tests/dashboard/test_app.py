@@ -87,3 +87,15 @@ def test_first_start_fills_the_embedded_database_with_the_demo_mall(tmp_path, mo
     assert not at.exception
     assert db.has_data(db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))
     assert len(at.metric) == 8
+
+
+def test_the_server_config_turns_off_the_full_collection_after_every_run():
+    """The post-run gc.collect() held the GIL for most of a slider's latency at scale; the option must stay known."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+
+    settings = tomllib.loads((Path(APP).parent.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert settings["runner"]["postScriptGC"] is False
+    assert "runner.postScriptGC" in config.get_config_options()

@@ -14,6 +14,7 @@ from vipmodel.pyramid import (
     DEFAULT_RULES,
     SUMMARY_COLUMNS,
     RuleComparison,
+    RulePreview,
     TierRules,
     assign_tiers,
     compare_rules,
@@ -441,6 +442,81 @@ def test_members_moving_lists_who_would_move(direction, expected):
 def test_members_moving_refuses_an_unknown_direction():
     with pytest.raises(ValueError, match=r"^direction must be 'up', 'down' or 'unchanged'; got 'sideways'$"):
         members_moving(comparison_features(), CURRENT, PROPOSED, "sideways")
+
+
+
+# --------------------------------------------------------------------------------------------- RulePreview
+
+
+def _rounded_features(seed: int, n: int) -> pd.DataFrame:
+    """Members with many tied profits (rounded to 10) and a share of losses: the cases a ranking gets wrong."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {"member_id": [f"M{i}" for i in range(n)], "profit_contribution": np.round(rng.normal(80, 120, n), -1),
+         "sales": np.round(rng.lognormal(6, 1, n), -1), "period": "2025"}
+    )
+
+
+PREVIEW_RULES = [
+    TierRules(),
+    TierRules("share", shares=(0.0001, 0.0001, 0.0001)),
+    TierRules("share", shares=(0.1, 0.3, 0.59)),
+    TierRules("share", shares=(0.013, 0.041, 0.152)),
+    TierRules("profit", thresholds=(300, 150, 50)),
+    TierRules("profit", thresholds=(10_000, 9_000, 8_000)),
+    TierRules("spend", thresholds=(2_000, 800, 300)),
+]
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 2_345])
+@pytest.mark.parametrize("current", PREVIEW_RULES[::2])
+def test_a_rule_preview_gives_the_comparison_of_compare_rules(n, current):
+    features = _rounded_features(n, n)
+    preview = RulePreview(features, current)
+    assert preview.n_members == n
+    for proposed in PREVIEW_RULES:
+        fast, full = preview.compare(proposed, COSTS), compare_rules(features, current, proposed, COSTS)
+        assert (fast.moved_up, fast.moved_down, fast.unchanged) == (full.moved_up, full.moved_down, full.unchanged)
+        pd.testing.assert_frame_equal(fast.matrix, full.matrix)
+        pd.testing.assert_frame_equal(fast.per_tier, full.per_tier)
+        assert fast.benefit_cost_change == full.benefit_cost_change
+        assert (fast.current, fast.proposed) == (current, proposed)
+
+
+def test_a_rule_preview_does_not_depend_on_row_order():
+    features = _rounded_features(11, 1_000)
+    shuffled = features.sample(frac=1.0, random_state=3)
+    proposed = TierRules("share", shares=(0.02, 0.05, 0.2))
+    a = RulePreview(features, DEFAULT_RULES).compare(proposed, COSTS)
+    b = RulePreview(shuffled, DEFAULT_RULES).compare(proposed, COSTS)
+    pd.testing.assert_frame_equal(a.matrix, b.matrix)
+
+
+def test_a_rule_preview_needs_sales_only_for_spend_rules():
+    features = comparison_features().drop(columns="sales")
+    preview = RulePreview(features, CURRENT)
+    assert preview.compare(PROPOSED, COSTS).moved_up == 1
+    with pytest.raises(ValueError, match=r"^features is missing required column\(s\): 'sales'$"):
+        preview.compare(TierRules("spend", thresholds=(8000, 5000, 1000)), COSTS)
+    with pytest.raises(ValueError, match=r"^features is missing required column\(s\): 'sales'$"):
+        RulePreview(features, TierRules("spend", thresholds=(8000, 5000, 1000)))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda f: RulePreview(f, "1/4/15"), r"^current must be a TierRules, got str$"),
+        (lambda f: RulePreview(pd.concat([f, f.head(1)]), CURRENT),
+         r"^features must hold one row per member; member_id 'm1' appears more than once$"),
+        (lambda f: RulePreview(f.head(0), CURRENT), r"^features is empty \(no rows\)$"),
+        (lambda f: RulePreview(f, CURRENT).compare(None, COSTS), r"^proposed must be a TierRules, got NoneType$"),
+        (lambda f: RulePreview(f, CURRENT).compare(PROPOSED, {"E": 1.0}),
+         r"^benefit_cost_per_tier has unknown tier\(s\): 'E'$"),
+    ],
+)
+def test_a_rule_preview_refuses_bad_input_with_the_messages_of_compare_rules(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(comparison_features())
 
 
 # --------------------------------------------------------------------------------------------- benchmark
