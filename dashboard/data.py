@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +21,9 @@ from sqlalchemy import Engine
 from dashboard.state import ALL_TIERS
 from vipmodel import db, features, kpi, migration, settings
 from vipmodel.pyramid import DEFAULT_RULES, RulePreview, TierRules
+
+if TYPE_CHECKING:
+    from vipmodel.satisfaction import WeightEvaluator
 
 DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
 INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
@@ -68,7 +72,8 @@ def ensure_demo_data(url: str, on_progress) -> bool:
     return True
 
 
-SHARED_ENTRIES = 12  # big read-only results kept as objects (up to a few hundred MB each at a million members)
+SHARED_ENTRIES = 16  # big read-only results kept as objects (up to a few hundred MB each at a million members);
+# the default views of all pages hold 10 of them
 
 
 @st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES)
@@ -347,16 +352,25 @@ def load_satisfaction_index(
     Computed from the cached survey scores and pyramid features of the period (``satisfaction.index_by_scores``),
     not from the database: a weight or grouping change costs a pass over the responses, not two aggregations.
     """
-    from vipmodel.pyramid import assign_tiers
     from vipmodel.satisfaction import SatisfactionWeights, index_by_scores
 
-    scores = shared(load_dimension_scores, url, version, start, end)
-    tiers = None
     if by == "tier":
-        features = shared(load_pyramid_features, url, version, start, end)
-        rules = TierRules.from_payload(rules_payload)
-        tiers = assign_tiers(features, rules).astype(str) if len(features) else pd.Series(dtype=object)
-    return index_by_scores(scores, SatisfactionWeights.from_payload(weights_payload), by, period, tiers)
+        scores = shared(tiered_scores, url, version, start, end, rules_payload)
+    else:
+        scores = shared(load_dimension_scores, url, version, start, end)
+    return index_by_scores(scores, SatisfactionWeights.from_payload(weights_payload), by, period)
+
+
+def tiered_scores(url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict) -> pd.DataFrame:
+    """The period's survey scores with the tier of each respondent (read through :func:`shared`: matching a million
+    members' tiers to the responses took half a second on every weight change)."""
+    from vipmodel.pyramid import assign_tiers
+    from vipmodel.satisfaction import response_tiers
+
+    scores = shared(load_dimension_scores, url, version, start, end)
+    features = shared(load_pyramid_features, url, version, start, end)
+    tiers = assign_tiers(features, TierRules.from_payload(rules_payload)) if len(features) else pd.Series(dtype=object)
+    return scores.assign(tier=response_tiers(scores, tiers))
 
 
 def surveyed_panel(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
@@ -373,6 +387,16 @@ def surveyed_panel(url: str, version: str, as_of: dt.date, rules_payload: dict, 
     return panel.loc[surveyed].reset_index(drop=True), int((~surveyed).sum())
 
 
+def weight_evaluator(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
+                     tiers: tuple[str, ...]) -> WeightEvaluator:
+    """The surveyed panel reduced to its score patterns, so a new set of weights is checked in milliseconds (read
+    through :func:`shared`)."""
+    from vipmodel.satisfaction import WeightEvaluator
+
+    panel, _ = shared(surveyed_panel, url, version, as_of, rules_payload, store, tiers)
+    return WeightEvaluator().fit(panel)
+
+
 @st.cache_data(persist="disk", show_spinner=False, max_entries=64)
 def load_weights_check(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
@@ -385,14 +409,15 @@ def load_weights_check(
     from dataclasses import replace
 
     from dashboard.filters import restrict
-    from vipmodel.satisfaction import SatisfactionWeights, evaluate_weights, index_table
+    from vipmodel.satisfaction import SatisfactionWeights, index_table
 
     weights = SatisfactionWeights.from_payload(weights_payload)
     scores = restrict(shared(load_dimension_scores, url, version, start, end), url, version, (start, end), store,
                       tiers)
-    panel, without_survey = shared(surveyed_panel, url, version, end, rules_payload, store, tiers)
+    _, without_survey = shared(surveyed_panel, url, version, end, rules_payload, store, tiers)
+    evaluator = shared(weight_evaluator, url, version, end, rules_payload, store, tiers)
     # Member-years without a score never enter the evaluation; leaving them out first changes only this count.
-    evaluation = replace(evaluate_weights(panel, weights), n_without_survey=without_survey)
+    evaluation = replace(evaluator.evaluate(weights), n_without_survey=without_survey)
     table = index_table(scores, weights)
     return {"index": float(table["satisfaction_index"].mean()), "scored": int(table["scored"].sum()),
             "gap": float(table["gap"].mean()), "evaluation": evaluation}

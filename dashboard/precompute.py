@@ -60,6 +60,9 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: data.load_pyramid_features(url, version, year_start, end)),
         ("pyramid.features", lambda: data.load_pyramid_features(url, version, start, end)),
+        # In memory, not on disk: after a restart too, the first threshold move should not rank a million members.
+        ("pyramid.preview", lambda: data.shared(data.load_rule_preview, url, version, start, end,
+                                                data.load_tier_rules(url)[0])),
         ("migration.snapshots", lambda: data.load_snapshots(
             url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
         ("migration.flows", partial(_migration, url, version, end, rules)),
@@ -110,6 +113,10 @@ def _satisfaction(url: str, version: str, start: dt.date, end: dt.date, rules: d
     for payload in (weights.to_payload(), saved.to_payload()):
         data.load_weights_check(url, version, start, end, rules, None, ALL_TIERS, payload)
     data.load_satisfaction_index(url, version, start, end, weights.to_payload(), "tier", "quarter", rules)
+    # What a weight slider move reads, in memory (a restarted server finds the two results above on disk): the
+    # panel reduced to its score patterns, with the next-year sales ranks of all-positive weights, and the tiers.
+    data.shared(data.tiered_scores, url, version, start, end, rules)
+    data.shared(data.weight_evaluator, url, version, end, rules, None, ALL_TIERS).evaluate(weights)
     data.load_importance_performance(url, version, end, rules, saved.to_payload())
 
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -278,14 +279,19 @@ def _float_column(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
         raise ValueError(f"{name} column {column!r} must be numeric") from exc
 
 
+def _score_column(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    col = _float_column(frame, column, name)
+    with np.errstate(invalid="ignore"):
+        bad = (col < 1.0) | (col > 7.0)  # NaN (not answered) compares False
+    if bad.any():
+        raise ValueError(f"{name} column {column!r} has {int(bad.sum())} value(s) outside the 1-7 scale")
+    return col
+
+
 def _score_matrix(frame: pd.DataFrame, name: str) -> np.ndarray:
-    x = np.column_stack([_float_column(frame, c, name) for c in SCORE_COLUMNS]) if len(frame) else np.empty((0, 3))
-    for j, column in enumerate(SCORE_COLUMNS):
-        col = x[:, j]
-        bad = ~np.isnan(col) & ((col < 1.0) | (col > 7.0))
-        if bad.any():
-            raise ValueError(f"{name} column {column!r} has {int(bad.sum())} value(s) outside the 1-7 scale")
-    return x
+    if not len(frame):
+        return np.empty((0, 3))
+    return np.column_stack([_score_column(frame, c, name) for c in SCORE_COLUMNS])
 
 
 # ------------------------------------------------------------------------------------------ scores & index
@@ -403,16 +409,23 @@ def index_table(scores: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEI
     """
     weights = _check_weights(weights)
     _require_frame(scores, SCORE_COLUMNS, "scores")
-    x = _score_matrix(scores, "scores")
-    w = weights.as_array()
-    answered = ~np.isnan(x)
-    used = answered & (w > 0)
-    weight_sum = (used * w).sum(axis=1)
-    weighted = np.where(used, np.nan_to_num(x) * w, 0.0).sum(axis=1)
+    # Column by column, not over an (n, 3) matrix: numpy reduces a 3-wide axis slowly, and a weight change on a
+    # dashboard recomputes this for every response. The sums run in the same order, so the values are identical.
+    n = len(scores)
+    weight_sum, weighted = np.zeros(n), np.zeros(n)
+    n_answered, unanswered_weighted = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    for column, w in zip(SCORE_COLUMNS, weights.as_array()):
+        x = _score_column(scores, column, "scores")
+        answered = ~np.isnan(x)
+        n_answered += answered
+        if w > 0:
+            weight_sum += answered * w
+            weighted += np.where(answered, x * w, 0.0)
+            unanswered_weighted |= ~answered
     scored = weight_sum > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         experience = np.where(scored, weighted / np.where(scored, weight_sum, 1.0), np.nan)
-    partial = scored & ((~answered) & (w > 0)).any(axis=1)
+    partial = scored & unanswered_weighted
     if "expectation" in scores.columns:
         expectation = _float_column(scores, "expectation", "scores")
     else:
@@ -422,7 +435,7 @@ def index_table(scores: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEI
             "experience": experience,
             "satisfaction_index": (experience - 1.0) / 6.0 * 100.0,
             "gap": experience - expectation,
-            "dimensions_answered": answered.sum(axis=1).astype("int64"),
+            "dimensions_answered": n_answered,
             "partial": partial,
             "scored": scored,
         },
@@ -525,6 +538,30 @@ def index_by(
     return index_by_scores(scores, weights, by, period, tiers)
 
 
+def response_tiers(scores: pd.DataFrame, tiers: pd.Series) -> pd.Series:
+    """The tier of each response's member, ``"inactive"`` for members without one (no purchase in the range).
+
+    The grouping :func:`index_by_scores` uses for ``by="tier"``; a dashboard that regroups on every weight change
+    computes it once and passes it as the ``tier`` column of ``scores``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Needs ``member_id`` (e.g. :func:`dimension_scores`).
+    tiers : Series
+        Tier by ``member_id`` (:func:`vipmodel.pyramid.assign_tiers`).
+
+    Returns
+    -------
+    Series
+        Named ``tier``, same index as ``scores``; categorical with categories A..D and :data:`NO_TIER_LABEL`.
+    """
+    _require_frame(scores, ("member_id",), "scores")
+    labels = scores["member_id"].map(tiers).astype(object)
+    labels = labels.where(labels.notna(), NO_TIER_LABEL).rename("tier")
+    return labels.astype(pd.CategoricalDtype([*schema.TIERS, NO_TIER_LABEL]))
+
+
 def index_by_scores(
     scores: pd.DataFrame,
     weights: SatisfactionWeights = DEFAULT_WEIGHTS,
@@ -538,12 +575,14 @@ def index_by_scores(
     Parameters
     ----------
     scores : DataFrame
-        :func:`dimension_scores` of the range (columns :data:`SCORE_FRAME_COLUMNS`).
+        :func:`dimension_scores` of the range (columns :data:`SCORE_FRAME_COLUMNS`); for ``by="tier"`` it may
+        carry a ``tier`` column (:func:`response_tiers`), which is then used instead of ``tiers``.
     weights, by, period
         As in :func:`index_by`.
     tiers : Series, optional
         Tier by ``member_id`` of the members who bought in the range (:func:`vipmodel.pyramid.assign_tiers`);
-        needed for ``by="tier"``, where respondents without one form the group ``"inactive"``.
+        needed for ``by="tier"`` without a ``tier`` column, where respondents without one form the group
+        ``"inactive"``.
 
     Returns
     -------
@@ -562,52 +601,63 @@ def index_by_scores(
     table = index_table(scores, weights) if len(scores) else None
     if table is None or not table["scored"].any():
         raise InsufficientSurveyData(NO_SURVEYS)
-    frame = pd.concat([scores.reset_index(drop=True), table.reset_index(drop=True)], axis=1)
     if by == "tier":
-        if tiers is None:
+        if "tier" in scores.columns:
+            group = scores["tier"]
+            group = group.astype(object).fillna(NO_TIER_LABEL) if group.hasnans else group
+        elif tiers is None:
             raise ValueError("tiers are needed to group by tier")
-        frame["group"] = frame["member_id"].map(tiers).fillna(NO_TIER_LABEL)
+        else:
+            group = response_tiers(scores, tiers)
         order = [*schema.TIERS, NO_TIER_LABEL]
     elif by == "store":
-        frame["group"] = frame["home_store"].fillna(NO_STORE_LABEL).astype(str)
-        order = sorted(frame["group"].unique())
+        group = scores["home_store"].fillna(NO_STORE_LABEL).astype(str)
+        order = sorted(group.unique())
     else:
-        frame["group"] = _period_label(frame["survey_date"], period)
-        order = sorted(frame["group"].unique())
+        group = _period_label(scores["survey_date"], period)
+        order = sorted(group.unique())
+    # Arrays and one code per row: a boolean mask per group instead of filtering the whole frame per group.
+    codes, labels = pd.factorize(group)
+    code_of = {label: code for code, label in enumerate(labels)}
+    scored, partial = table["scored"].to_numpy(bool), table["partial"].to_numpy(bool)
+    index, experience = table["satisfaction_index"].to_numpy(float), table["experience"].to_numpy(float)
+    gap, expectation = table["gap"].to_numpy(float), _float_column(scores, "expectation", "scores")
     rows = []
-    for group in order:
-        part = frame[frame["group"] == group]
-        if part.empty:
+    for label in order:
+        if label not in code_of:
             continue
-        ok = part[part["scored"]]
-        if ok.empty:
-            rows.append({"group": group, "n": 0, "n_partial": 0, "n_unscored": len(part),
+        members = codes == code_of[label]
+        ok = members & scored
+        n_unscored = int((members & ~scored).sum())
+        if not ok.any():
+            rows.append({"group": label, "n": 0, "n_partial": 0, "n_unscored": n_unscored,
                          "note": "no response in this group answered a dimension with positive weight"})
             continue
-        values = ok["satisfaction_index"].to_numpy(float)
-        mean, sd, lo, hi = _mean_ci(values)
-        gaps = ok["gap"].dropna()
+        n = int(ok.sum())
+        mean, sd, lo, hi = _mean_ci(index[ok])
+        with_gap = ok & ~np.isnan(gap)
+        n_gap = int(with_gap.sum())
         notes = []
-        if len(ok) == 1:
+        if n == 1:
             notes.append("only one respondent: no confidence interval")
         elif sd == 0.0:
             notes.append("every respondent has the same index (zero variance)")
-        if gaps.empty:
+        if not n_gap:
             notes.append("no respondent stated an expectation: no gap")
         rows.append(
             {
-                "group": group,
-                "n": len(ok),
-                "n_partial": int(ok["partial"].sum()),
-                "n_unscored": int((~part["scored"]).sum()),
+                "group": label,
+                "n": n,
+                "n_partial": int(partial[ok].sum()),
+                "n_unscored": n_unscored,
                 "mean_index": mean,
                 "sd_index": sd,
                 "ci_low": lo,
                 "ci_high": hi,
-                "experience": float(ok["experience"].mean()),
-                "expectation": float(ok.loc[gaps.index, "expectation"].mean()) if len(gaps) else float("nan"),
-                "gap": float(gaps.mean()) if len(gaps) else float("nan"),
-                "n_gap": len(gaps),
+                "experience": float(experience[ok].mean()),
+                "expectation": float(expectation[with_gap].mean()) if n_gap else float("nan"),
+                "gap": float(gap[with_gap].mean()) if n_gap else float("nan"),
+                "n_gap": n_gap,
                 "note": "; ".join(notes),
             }
         )
@@ -668,7 +718,10 @@ def spearman_ci(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     n = len(x)
     if n < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan"), float("nan"), float("nan")
-    rho = float(stats.spearmanr(x, y).statistic)
+    return _spearman_interval(float(stats.spearmanr(x, y).statistic), n)
+
+
+def _spearman_interval(rho: float, n: int) -> tuple[float, float, float]:
     if n < 5 or abs(rho) >= 1.0:
         return rho, (rho if abs(rho) >= 1.0 else float("nan")), (rho if abs(rho) >= 1.0 else float("nan"))
     z, se = math.atanh(rho), 1.03 / math.sqrt(n - 3)
@@ -732,7 +785,10 @@ def _check_sample(index: np.ndarray, churned: np.ndarray) -> None:
         raise InsufficientSurveyData(ONE_RESPONDENT)
     if np.ptp(index) == 0:
         raise InsufficientSurveyData(CONSTANT_ANSWERS)
-    n_churned = int(churned.sum())
+    _check_sample_sizes(n, int(churned.sum()))
+
+
+def _check_sample_sizes(n: int, n_churned: int) -> None:
     n_retained = n - n_churned
     if min(n_churned, n_retained) < MIN_CLASS_SIZE:
         raise InsufficientSurveyData(
@@ -791,6 +847,156 @@ def evaluate_weights(panel: pd.DataFrame, weights: SatisfactionWeights = DEFAULT
         spearman_low=rho_low,
         spearman_high=rho_high,
     )
+
+
+def _midranks(counts: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based) of groups of tied values, given the group sizes in ascending order of value."""
+    before = np.cumsum(counts) - counts
+    return before + (counts + 1.0) / 2.0
+
+
+def _weighted_var(values: np.ndarray, counts: np.ndarray) -> float:
+    """``np.var(np.repeat(values, counts), ddof=1)`` without repeating."""
+    total = counts.sum()
+    mean = (values * counts).sum() / total
+    return float(((values - mean) ** 2 * counts).sum() / (total - 1))
+
+
+class WeightEvaluator:
+    """:func:`evaluate_weights` for many weight vectors on one panel, fast enough for a live slider.
+
+    Survey answers sit on a 7-level scale, so a panel of a million member-years holds a few thousand distinct
+    score patterns (the three dimension scores, missing ones included). :meth:`fit` reduces the panel to them
+    once, with per pattern the member-years, the churners and the sum of the next-year sales ranks;
+    :meth:`evaluate` then computes the index per pattern and DeLong's AUC [1]_ [4]_ and Spearman's rho [2]_
+    from ranks of tied groups, with the result of :func:`evaluate_weights` (equal to rounding error). With as
+    many patterns as rows it is no slower than :func:`evaluate_weights`.
+
+    Attributes
+    ----------
+    n_rows_ : int
+        Panel rows.
+    n_patterns_ : int
+        Distinct score patterns among them.
+
+    Examples
+    --------
+    >>> evaluator = WeightEvaluator().fit(panel)                                   # doctest: +SKIP
+    >>> evaluator.evaluate(SatisfactionWeights.normalised(50, 30, 20)).auc         # doctest: +SKIP
+    """
+
+    def fit(self, panel: pd.DataFrame) -> WeightEvaluator:
+        """Reduce ``panel`` (as :func:`evaluate_weights`) to its score patterns; returns self.
+
+        Raises
+        ------
+        ValueError
+            As :func:`evaluate_weights`: missing columns, non-boolean ``churned``, scores off the scale.
+        """
+        _require_frame(panel, PANEL_REQUIRED, "panel")
+        x = _score_matrix(panel, "panel")
+        churned = _panel_outcome(panel)
+        answered = ~np.isnan(x)
+        # Scores are 1-7, so 0 stands for "not answered" in the pattern key without colliding with a score.
+        keys = np.where(answered, x, 0.0)
+        # A hash grouping: numpy's row-wise unique sorts the rows and is 30 times slower on a million.
+        inverse = pd.DataFrame(keys).groupby([0, 1, 2], sort=False).ngroup().to_numpy()
+        n_patterns = int(inverse.max()) + 1 if len(inverse) else 0
+        row_of = np.empty(n_patterns, dtype=np.intp)
+        row_of[inverse] = np.arange(len(inverse))  # any row of each pattern (they are equal)
+        patterns = np.where(answered[row_of], x[row_of], np.nan)
+        self._patterns = pd.DataFrame(patterns, columns=list(SCORE_COLUMNS))
+        self._inverse = inverse
+        self._count = np.bincount(inverse, minlength=n_patterns).astype(float)
+        self._churned = np.bincount(inverse, weights=churned, minlength=n_patterns)
+        self._next_sales = _float_column(panel, "next_sales", "panel") if "next_sales" in panel.columns else None
+        self._ranks: dict[int, tuple[np.ndarray, float, bool]] = {}
+        self._lock = threading.Lock()
+        self.n_rows_ = len(panel)
+        self.n_patterns_ = n_patterns
+        self.n_without_survey_ = int((~answered.any(axis=1)).sum())
+        return self
+
+    def _next_sales_ranks(self, positive: np.ndarray, ok_patterns: np.ndarray) -> tuple[np.ndarray, float, bool]:
+        """Per pattern the sum of next-year sales ranks among the scored rows, the sum of squared ranks, and
+        whether any is missing. The scored rows depend only on which weights are positive: cached per that."""
+        key = int(positive @ np.array([1, 2, 4]))
+        with self._lock:
+            if key not in self._ranks:
+                rows = ok_patterns[self._inverse]
+                y = self._next_sales[rows]
+                ranks = stats.rankdata(y)
+                sums = np.bincount(self._inverse[rows], weights=ranks, minlength=self.n_patterns_)
+                self._ranks[key] = (sums, float((ranks**2).sum()), bool(np.isnan(y).any()) or np.ptp(y) == 0)
+            return self._ranks[key]
+
+    def evaluate(self, weights: SatisfactionWeights = DEFAULT_WEIGHTS) -> WeightEvaluation:
+        """:func:`evaluate_weights` of the fitted panel under ``weights``.
+
+        Raises
+        ------
+        InsufficientSurveyData
+            As :func:`evaluate_weights`.
+        ValueError
+            ``"weights must be a SatisfactionWeights, got dict"``; ``"evaluate needs fit(panel) first"``.
+        """
+        weights = _check_weights(weights)
+        if not hasattr(self, "_patterns"):
+            raise ValueError("evaluate needs fit(panel) first")
+        table = index_table(self._patterns, weights)
+        ok = table["scored"].to_numpy()
+        index = table["satisfaction_index"].to_numpy(float)[ok]
+        count, churned = self._count[ok], self._churned[ok]
+        n = int(count.sum())
+        if n == 0:
+            raise InsufficientSurveyData(NO_SURVEYS)
+        if n == 1:
+            raise InsufficientSurveyData(ONE_RESPONDENT)
+        # Patterns equal in index (e.g. the same scores in another order under equal weights) are one tie group.
+        values, group = np.unique(index, return_inverse=True)
+        if len(values) == 1:
+            raise InsufficientSurveyData(CONSTANT_ANSWERS)
+        n_churned = int(churned.sum())
+        _check_sample_sizes(n, n_churned)
+        size = np.bincount(group, weights=count)
+        pos = np.bincount(group, weights=churned)
+        neg = size - pos
+        auc, var = self._auc(size[::-1], pos[::-1], neg[::-1])  # of the negated index: descending values
+        auc_low, auc_high = _normal_ci(auc, var, 0.0, 1.0)
+        rho = rho_low = rho_high = float("nan")
+        if self._next_sales is not None:
+            sums, squares, degenerate = self._next_sales_ranks(weights.as_array() > 0, ok)
+            if not degenerate:
+                rank = _midranks(size)
+                mean = (n + 1) / 2.0
+                covariance = (rank * np.bincount(group, weights=sums[ok])).sum() / n - mean**2
+                spread = math.sqrt(((rank**2 * size).sum() / n - mean**2) * (squares / n - mean**2))
+                rho, rho_low, rho_high = _spearman_interval(float(np.clip(covariance / spread, -1.0, 1.0)), n)
+        return WeightEvaluation(
+            weights=weights,
+            n=n,
+            n_churned=n_churned,
+            n_partial=int(count[table["partial"].to_numpy()[ok]].sum()),
+            n_without_survey=self.n_without_survey_,
+            auc=auc,
+            auc_low=auc_low,
+            auc_high=auc_high,
+            spearman=rho,
+            spearman_low=rho_low,
+            spearman_high=rho_high,
+        )
+
+    @staticmethod
+    def _auc(size: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
+        """:func:`auc_delong` from tie groups in ascending order of score: their sizes, churners and others."""
+        m, k = pos.sum(), neg.sum()
+        overall, in_pos, in_neg = _midranks(size), _midranks(pos), _midranks(neg)
+        auc = float(((pos * overall).sum() - m * (m + 1) / 2.0) / (m * k))
+        has_pos, has_neg = pos > 0, neg > 0
+        v10 = (overall[has_pos] - in_pos[has_pos]) / k
+        v01 = 1.0 - (overall[has_neg] - in_neg[has_neg]) / m
+        var = _weighted_var(v10, pos[has_pos]) / m + _weighted_var(v01, neg[has_neg]) / k
+        return auc, float(var)
 
 
 # ------------------------------------------------------------------------------------ suggesting weights

@@ -34,6 +34,7 @@ from vipmodel.satisfaction import (
     SCORE_FRAME_COLUMNS,
     InsufficientSurveyData,
     SatisfactionWeights,
+    WeightEvaluator,
     auc_delong,
     current_weights,
     dimension_scores,
@@ -43,6 +44,7 @@ from vipmodel.satisfaction import (
     index_by_scores,
     index_table,
     loyalty_indicators,
+    response_tiers,
     satisfaction_index,
     save_weights,
     suggest_weights,
@@ -352,6 +354,52 @@ def test_index_by_scores_read_once_gives_what_index_by_gives(surveyed_mall, by, 
     pd.testing.assert_frame_equal(index_by_scores(scores, weights, by, period, tiers), expected)
 
 
+
+def _random_scores(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(np.round(rng.uniform(1, 7, (n, 3)) * 3) / 3, columns=SAT)
+    frame[SAT] = frame[SAT].mask(rng.random((n, 3)) < 0.1)
+    frame["expectation"] = np.where(rng.random(n) < 0.2, NAN, rng.integers(1, 8, n).astype(float))
+    frame["response_id"] = np.arange(n)
+    frame["member_id"] = [f"M{i}" for i in rng.integers(0, n // 2, n)]
+    frame["survey_date"] = [dt.date(2025, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 365, n)]
+    frame["home_store"] = rng.choice(["S1", "S2", None], n)
+    frame["n_answers"] = 3
+    return frame
+
+
+@pytest.mark.parametrize(("by", "period"), [("tier", "quarter"), ("store", "quarter"), ("period", "month")])
+def test_index_by_scores_matches_a_plain_group_by_on_random_scores(by, period):
+    scores, weights = _random_scores(2_000, seed=31), SatisfactionWeights(0.6, 0.0, 0.4)
+    tiers = pd.Series(np.random.default_rng(32).choice(list("ABCD"), 600), index=[f"M{i}" for i in range(600)])
+    got = index_by_scores(scores, weights, by, period, tiers).set_index("group")
+    table = pd.concat([scores, index_table(scores, weights)], axis=1)
+    group = {"tier": scores["member_id"].map(tiers).fillna("inactive"),
+             "store": scores["home_store"].fillna("unknown"),
+             "period": pd.to_datetime(scores["survey_date"]).dt.strftime("%Y-%m")}[by]
+    ok = table[table["scored"]]
+    want = ok.groupby(group[table["scored"]]).agg(
+        n=("satisfaction_index", "size"), mean_index=("satisfaction_index", "mean"),
+        sd_index=("satisfaction_index", "std"), experience=("experience", "mean"), gap=("gap", "mean"),
+        n_gap=("gap", "count"), n_partial=("partial", "sum"))
+    assert sorted(got.index) == sorted(group.unique())
+    for column in want.columns:
+        np.testing.assert_allclose(got.loc[want.index, column].to_numpy(float), want[column].to_numpy(float),
+                                   rtol=1e-12, err_msg=column)
+    assert (got["n_unscored"].sum(), got["n"].sum()) == (int((~table["scored"]).sum()), len(ok))
+
+
+def test_index_by_scores_takes_the_tier_of_each_response_when_given():
+    scores = _random_scores(1_000, seed=33)
+    tiers = pd.Series(list("ABCD") * 50, index=[f"M{i}" for i in range(200)])  # others: inactive
+    labels = response_tiers(scores, tiers)
+    assert labels.name == "tier" and labels.index.equals(scores.index)
+    assert set(labels) == {"A", "B", "C", "D", "inactive"}
+    assert (labels == "inactive").sum() == (~scores["member_id"].isin(tiers.index)).sum()
+    pd.testing.assert_frame_equal(index_by_scores(scores.assign(tier=labels), DEFAULT_WEIGHTS, "tier"),
+                                  index_by_scores(scores, DEFAULT_WEIGHTS, "tier", tiers=tiers))
+
+
 def test_index_by_scores_names_what_is_missing(surveyed_mall):
     scores = dimension_scores(surveyed_mall, *YEAR_2025)
     with pytest.raises(ValueError, match="^tiers are needed to group by tier$"):
@@ -478,6 +526,86 @@ def test_insufficient_survey_data_is_a_value_error_and_columns_are_checked():
         evaluate_weights(scores_frame([(5, 5, 5)]))
     with pytest.raises(ValueError, match="^panel is missing required column\\(s\\): 'sales'$"):
         suggest_weights(_panel([(5, 5, 5)], [True]), controls=("log_sales",))
+
+
+
+def _survey_scale_panel(n: int, seed: int) -> pd.DataFrame:
+    """A synthetic panel on the survey's grid (means of three 1-7 answers), with missing dimensions and rows."""
+    panel = synthetic_panel(n, (0.5, 0.3, 0.2), 1.5, seed=seed)
+    panel[SAT] = np.round(panel[SAT].to_numpy() * 3) / 3
+    rng = np.random.default_rng(seed)
+    panel[SAT] = panel[SAT].mask(rng.random((n, 3)) < 0.05)
+    return panel
+
+
+EVALUATED_WEIGHTS = [DEFAULT_WEIGHTS, SatisfactionWeights(0.5, 0.3, 0.2), SatisfactionWeights(0.7, 0.0, 0.3),
+                     SatisfactionWeights(0.0, 0.0, 1.0), SatisfactionWeights.normalised(41, 33, 27)]
+
+
+def _assert_same_evaluation(fast, full):
+    assert (fast.weights, fast.n, fast.n_churned, fast.n_partial, fast.n_without_survey) == (
+        full.weights, full.n, full.n_churned, full.n_partial, full.n_without_survey)
+    for name in ("auc", "auc_low", "auc_high", "spearman", "spearman_low", "spearman_high"):
+        got, want = getattr(fast, name), getattr(full, name)
+        assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("panel", [
+    _survey_scale_panel(3_000, seed=21),                    # few patterns, many ties, missing answers
+    synthetic_panel(800, (0.2, 0.2, 0.6), 1.0, seed=22),    # continuous scores: every row its own pattern
+], ids=["survey-grid", "continuous"])
+def test_the_weight_evaluator_gives_what_evaluate_weights_gives(panel):
+    evaluator = WeightEvaluator().fit(panel)
+    assert evaluator.n_rows_ == len(panel) and evaluator.n_patterns_ <= len(panel)
+    for weights in EVALUATED_WEIGHTS:
+        _assert_same_evaluation(evaluator.evaluate(weights), evaluate_weights(panel, weights))
+
+
+def test_the_weight_evaluator_reduces_survey_answers_to_few_patterns():
+    evaluator = WeightEvaluator().fit(_survey_scale_panel(3_000, seed=23))
+    assert evaluator.n_patterns_ < 1_500  # 19 grid values per dimension, most members near the middle
+
+
+@pytest.mark.parametrize("next_sales", ["constant", "missing_value", "no_column"])
+def test_the_weight_evaluator_leaves_rho_undefined_as_evaluate_weights_does(next_sales):
+    panel = _survey_scale_panel(500, seed=24)
+    if next_sales == "constant":
+        panel["next_sales"] = 100.0
+    elif next_sales == "missing_value":
+        panel.loc[3, "next_sales"] = NAN
+    else:
+        panel = panel.drop(columns="next_sales")
+    fast = WeightEvaluator().fit(panel).evaluate(DEFAULT_WEIGHTS)
+    _assert_same_evaluation(fast, evaluate_weights(panel, DEFAULT_WEIGHTS))
+    assert math.isnan(fast.spearman) and math.isfinite(fast.auc)
+
+
+@pytest.mark.parametrize(
+    ("panel", "message"),
+    [
+        (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{re.escape(NO_SURVEYS)}$"),
+        (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{re.escape(ONE_RESPONDENT)}$"),
+        (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{re.escape(CONSTANT_ANSWERS)}$"),
+        (
+            _panel([(1 + i % 7, 4, 4) for i in range(43)], [True] * 3 + [False] * 40),
+            "^too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; "
+            "at least 10 of each are needed$",
+        ),
+    ],
+)
+def test_the_weight_evaluator_explains_thin_survey_data_as_evaluate_weights_does(panel, message):
+    evaluator = WeightEvaluator().fit(panel)
+    with pytest.raises(InsufficientSurveyData, match=message):
+        evaluator.evaluate(DEFAULT_WEIGHTS)
+
+
+def test_the_weight_evaluator_checks_its_input():
+    with pytest.raises(ValueError, match="^panel is missing required column\\(s\\): 'churned'$"):
+        WeightEvaluator().fit(scores_frame([(5, 5, 5)]))
+    with pytest.raises(ValueError, match="^evaluate needs fit\\(panel\\) first$"):
+        WeightEvaluator().evaluate(DEFAULT_WEIGHTS)
+    with pytest.raises(ValueError, match="^weights must be a SatisfactionWeights, got dict$"):
+        WeightEvaluator().fit(_panel([(5, 5, 5)], [True])).evaluate({"product_quality": 1.0})
 
 
 # ---------------------------------------------------------------------------------------- suggesting weights
