@@ -3,15 +3,18 @@
 The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
 period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
 opens the page, turns a first visit into a cache read; with ``persist="disk"`` on the loaders a restarted server
-starts warm too. Widget-driven results (a different budget, weights or grouping) are derived from these and
-stay cheap.
+starts warm too, and does not run the precompute again when it completed on disk for the same data, settings and
+code (it would only compete with the first visitors). Widget-driven results (a different budget, weights or
+grouping) are derived from these and stay cheap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +34,8 @@ ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (th
 COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
 TOP_REFERRERS = 20  # as pages/referrals.py
 REMEMBERED_DATABASES = 20  # databases whose data token the disk cache remembers (each test run adds one)
+TOKENS_FILE = "vipdash-data-tokens.json"  # next to Streamlit's disk cache: {url: data token it holds results of}
+COMPLETED_FILE = "vipdash-precomputed.json"  # {url: fingerprint of the last precompute that finished}
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
 # The complaints page's panel analyses at its default view (the first grouping of the selectbox).
 PANEL_VIEWS = (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
@@ -177,9 +182,59 @@ def start(url: str, version: str, latest: dt.date | None) -> None:
     if key in jobs:
         return
     _forget_older_data(url, version)
-    thread = threading.Thread(target=warm, args=(url, version, latest), name="vipdash-precompute", daemon=True)
+    fingerprint = _fingerprint(key)
+    if _completed_on_disk(url, fingerprint):
+        _LOG.info("precompute not needed: this data version's results are on disk")
+        jobs[key] = None
+        return
+    thread = threading.Thread(target=_warm_and_record, args=(url, version, latest, fingerprint),
+                              name="vipdash-precompute", daemon=True)
     jobs[key] = thread
     thread.start()
+
+
+def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str) -> None:
+    warm(url, version, latest)
+    _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
+
+
+def _fingerprint(key: tuple[str, str, str, str]) -> str:
+    """The job's key and the source of the loaders and of the steps: the disk cache's keys change with either."""
+    digest = hashlib.sha256(repr(key).encode("utf-8"))
+    for module in (data, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _marker_folder() -> Path:
+    from streamlit.runtime.caching.storage.local_disk_cache_storage import get_cache_folder_path
+
+    return Path(get_cache_folder_path()).parent
+
+
+def _read(name: str) -> dict[str, str]:
+    try:
+        return json.loads((_marker_folder() / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _record(name: str, url: str, value: str | None) -> None:
+    """Set (or with None drop) ``url`` in marker file ``name``, keeping the last REMEMBERED_DATABASES."""
+    values = _read(name)
+    values.pop(url, None)
+    if value is not None:
+        values[url] = value  # last: the oldest databases seen are forgotten first
+    values = dict(list(values.items())[-REMEMBERED_DATABASES:])
+    try:
+        _marker_folder().mkdir(parents=True, exist_ok=True)
+        (_marker_folder() / name).write_text(json.dumps(values), encoding="utf-8")
+    except OSError as exc:  # a read-only home: the cache still works, it is only not pruned nor trusted
+        _LOG.warning("cannot record the cache state in %s: %s", _marker_folder() / name, exc)
+
+
+def _completed_on_disk(url: str, fingerprint: str) -> bool:
+    return _read(COMPLETED_FILE).get(url) == fingerprint
 
 
 def running(url: str, version: str) -> bool:
@@ -197,23 +252,11 @@ def _forget_older_data(url: str, version: str) -> None:
     """Drop every cached result, in memory and on disk, when this database's data token differs from the one the
     disk cache was filled for: results of replaced data are never read again, and the disk must not fill up
     with one copy per import."""
-    from streamlit.runtime.caching.storage.local_disk_cache_storage import get_cache_folder_path
-
-    marker = Path(get_cache_folder_path()).parent / "vipdash-data-tokens.json"
-    try:
-        tokens = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        tokens = {}
+    tokens = _read(TOKENS_FILE)
     if tokens.get(url) == version:
         return
     if url in tokens:
         st.cache_data.clear()
         data.clear_shared()
-    tokens.pop(url, None)
-    tokens[url] = version  # last: the oldest databases seen are forgotten first
-    tokens = dict(list(tokens.items())[-REMEMBERED_DATABASES:])
-    try:
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps(tokens), encoding="utf-8")
-    except OSError as exc:  # a read-only home: the cache still works, it is only not pruned
-        _LOG.warning("cannot record the cached data version in %s: %s", marker, exc)
+        (_marker_folder() / COMPLETED_FILE).unlink(missing_ok=True)  # the clear emptied every database's results
+    _record(TOKENS_FILE, url, version)

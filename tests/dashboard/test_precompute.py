@@ -50,8 +50,9 @@ def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(dem
         assert grown <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(grown - CHEAP_OR_WIDGET_DRIVEN)} itself"
 
 
-def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url, monkeypatch):
+def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url, monkeypatch, tmp_path):
     monkeypatch.setenv(precompute.ENV_SWITCH, "1")
+    monkeypatch.setenv("HOME", str(tmp_path))  # a disk cache of its own: no earlier run has completed there
     version = data.current_version(demo_sqlite_url)
     latest = data.load_latest_date(demo_sqlite_url, version)
     precompute.start(demo_sqlite_url, version, latest)
@@ -62,6 +63,19 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     jobs[0].join(timeout=600)
     assert not precompute.running(demo_sqlite_url, version)
     assert "load_member_values" in _cache_bytes()
+
+    # A restarted server (its jobs forgotten) finds the results on disk and does not compute them again...
+    precompute._jobs.clear()
+    precompute.start(demo_sqlite_url, version, latest)
+    assert [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)] == [None]
+    assert not precompute.running(demo_sqlite_url, version)
+    # ...unless the code of the loaders or steps changed since (their disk cache keys changed with it).
+    completed = tmp_path / ".streamlit" / precompute.COMPLETED_FILE
+    completed.write_text(json.dumps({demo_sqlite_url: "the fingerprint of older code"}), encoding="utf-8")
+    precompute._jobs.clear()
+    precompute.start(demo_sqlite_url, version, latest)
+    assert precompute.running(demo_sqlite_url, version)
+    next(job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)).join(timeout=600)
 
 
 @pytest.mark.parametrize("switch", ["0"])
@@ -89,8 +103,10 @@ def test_a_new_data_version_drops_the_results_cached_for_the_old_one(tmp_path, m
     assert _cache_bytes().get("squared")
     precompute._forget_older_data("sqlite:///other.db", "7-bbbb")  # another database's first version: stays too
     assert _cache_bytes().get("squared")
-    precompute._forget_older_data(url, "2-cccc")  # new data in this database: every cached result goes
+    (tmp_path / ".streamlit" / precompute.COMPLETED_FILE).write_text(json.dumps({url: "done"}), encoding="utf-8")
+    precompute._forget_older_data(url, "2-cccc")  # new data in this database: every cached result goes...
     assert not _cache_bytes().get("squared")
+    assert not (tmp_path / ".streamlit" / precompute.COMPLETED_FILE).exists()  # ...and no precompute is complete
     marker = tmp_path / ".streamlit" / "vipdash-data-tokens.json"
     assert marker.read_text(encoding="utf-8").count("2-cccc") == 1
     for n in range(precompute.REMEMBERED_DATABASES):  # many throwaway databases later (test runs, trials)...
