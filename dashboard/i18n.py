@@ -827,16 +827,18 @@ TEXT.update(
         "sat.by.month": {"en": "Month", "zh": "月"},
         "sat.by.quarter": {"en": "Quarter", "zh": "季度"},
         "sat.by.year": {"en": "Year", "zh": "年"},
-        "sat.inactive": {"en": "No purchase in period", "zh": "期间内未消费"},
+        "sat.inactive": {"en": "No purchase", "zh": "期间内未消费"},
         "sat.unknown_store": {"en": "Store not recorded", "zh": "未登记门店"},
         "sat.index_chart": {"en": "Satisfaction index (95% CI)", "zh": "满意度指数（95% 区间）"},
         "sat.index_axis": {"en": "Index (0–100)", "zh": "指数（0–100）"},
         "sat.gap_chart": {"en": "Experience − expectation", "zh": "体验 − 期望"},
         "sat.gap_axis": {"en": "Points on the 1–7 scale", "zh": "1–7 分制差值"},
         "sat.index_caption": {
-            "en": "Surveys dated in the sidebar period, with the slider weights. Error bars: 95% t-interval of the "
-            "mean. Red gap bars: experience fell short of expectation.",
-            "zh": "侧栏期间内的问卷，采用滑块权重。误差线：均值的 95% t 区间。红色差值柱：体验低于期望。",
+            "en": "Surveys dated in the sidebar period, with the slider weights; “No purchase”: respondents who bought "
+            "nothing in the period. Error bars: 95% t-interval of the mean. Red gap bars: experience fell short of "
+            "expectation.",
+            "zh": "侧栏期间内的问卷，采用滑块权重；“期间内未消费”：期间内没有消费的受访者。误差线：均值的 95% t 区间。"
+            "红色差值柱：体验低于期望。",
         },
         "sat.save": {"en": "Save these weights as a new version", "zh": "将此权重保存为新版本"},
         "sat.suggested_title": {"en": "Weights suggested by the data", "zh": "数据建议的权重"},

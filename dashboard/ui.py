@@ -15,8 +15,10 @@ from dashboard.i18n import fmt_number, t
 
 def chart(fig: go.Figure, key: str) -> None:
     """Render a figure exactly as built (no Streamlit theme) with a PNG download in its toolbar."""
-    if state.presentation():
+    if state.presentation():  # larger text needs the margins measured (see figures.theme.fixed_margins)
         fig.update_layout(font_size=20, title_font_size=26, height=int((fig.layout.height or 450) * 1.25))
+        fig.update_xaxes(automargin=True)
+        fig.update_yaxes(automargin=True)
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2},

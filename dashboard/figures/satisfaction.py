@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, styled
+from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, fixed_margins, styled
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
 from vipmodel.satisfaction import (DIMENSIONS, QUADRANTS, InsufficientSurveyData, SatisfactionWeights,
                                    SuggestedWeights, WeightEvaluation)
@@ -87,7 +87,7 @@ def index_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_tit
     styled(fig, title)
     fig.update_layout(height=360, showlegend=False)
     fig.update_yaxes(title_text=axis_title, range=[0, 100])
-    return fig
+    return fixed_margins(fig, fig.data[0].x)  # redrawn on every weight move
 
 
 def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title: str) -> go.Figure:
@@ -114,7 +114,7 @@ def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title
     span = max(float(np.abs(gap).max()) if len(gap) else 0.0, 0.25) * 1.3
     fig.update_layout(height=360, showlegend=False)
     fig.update_yaxes(title_text=axis_title, range=[-span, span], zeroline=False)
-    return fig
+    return fixed_margins(fig, fig.data[0].x)  # redrawn on every weight move
 
 
 def weight_bars(table: pd.DataFrame, dimension_labels: dict[str, str], series_labels: tuple[str, str],

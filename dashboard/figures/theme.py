@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -29,4 +31,26 @@ def styled(fig: go.Figure, title: str | None = None, presentation: bool = False)
     fig.update_layout(title_text=title)
     if presentation:
         fig.update_layout(font_size=20, title_font_size=26)
+    return fig
+
+
+SHORT_LABEL = 14  # display width (a CJK character counts two) up to which a category label fits fixed margins
+
+
+def _display_width(label: object) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in str(label))
+
+
+def fixed_margins(fig: go.Figure, labels: Iterable[object], left: int = 70, bottom: int = 50) -> go.Figure:
+    """Fixed margins instead of Plotly's automargin for a chart redrawn on every slider move, when its category
+    labels are short and its value axis has a fixed range.
+
+    Automargin (on in the house template) measures the tick labels and lays the chart out a second time on every
+    redraw, about a third of the browser's work for such a chart. Long labels (a store's full name) keep it, so
+    nothing is cut off; so does presentation mode (:func:`dashboard.ui.chart` turns it back on with larger fonts).
+    """
+    if max((_display_width(label) for label in labels), default=0) <= SHORT_LABEL:
+        fig.update_layout(margin=dict(l=left, b=bottom))
+        fig.update_xaxes(automargin=False)
+        fig.update_yaxes(automargin=False)
     return fig

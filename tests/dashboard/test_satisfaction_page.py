@@ -247,3 +247,17 @@ def test_ipa_quadrant_rejects_an_empty_frame():
 def test_a_missing_interval_is_exported_as_null_not_nan():
     exported = json.loads(index_bars(GROUPS, {}, "t", "y").to_json())  # strict JSON: NaN would not parse in a browser
     assert exported["data"][0]["error_y"]["array"] == [12.0, None]
+
+
+@pytest.mark.parametrize(("labels", "fixed"), [
+    (["A Platinum", "inactive"], True),                 # tiers: known short labels
+    (["白金", "未活跃"], True),
+    (["Flagship store at the North Station mall"], False),  # a long store name keeps Plotly's measured margins
+    (["北京朝阳大悦城旗舰店"], False),                   # ten CJK characters are as wide as twenty letters
+])
+def test_charts_redrawn_on_every_weight_move_fix_their_margins_only_for_short_labels(labels, fixed):
+    frame = pd.DataFrame({"group": labels, "n": 5, "mean_index": 60.0, "ci_low": 55.0, "ci_high": 65.0,
+                          "gap": -0.2, "n_gap": 5})
+    for fig in (index_bars(frame, {}, "t", "y"), gap_bars(frame, {}, "t", "y")):
+        assert (fig.layout.xaxis.automargin is False and fig.layout.yaxis.automargin is False) == fixed
+        assert (fig.layout.margin.l == 70) == fixed
