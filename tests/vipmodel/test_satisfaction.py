@@ -493,19 +493,19 @@ def _panel(rows: list[tuple[float, float, float]], churned: list[bool]) -> pd.Da
     return frame
 
 
-@pytest.mark.parametrize(
-    ("panel", "message"),
-    [
-        (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{re.escape(NO_SURVEYS)}$"),
-        (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{re.escape(ONE_RESPONDENT)}$"),
-        (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{re.escape(CONSTANT_ANSWERS)}$"),
-        (
-            _panel([(1 + i % 7, 4, 4) for i in range(43)], [True] * 3 + [False] * 40),
-            "^too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; "
-            "at least 10 of each are needed$",
-        ),
-    ],
-)
+THIN_PANELS = [
+    (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{re.escape(NO_SURVEYS)}$"),
+    (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{re.escape(ONE_RESPONDENT)}$"),
+    (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{re.escape(CONSTANT_ANSWERS)}$"),
+    (
+        _panel([(1 + i % 7, 4, 4) for i in range(43)], [True] * 3 + [False] * 40),
+        "^too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; "
+        "at least 10 of each are needed$",
+    ),
+]
+
+
+@pytest.mark.parametrize(("panel", "message"), THIN_PANELS)
 def test_thin_survey_data_gives_a_clear_message(panel, message):
     with pytest.raises(InsufficientSurveyData, match=message):
         evaluate_weights(panel)
@@ -580,19 +580,7 @@ def test_the_weight_evaluator_leaves_rho_undefined_as_evaluate_weights_does(next
     assert math.isnan(fast.spearman) and math.isfinite(fast.auc)
 
 
-@pytest.mark.parametrize(
-    ("panel", "message"),
-    [
-        (_panel([(NAN, NAN, NAN)] * 3, [True, False, False]), f"^{re.escape(NO_SURVEYS)}$"),
-        (_panel([(5, 5, 5), (NAN, NAN, NAN)], [True, False]), f"^{re.escape(ONE_RESPONDENT)}$"),
-        (_panel([(5, 4, 6)] * 30, [True] * 15 + [False] * 15), f"^{re.escape(CONSTANT_ANSWERS)}$"),
-        (
-            _panel([(1 + i % 7, 4, 4) for i in range(43)], [True] * 3 + [False] * 40),
-            "^too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; "
-            "at least 10 of each are needed$",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("panel", "message"), THIN_PANELS)
 def test_the_weight_evaluator_explains_thin_survey_data_as_evaluate_weights_does(panel, message):
     evaluator = WeightEvaluator().fit(panel)
     with pytest.raises(InsufficientSurveyData, match=message):
