@@ -568,24 +568,41 @@ def load_at_risk(
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_value_model(url: str, version: str, as_of: dt.date):
+    """The member values' fitted models and settings without the per-member frame (kilobytes): what the Value page
+    shows of them (parameters, horizon, discount rate) without reading a million members' values from disk."""
+    from dataclasses import replace
+
+    values = load_member_values(url, version, as_of)
+    return replace(values, frame=values.frame.iloc[:0])
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_value_view(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What the Value page shows, derived once per data version instead of on every rerun (a million members).
-
-    ``(values, flagged)``: every member's values with its 12-month ``tier`` ("inactive" without one); the members
-    with a warning signal, ranked by value at risk, with one boolean column ``reason:<code>`` per reason code (and
-    ``retention.NO_CLEAR_REASON``) so picking reasons is a vectorised ``any``.
-    """
-    from vipmodel.retention import NO_CLEAR_REASON, REASONS
-
+) -> pd.DataFrame:
+    """Every valued member with its 12-month ``tier`` ("inactive" without one): the lifetime-value section under the
+    sidebar filters (:func:`load_value_sections`), derived once per data version (a million members)."""
     values = load_member_values(url, version, as_of)
     risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
     tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE_TIER).to_numpy()
+    return values.frame.assign(tier=tiers)
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_flagged_members(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """The at-risk list: members with a warning signal, ranked by value at risk, with one boolean column
+    ``reason:<code>`` per reason code (and ``retention.NO_CLEAR_REASON``) so picking reasons is a vectorised ``any``.
+    Kept apart from :func:`load_value_view`, so opening the Value page reads only these members from disk."""
+    from vipmodel.retention import NO_CLEAR_REASON, REASONS
+
+    risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
     flagged = risk[risk["signals"].map(len) > 0].reset_index(drop=True)
     reasons = pd.DataFrame({code: [code in r for r in flagged["reasons"]] for code in REASONS}, dtype=bool)
     reasons[NO_CLEAR_REASON] = flagged["reasons"].map(len).eq(0).to_numpy()
-    return values.frame.assign(tier=tiers), flagged.join(reasons.add_prefix("reason:"))
+    return flagged.join(reasons.add_prefix("reason:"))
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=16)
@@ -599,7 +616,7 @@ def load_value_sections(
     from dashboard.figures.value import clv_boxes, tier_value_summary
     from dashboard.filters import restrict
 
-    every, _ = shared(load_value_view, url, version, as_of, rules_payload, weights_payload)
+    every = shared(load_value_view, url, version, as_of, rules_payload, weights_payload)
     frame = restrict(every, url, version, None, store, tiers, tier_column="tier")
     return {"members": len(frame), "total_clv": float(frame["model_clv"].sum()),
             "boxes": clv_boxes(frame, [*"ABCD", INACTIVE_TIER]), "summary": tier_value_summary(frame)}

@@ -93,7 +93,9 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("care.simulation", partial(_care, url, version, end, rules)),
         ("value.values", lambda: data.load_member_values(url, version, end)),
         ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
+        ("value.model", lambda: data.load_value_model(url, version, end)),
         ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
+        ("value.flagged", lambda: data.load_flagged_members(url, version, end, rules, weights)),
         ("value.sections", lambda: data.load_value_sections(url, version, end, rules, weights, None, ALL_TIERS)),
         ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
     ]

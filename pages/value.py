@@ -129,8 +129,8 @@ def main() -> None:
     weights = data.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
     try:
         with st.spinner(t("common.loading", lang)):
-            values = data.shared(data.load_member_values, url, version, as_of)
-            _, flagged = data.shared(data.load_value_view, url, version, as_of, rules.to_payload(), weights)
+            values = data.load_value_model(url, version, as_of)  # the models, not the million members' values
+            flagged = data.shared(data.load_flagged_members, url, version, as_of, rules.to_payload(), weights)
     except ValueError as exc:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return

@@ -39,7 +39,8 @@ def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(dem
     assert sum(reuse_seen[0].reuses.values()) > sum(reuse_seen[0].runs.values())
     assert set(seconds) == {name for name, _ in precompute.steps(demo_sqlite_url, version, latest)}
     warmed = _cache_bytes()
-    heavy = {"load_member_values", "load_at_risk", "load_value_view", "load_churn_evaluation", "load_care_model", "load_churn_panel",
+    heavy = {"load_member_values", "load_at_risk", "load_value_view", "load_flagged_members", "load_value_model",
+             "load_churn_evaluation", "load_care_model", "load_churn_panel",
              "load_suggested_weights", "load_snapshots", "load_features", "load_overview_kpis"}
     assert heavy <= set(warmed)
     for page in PAGES:
