@@ -26,7 +26,6 @@ from streamlit.logger import get_logger
 
 from dashboard import data
 from dashboard.state import ALL_TIERS
-from vipmodel.complaints import GROUPINGS
 from vipmodel.outcomes import add_years
 from vipmodel.reuse import shared_queries
 
@@ -37,9 +36,6 @@ REMEMBERED_DATABASES = 20  # databases whose data token the disk cache remembers
 TOKENS_FILE = "vipdash-data-tokens.json"  # next to Streamlit's disk cache: {url: data token it holds results of}
 COMPLETED_FILE = "vipdash-precomputed.json"  # {url: fingerprint of the last precompute that finished}
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
-# The complaints page's panel analyses at its default view (the first grouping of the selectbox).
-PANEL_VIEWS = (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
-               ("standard_effects",), ("correlation_matrix",))
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
 
@@ -51,6 +47,16 @@ def enabled() -> bool:
 def default_period(latest: dt.date) -> tuple[dt.date, dt.date]:
     """The sidebar's default period: the 365 days up to the latest data (as ``state.load_from_query_params``)."""
     return latest - dt.timedelta(days=364), latest
+
+
+def panel_views() -> tuple[tuple[str, ...], ...]:
+    """The complaints page's panel analyses at its default view (the first grouping of the selectbox)."""
+    # Imported here: vipmodel.complaints brings scipy.stats (0.7 s), which a restarted server's first page need not
+    # wait for when the precompute is not needed.
+    from vipmodel.complaints import GROUPINGS
+
+    return (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
+            ("standard_effects",), ("correlation_matrix",))
 
 
 def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
@@ -86,7 +92,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("complaints.regression", lambda: data.load_complaint_regression(
             url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS)),
         *((f"complaints.{name}", partial(_panel_analysis, url, version, end, rules, name, *args))
-          for name, *args in PANEL_VIEWS),
+          for name, *args in panel_views()),
         ("care.model", lambda: data.load_care_model(url, version, end, rules)),
         ("care.members", lambda: data.load_care_members(url, version, end, rules)),
         ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
