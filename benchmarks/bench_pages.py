@@ -199,13 +199,15 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
             rows.append(("background precompute after a data change", _wait_for_precompute(log, precompute_timeout)))
             context.close()
             rows += _first_loads(browser, base, "after the precompute")
-            rows.append(("server memory, 1 session", f"{_rss_mb(proc.pid):,.0f} MB"))
 
             for label, path, chart in SLIDERS:
                 latencies = _slider_latencies(browser, f"{base}/{path}", chart)
                 rows.append((f"{label} → re-rendered chart (median of {len(latencies)}; first move)",
                              f"{statistics.median(latencies) * 1000:.0f} ms; {latencies[0] * 1000:.0f} ms"))
 
+            # Measured after the sliders, right before the other sessions: what those add is what grows per session.
+            time.sleep(2)
+            rows.append(("server memory, 1 session", f"{_rss_mb(proc.pid):,.0f} MB"))
             others = []
             for _ in range(sessions - 1):
                 context = browser.new_context(viewport={"width": 1400, "height": 2000})
@@ -219,7 +221,9 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    # A restarted server (deploy, reboot) reads the same data version's results from the disk cache.
+    # A restarted server (deploy, reboot) reads the same data version's results from the disk cache. It starts once
+    # the old process has gone and the system has taken back its memory (gigabytes at a million members).
+    time.sleep(15)
     proc, base = _start_server(url, home, home / "restart.log")
     try:
         with sync_playwright() as pw:
