@@ -73,7 +73,7 @@ def ensure_demo_data(url: str, on_progress) -> bool:
 
 
 SHARED_ENTRIES = 16  # big read-only results kept as objects (up to a few hundred MB each at a million members);
-# the default views of all pages hold 10 of them
+# the default views of all pages hold about 10 of them
 
 
 @st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES)

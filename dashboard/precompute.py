@@ -71,7 +71,8 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: data.load_pyramid_features(url, version, year_start, end)),
         ("pyramid.features", lambda: data.load_pyramid_features(url, version, start, end)),
-        # In memory, not on disk: after a restart too, the first threshold move should not rank a million members.
+        # In memory only: the first threshold move after new data need not rank a million members (after a
+        # restart that skips the precompute, the page builds it on first use).
         ("pyramid.preview", lambda: data.shared(data.load_rule_preview, url, version, start, end,
                                                 data.load_tier_rules(url)[0])),
         ("migration.snapshots", lambda: data.load_snapshots(
