@@ -878,6 +878,8 @@ class WeightEvaluator:
         Panel rows.
     n_patterns_ : int
         Distinct score patterns among them.
+    n_without_survey_ : int
+        Rows with no dimension answered (as :attr:`WeightEvaluation.n_without_survey`).
 
     Examples
     --------
