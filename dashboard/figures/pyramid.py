@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.theme import TIER_COLORS, styled
+from dashboard.figures.theme import TIER_COLORS, quick_figure, styled
 
 TIERS = ("A", "B", "C", "D")
 
@@ -65,13 +65,11 @@ def tier_shares(summary: pd.DataFrame, tier_labels: dict[str, str], series_label
 
 def before_after(per_tier: pd.DataFrame, tier_labels: dict[str, str], labels: tuple[str, str], title: str) -> go.Figure:
     """Members per tier now and under the proposed rules (``per_tier`` from ``RuleComparison.per_tier``)."""
-    rows = per_tier.reindex(list(TIERS))
+    rows = per_tier.reindex(list(TIERS), fill_value=0)
     x = [tier_labels[t] for t in TIERS]
-    fig = go.Figure()
-    fig.add_bar(x=x, y=rows["members_before"].to_list(), name=labels[0], marker_color="#AAB4C3")
-    fig.add_bar(
-        x=x, y=rows["members_after"].to_list(), name=labels[1], marker_color=[TIER_COLORS[t] for t in TIERS]
-    )
-    styled(fig, title)
-    fig.update_layout(barmode="group", height=340, legend=dict(orientation="h", y=-0.15))
-    return fig
+    bars = [
+        go.Bar(x=x, y=rows["members_before"].to_list(), name=labels[0], marker_color="#AAB4C3"),
+        go.Bar(x=x, y=rows["members_after"].to_list(), name=labels[1], marker_color=[TIER_COLORS[t] for t in TIERS]),
+    ]
+    # Rebuilt on every threshold move: built in one step (see theme.quick_figure).
+    return quick_figure(bars, title, {"barmode": "group", "height": 340, "legend": {"orientation": "h", "y": -0.15}})

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, fixed_margins, styled
+from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, fixed_margins, merged, quick_figure, styled
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
 from vipmodel.satisfaction import (DIMENSIONS, QUADRANTS, InsufficientSurveyData, SatisfactionWeights,
                                    SuggestedWeights, WeightEvaluation)
@@ -67,9 +67,9 @@ def index_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_tit
     rows = frame[frame["n"] > 0]
     groups = [str(g) for g in rows["group"]]
     mean = rows["mean_index"].to_numpy(float)
-    fig = go.Figure()
-    fig.add_bar(
-        x=[labels.get(g, g) for g in groups],
+    x = [labels.get(g, g) for g in groups]
+    bar = go.Bar(
+        x=x,
         y=mean.tolist(),
         marker_color=_group_colors(groups),
         error_y=dict(
@@ -84,10 +84,8 @@ def index_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_tit
         customdata=rows["n"].to_numpy(),
         hovertemplate="%{x}: %{y:.1f} (n = %{customdata})<extra></extra>",
     )
-    styled(fig, title)
-    fig.update_layout(height=360, showlegend=False)
-    fig.update_yaxes(title_text=axis_title, range=[0, 100])
-    return fixed_margins(fig, fig.data[0].x)  # redrawn on every weight move
+    layout = {"height": 360, "showlegend": False, "yaxis": {"title": {"text": axis_title}, "range": [0, 100]}}
+    return quick_figure([bar], title, merged(layout, fixed_margins(x)))  # redrawn on every weight move
 
 
 def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title: str) -> go.Figure:
@@ -99,9 +97,9 @@ def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title
     _require(frame, ["group", "gap", "n_gap"], "frame")
     rows = frame[(frame["n_gap"] > 0) & frame["gap"].notna()]
     gap = rows["gap"].to_numpy(float)
-    fig = go.Figure()
-    fig.add_bar(
-        x=[labels.get(str(g), str(g)) for g in rows["group"]],
+    x = [labels.get(str(g), str(g)) for g in rows["group"]]
+    bar = go.Bar(
+        x=x,
         y=gap.tolist(),
         marker_color=[NEGATIVE if v < 0 else ACCENT for v in gap],
         text=[f"{v:+.2f}" for v in gap],
@@ -109,12 +107,12 @@ def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title
         customdata=rows["n_gap"].to_numpy(),
         hovertemplate="%{x}: %{y:+.2f} (n = %{customdata})<extra></extra>",
     )
-    fig.add_hline(y=0, line_color="#444444", line_width=1)
-    styled(fig, title)
     span = max(float(np.abs(gap).max()) if len(gap) else 0.0, 0.25) * 1.3
-    fig.update_layout(height=360, showlegend=False)
-    fig.update_yaxes(title_text=axis_title, range=[-span, span], zeroline=False)
-    return fixed_margins(fig, fig.data[0].x)  # redrawn on every weight move
+    # The zero line is the axis' own (one layout key, not a shape): expectations met above it, unmet below.
+    yaxis = {"title": {"text": axis_title}, "range": [-span, span], "zeroline": True, "zerolinecolor": "#444444",
+             "zerolinewidth": 1}
+    layout = {"height": 360, "showlegend": False, "yaxis": yaxis}
+    return quick_figure([bar], title, merged(layout, fixed_margins(x)))  # redrawn on every weight move
 
 
 def weight_bars(table: pd.DataFrame, dimension_labels: dict[str, str], series_labels: tuple[str, str],

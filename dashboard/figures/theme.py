@@ -41,16 +41,34 @@ def _display_width(label: object) -> int:
     return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in str(label))
 
 
-def fixed_margins(fig: go.Figure, labels: Iterable[object], left: int = 70, bottom: int = 50) -> go.Figure:
-    """Fixed margins instead of Plotly's automargin for a chart redrawn on every slider move, when its category
-    labels are short and its value axis has a fixed range.
+def fixed_margins(labels: Iterable[object], left: int = 70, bottom: int = 50) -> dict:
+    """Layout settings that fix the margins instead of Plotly's automargin, for a chart redrawn on every slider move
+    whose category labels are short and whose value axis has a fixed range; ``{}`` when a label is long.
 
     Automargin (on in the house template) measures the tick labels and lays the chart out a second time on every
     redraw, about a third of the browser's work for such a chart. Long labels (a store's full name) keep it, so
     nothing is cut off; so does presentation mode (:func:`dashboard.ui.chart` turns it back on with larger fonts).
+    The result is a mapping for :func:`quick_figure`'s layout (nested, like ``xaxis={"automargin": False}``).
     """
-    if max((_display_width(label) for label in labels), default=0) <= SHORT_LABEL:
-        fig.update_layout(margin=dict(l=left, b=bottom))
-        fig.update_xaxes(automargin=False)
-        fig.update_yaxes(automargin=False)
-    return fig
+    if max((_display_width(label) for label in labels), default=0) > SHORT_LABEL:
+        return {}
+    return {"margin": {"l": left, "b": bottom}, "xaxis": {"automargin": False}, "yaxis": {"automargin": False}}
+
+
+def quick_figure(traces: list, title: str | None, layout: dict) -> go.Figure:
+    """A styled figure built in one step, for charts rebuilt on every slider move.
+
+    Plotly validates the whole figure on each ``update_*`` or ``add_*`` call; building data and layout at once costs
+    a fifth of the same figure built call by call (2 ms instead of 10). ``layout`` is nested
+    (``{"yaxis": {"range": [0, 1]}}``); the house template applies as in :func:`styled`.
+    """
+    return go.Figure(data=traces, layout={"title": {"text": title}, **layout})
+
+
+def merged(*layouts: dict) -> dict:
+    """Nested layout mappings merged left to right (a later key wins, sub-mappings are merged, not replaced)."""
+    out: dict = {}
+    for layout in layouts:
+        for key, value in layout.items():
+            out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

@@ -65,3 +65,16 @@ def test_the_list_of_members_moving_up_appears_on_demand(demo_app):
     moving = at.dataframe[-1].value
     assert len(moving) == int(_metric(at, "Would move up").replace(",", ""))
     assert set(moving["proposed_tier"]) <= {"A", "B", "C"}
+
+
+def test_before_after_bars_show_every_tier_in_order_with_zero_for_an_empty_one():
+    import pandas as pd
+
+    from dashboard.figures.pyramid import before_after
+
+    per_tier = pd.DataFrame({"members_before": [5, 1, 9], "members_after": [6, 0, 9]}, index=["C", "A", "D"])
+    fig = before_after(per_tier, {"A": "Pt", "B": "Au", "C": "Fe", "D": "Pb"}, ("now", "new"), "title")
+    assert [bar.name for bar in fig.data] == ["now", "new"]
+    assert list(fig.data[0].x) == ["Pt", "Au", "Fe", "Pb"]
+    assert list(fig.data[0].y) == [1, 0, 5, 9] and list(fig.data[1].y) == [0, 0, 6, 9]
+    assert fig.layout.barmode == "group" and fig.layout.title.text == "title"

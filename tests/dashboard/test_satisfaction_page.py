@@ -205,6 +205,7 @@ def test_gap_bars_colour_unmet_expectations_red():
     fig = gap_bars(GROUPS, {}, "t", "y")
     assert list(fig.data[0].y) == [-0.5, 0.25]
     assert fig.data[0].marker.color[0] != fig.data[0].marker.color[1]
+    assert fig.layout.yaxis.zeroline is True and fig.layout.yaxis.range[0] < 0 < fig.layout.yaxis.range[1]
 
 
 def test_weight_bars_put_the_bootstrap_interval_on_the_suggested_weights():
