@@ -829,31 +829,9 @@ def evaluate_weights(panel: pd.DataFrame, weights: SatisfactionWeights = DEFAULT
         ``"panel is missing required column(s): 'churned'"``, non-boolean ``churned``, scores off the scale.
     """
     weights = _check_weights(weights)
-    _require_frame(panel, PANEL_REQUIRED, "panel")
-    table = index_table(panel, weights)
-    ok = table["scored"].to_numpy()
-    churned = _panel_outcome(panel)[ok]
-    index = table["satisfaction_index"].to_numpy(float)[ok]
-    _check_sample(index, churned)
-    auc, var = auc_delong(-index, churned)
-    auc_low, auc_high = _normal_ci(auc, var, 0.0, 1.0)
-    if "next_sales" in panel.columns:
-        rho, rho_low, rho_high = spearman_ci(index, _float_column(panel, "next_sales", "panel")[ok])
-    else:
-        rho = rho_low = rho_high = float("nan")
-    return WeightEvaluation(
-        weights=weights,
-        n=int(ok.sum()),
-        n_churned=int(churned.sum()),
-        n_partial=int(table["partial"].to_numpy()[ok].sum()),
-        n_without_survey=int((table["dimensions_answered"] == 0).sum()),
-        auc=auc,
-        auc_low=auc_low,
-        auc_high=auc_high,
-        spearman=rho,
-        spearman_low=rho_low,
-        spearman_high=rho_high,
-    )
+    # One implementation: the evaluator's per-pattern computation is exact for any panel (tested against the
+    # per-row definitions), and with as many patterns as rows it costs what a per-row computation costs.
+    return WeightEvaluator().fit(panel).evaluate(weights)
 
 
 def _midranks(counts: np.ndarray) -> np.ndarray:
@@ -876,8 +854,9 @@ class WeightEvaluator:
     score patterns (the three dimension scores, missing ones included). :meth:`fit` reduces the panel to them
     once, with per pattern the member-years, the churners and the sum of the next-year sales ranks;
     :meth:`evaluate` then computes the index per pattern and DeLong's AUC [1]_ [4]_ and Spearman's rho [2]_
-    from ranks of tied groups, with the result of :func:`evaluate_weights` (equal to rounding error). With as
-    many patterns as rows it is no slower than :func:`evaluate_weights`.
+    from ranks of tied groups: the AUC equal to :func:`auc_delong` over the rows, rho to :func:`spearman_ci` up to
+    rounding. With as many patterns as rows it costs what a per-row computation costs, so
+    :func:`evaluate_weights` is this class fitted for one use.
 
     Attributes
     ----------

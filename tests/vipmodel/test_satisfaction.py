@@ -34,6 +34,7 @@ from vipmodel.satisfaction import (
     SCORE_FRAME_COLUMNS,
     InsufficientSurveyData,
     SatisfactionWeights,
+    WeightEvaluation,
     WeightEvaluator,
     auc_delong,
     current_weights,
@@ -47,6 +48,7 @@ from vipmodel.satisfaction import (
     response_tiers,
     satisfaction_index,
     save_weights,
+    spearman_ci,
     suggest_weights,
 )
 from vipmodel.settings import setting_history
@@ -550,15 +552,33 @@ def _assert_same_evaluation(fast, full):
         assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-9, abs=1e-12), name
 
 
+def _per_row_evaluation(panel: pd.DataFrame, weights: SatisfactionWeights) -> WeightEvaluation:
+    """The weight test by its definitions, row by row: DeLong's AUC of the negated index for churn and
+    Spearman's rho of the index with next-year sales (both checked against their definitions above)."""
+    table = index_table(panel, weights)
+    ok = table["scored"].to_numpy()
+    index, churned = table["satisfaction_index"].to_numpy(float)[ok], panel["churned"].to_numpy(bool)[ok]
+    auc, var = auc_delong(-index, churned)
+    half = 1.959963984540054 * math.sqrt(var)
+    if "next_sales" in panel.columns:
+        rho, rho_low, rho_high = spearman_ci(index, panel["next_sales"].to_numpy(float)[ok])
+    else:
+        rho = rho_low = rho_high = NAN
+    return WeightEvaluation(weights, int(ok.sum()), int(churned.sum()), int(table["partial"][ok].sum()),
+                            int((table["dimensions_answered"] == 0).sum()), auc, max(auc - half, 0.0),
+                            min(auc + half, 1.0), rho, rho_low, rho_high)
+
+
 @pytest.mark.parametrize("panel", [
     _survey_scale_panel(3_000, seed=21),                    # few patterns, many ties, missing answers
     synthetic_panel(800, (0.2, 0.2, 0.6), 1.0, seed=22),    # continuous scores: every row its own pattern
 ], ids=["survey-grid", "continuous"])
-def test_the_weight_evaluator_gives_what_evaluate_weights_gives(panel):
+def test_the_weight_evaluator_gives_what_the_per_row_definitions_give(panel):
     evaluator = WeightEvaluator().fit(panel)
     assert evaluator.n_rows_ == len(panel) and evaluator.n_patterns_ <= len(panel)
     for weights in EVALUATED_WEIGHTS:
-        _assert_same_evaluation(evaluator.evaluate(weights), evaluate_weights(panel, weights))
+        _assert_same_evaluation(evaluator.evaluate(weights), _per_row_evaluation(panel, weights))
+        assert evaluate_weights(panel, weights) == evaluator.evaluate(weights)
 
 
 def test_the_weight_evaluator_reduces_survey_answers_to_few_patterns():
@@ -567,7 +587,7 @@ def test_the_weight_evaluator_reduces_survey_answers_to_few_patterns():
 
 
 @pytest.mark.parametrize("next_sales", ["constant", "missing_value", "no_column"])
-def test_the_weight_evaluator_leaves_rho_undefined_as_evaluate_weights_does(next_sales):
+def test_the_weight_evaluator_leaves_rho_undefined_as_the_definition_does(next_sales):
     panel = _survey_scale_panel(500, seed=24)
     if next_sales == "constant":
         panel["next_sales"] = 100.0
@@ -576,7 +596,7 @@ def test_the_weight_evaluator_leaves_rho_undefined_as_evaluate_weights_does(next
     else:
         panel = panel.drop(columns="next_sales")
     fast = WeightEvaluator().fit(panel).evaluate(DEFAULT_WEIGHTS)
-    _assert_same_evaluation(fast, evaluate_weights(panel, DEFAULT_WEIGHTS))
+    _assert_same_evaluation(fast, _per_row_evaluation(panel, DEFAULT_WEIGHTS))
     assert math.isnan(fast.spearman) and math.isfinite(fast.auc)
 
 
