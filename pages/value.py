@@ -88,14 +88,15 @@ def _section_model_check(ctx: filters.PageContext, values: MemberValues, ev: Ris
 
 
 @st.fragment
-def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, lang: str) -> None:
+def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, tiers: tuple[str, ...], lang: str) -> None:
     st.subheader(t("value.risk_title", lang))
     if flagged.empty:
         st.info(t("value.no_risk", lang, date=fmt_date(as_of, lang)))
         return
     left, middle, right = st.columns([2, 3, 1])
-    picked_tiers = left.multiselect(t("value.filter_tiers", lang), list("ABCD"), default=list("ABCD"),
-                                    format_func=lambda k: tier_name(k, lang), key="val_tiers")
+    # Narrows the list within the sidebar's tiers (offers only those), without rerunning the whole page.
+    picked_tiers = left.multiselect(t("value.filter_tiers", lang), list(tiers), default=list(tiers),
+                                    format_func=lambda k: tier_name(k, lang), key=f"val_tiers_{''.join(tiers)}")
     picked = set(middle.multiselect(t("value.filter_reasons", lang), REASON_CODES, default=REASON_CODES,
                                     format_func=lambda r: REASON_LABELS[r][lang != "en"], key="val_reasons"))
     minimum = right.number_input(t("value.filter_min", lang), min_value=0.0, step=100.0, key="val_min_value")
@@ -143,7 +144,7 @@ def main() -> None:
     _section_kpis(sections, flagged, horizon, lang)
     _section_value(sections, horizon, lang)
     check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
-    _section_at_risk(flagged, as_of, lang)
+    _section_at_risk(flagged, as_of, ctx.tiers, lang)
     with check, st.spinner(t("value.checking", lang)):
         evaluation = data.shared(data.load_churn_evaluation, url, version, as_of, rules.to_payload(), weights)
         _section_model_check(ctx, values, *evaluation)

@@ -87,7 +87,7 @@ def test_value_page_shows_values_model_check_and_a_plan_ranked_by_value_at_risk_
 def test_tier_filter_narrows_the_list_to_the_chosen_tiers(demo_app):
     at = open_page(demo_app, "value")
     everyone = len(_plan(at))
-    at.multiselect(key="val_tiers").set_value(["A", "B"]).run()
+    at.multiselect(key="val_tiers_ABCD").set_value(["A", "B"]).run()
     assert not at.exception
     plan = _plan(at)
     assert 0 < len(plan) < everyone
@@ -99,9 +99,22 @@ def test_tier_filter_narrows_the_list_to_the_chosen_tiers(demo_app):
     assert any("No member at risk matches" in i.value for i in at.info)
 
 
+def test_the_list_offers_only_the_tiers_the_sidebar_keeps(demo_app):
+    demo_app.query_params["tier"] = "A,B"
+    at = open_page(demo_app, "value")
+    assert not at.exception
+    picker = at.multiselect(key="val_tiers_AB")
+    assert list(picker.value) == ["A", "B"] and len(picker.options) == 2
+    assert set(_plan(at)[PLAN_HEADERS["en"]["tier"]]) <= {"A Platinum", "B Gold"}
+    at.multiselect(key="tiers").set_value(["C"]).run()
+    assert not at.exception
+    assert list(at.multiselect(key="val_tiers_C").value) == ["C"]
+    assert set(_plan(at)[PLAN_HEADERS["en"]["tier"]]) == {"C Iron"}
+
+
 def test_the_excel_download_opens_with_openpyxl_and_holds_the_table_shown(demo_app, downloads):
     at = open_page(demo_app, "value")
-    at.multiselect(key="val_tiers").set_value(["A"]).run()
+    at.multiselect(key="val_tiers_ABCD").set_value(["A"]).run()
     assert at.get("download_button")[-1].proto.label == "Download the maintenance plan (Excel)"
     shown = _plan(at)
     sheet = load_workbook(io.BytesIO(_xlsx(downloads)), read_only=True)["Maintenance plan"]
@@ -118,7 +131,7 @@ def test_value_page_in_chinese_downloads_the_maintenance_plan_table(demo_app, do
     assert not at.exception
     assert at.title[0].value == "价值与流失风险"
     assert "流失风险会员" in [m.label for m in at.metric]
-    assert "白金层" in " ".join(str(o) for o in at.multiselect(key="val_tiers").options)
+    assert "白金层" in " ".join(str(o) for o in at.multiselect(key="val_tiers_ABCD").options)
     workbook = load_workbook(io.BytesIO(_xlsx(downloads)), read_only=True)
     assert workbook.sheetnames == ["客户营销维护计划表"]
     header = next(workbook["客户营销维护计划表"].iter_rows(values_only=True))
