@@ -78,7 +78,13 @@ def _section_weights(ctx: filters.PageContext, panel_empty: bool, saved: tuple[S
         _section_index(ctx, weights, rules)
     except InsufficientSurveyData as exc:
         st.info(t("sat.insufficient", lang, reason=str(exc)))
-    ui.save_form("sat", ctx.url, "satisfaction_weights", {"weights": weights.to_payload()}, t("sat.save", lang))
+
+
+def _section_save(ctx: filters.PageContext) -> None:
+    """Save, outside the live fragment (not redrawn per move); a submit reruns the page and reads the sliders then."""
+    if any(raw := [st.session_state.get(SLIDER.format(dim), 0) for dim in dimension_names(ctx.lang)]):
+        payload = {"weights": SatisfactionWeights.normalised(*raw).to_payload()}
+        ui.save_form("sat", ctx.url, "satisfaction_weights", payload, t("sat.save", ctx.lang))
 
 
 def _section_suggested(ctx: filters.PageContext, rules: dict, saved: SatisfactionWeights,
@@ -128,6 +134,7 @@ def main() -> None:
         st.info(t("sat.no_surveys", lang))
     else:
         _section_weights(ctx, panel.empty, saved, rules)
+        _section_save(ctx)
     try:
         with st.spinner(t("sat.fitting", lang)):
             suggested = data.load_suggested_weights(url, version, end, rules, saved[0].to_payload())
