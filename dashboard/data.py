@@ -11,6 +11,7 @@ member-id filters and the settings history stay in memory.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,7 @@ def shared(loader, *args):
 def clear_shared() -> None:
     """Drop the shared objects (with ``st.cache_data.clear()`` when the data is replaced)."""
     _shared.clear()
+    gc.unfreeze()  # the precompute froze them (precompute._keep_from_the_collector): let their cycles be collected
 
 
 def current_version(url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -64,6 +65,8 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     jobs[0].join(timeout=600)
     assert not precompute.running(demo_sqlite_url, version)
     assert "load_member_values" in _cache_bytes()
+    assert gc.get_freeze_count() > 0  # what it built is kept out of the full collections
+    gc.unfreeze()
 
     # A restarted server (its jobs forgotten) finds the results on disk and does not compute them again...
     precompute._jobs.clear()
@@ -77,6 +80,13 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     precompute.start(demo_sqlite_url, version, latest)
     assert precompute.running(demo_sqlite_url, version)
     next(job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)).join(timeout=600)
+
+
+def test_dropping_the_shared_results_gives_frozen_objects_back_to_the_collector():
+    gc.freeze()
+    assert gc.get_freeze_count() > 0
+    data.clear_shared()
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("switch", ["0"])
