@@ -76,9 +76,23 @@ def server(demo_sqlite_url, server_home) -> Iterator[str]:
     As in production, the server precomputes the pages in the background and persists its caches on disk (under
     its own home folder here, so no other run's cache is read).
     """
+    yield from _serve(demo_sqlite_url, server_home, precompute="1")
+
+
+@pytest.fixture
+def writable_server(demo_sqlite_url, tmp_path) -> Iterator[tuple[str, str]]:
+    """A server on a private copy of the demo mall, for a test that saves a setting; yields (base URL, db URL)."""
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    for base in _serve(url, tmp_path, precompute="0"):
+        yield base, url
+
+
+def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
     _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     port = _free_port()
-    env = {**os.environ, db.ENV_URL: demo_sqlite_url, "VIPDASH_PRECOMPUTE": "1", "HOME": str(server_home)}
+    env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "HOME": str(home)}
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
@@ -195,3 +209,39 @@ def test_the_server_persists_the_page_caches_on_disk(server, browser, server_hom
     page.close()
     persisted = {p.name.split("-")[0] for p in (server_home / ".streamlit" / "cache").glob("*.memo")}
     assert len(persisted) >= 10, persisted
+
+
+def test_save_records_the_weights_a_slider_moved_without_a_page_rerun(writable_server, browser):
+    # The weight sliders rerun only their fragment; the Save form outside it must still save what they show.
+    from sqlalchemy import select
+
+    from vipmodel import schema
+    from vipmodel.satisfaction import SatisfactionWeights
+
+    base, url = writable_server
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.goto(f"{base}/satisfaction?lang=en")
+        _wait_rendered(page)
+        sliders = page.locator('[data-testid="stSlider"] input[type="range"]')
+        before = [int(sliders.nth(i).input_value()) for i in range(3)]
+        sliders.nth(0).focus()
+        for _ in range(7):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("([el, v]) => Number(el.value) === v", arg=[sliders.nth(0).element_handle(),
+                                                                           before[0] + 7])
+        _wait_rendered(page)
+        form = page.locator('[data-testid="stForm"]')
+        form.locator('input[type="text"]').nth(0).fill("Browser test")
+        form.locator('input[type="text"]').nth(1).fill("moved in the fragment")
+        form.locator("button").first.click()
+        page.wait_for_selector('[data-testid="stAlertContentSuccess"]', timeout=60_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        payload, author = conn.execute(select(schema.settings.c.payload, schema.settings.c.author)).one()
+    engine.dispose()
+    assert author == "Browser test"
+    assert SatisfactionWeights.from_payload(payload) == SatisfactionWeights.normalised(before[0] + 7, *before[1:])
