@@ -80,6 +80,7 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     precompute.start(demo_sqlite_url, version, latest)
     assert precompute.running(demo_sqlite_url, version)
     next(job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)).join(timeout=600)
+    gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
 
 
 def test_dropping_the_shared_results_gives_frozen_objects_back_to_the_collector():
