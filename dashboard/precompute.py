@@ -2,10 +2,11 @@
 
 The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
 period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
-opens the page, turns a first visit into a cache read; with ``persist="disk"`` on the loaders a restarted server
-starts warm too, and does not run the precompute again when it completed on disk for the same data, settings and
-code (it would only compete with the first visitors). Widget-driven results (a different budget, weights or
-grouping) are derived from these and stay cheap.
+opens the page, turns a first visit into a cache read. With ``persist="disk"`` on the loaders a restarted server
+computes nothing again when the precompute completed on disk for the same data, settings and code: the same steps
+then only read the results back into memory (a minute at a million members, where a first visit would wait for
+its own share of it), started with the server by ``dashboard/server.py``. Widget-driven results (a different
+budget, weights or grouping) are derived from these and stay cheap.
 """
 
 from __future__ import annotations
@@ -70,18 +71,17 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
     return [
         ("overview.kpis", lambda: data.load_overview_kpis(url, version, end)),
         ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
-        ("overview.pyramid", lambda: data.load_pyramid_features(url, version, year_start, end)),
-        ("pyramid.features", lambda: data.load_pyramid_features(url, version, start, end)),
-        # In memory only: the first threshold move after new data need not rank a million members (after a
-        # restart that skips the precompute, the page builds it on first use).
+        ("overview.pyramid", lambda: data.shared(data.load_pyramid_features, url, version, year_start, end)),
+        ("pyramid.features", lambda: data.shared(data.load_pyramid_features, url, version, start, end)),
+        # In memory only: the first threshold move need not rank a million members.
         ("pyramid.preview", lambda: data.shared(data.load_rule_preview, url, version, start, end,
                                                 data.load_tier_rules(url)[0])),
         ("migration.snapshots", lambda: data.load_snapshots(
             url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
         ("migration.flows", partial(_migration, url, version, end, rules)),
-        ("complaints.panel", lambda: data.load_churn_panel(url, version, end, COMPLAINT_YEARS, rules)),
+        ("complaints.panel", lambda: data.shared(data.load_churn_panel, url, version, end, COMPLAINT_YEARS, rules)),
         ("complaints.count", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
-        ("satisfaction.scores", lambda: data.load_dimension_scores(url, version, start, end)),
+        ("satisfaction.scores", lambda: data.shared(data.load_dimension_scores, url, version, start, end)),
         ("satisfaction.weights", partial(_satisfaction, url, version, start, end, rules)),
         ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
         ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
@@ -102,10 +102,10 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         ("value.values", lambda: data.load_member_values(url, version, end)),
         ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
         ("value.model", lambda: data.load_value_model(url, version, end)),
-        ("value.view", lambda: data.load_value_view(url, version, end, rules, weights)),
-        ("value.flagged", lambda: data.load_flagged_members(url, version, end, rules, weights)),
+        ("value.view", lambda: data.shared(data.load_value_view, url, version, end, rules, weights)),
+        ("value.flagged", lambda: data.shared(data.load_flagged_members, url, version, end, rules, weights)),
         ("value.sections", lambda: data.load_value_sections(url, version, end, rules, weights, None, ALL_TIERS)),
-        ("value.evaluation", lambda: data.load_churn_evaluation(url, version, end, rules, weights)),
+        ("value.evaluation", lambda: data.shared(data.load_churn_evaluation, url, version, end, rules, weights)),
     ]
 
 
@@ -156,9 +156,12 @@ def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str
 
 
 def warm(url: str, version: str, latest: dt.date,
-         on_step: Callable[[str, float, Exception | None], None] | None = None) -> dict[str, float]:
+         on_step: Callable[[str, float, Exception | None], None] | None = None,
+         done: str = "precompute finished") -> dict[str, float]:
     """Run every step; returns seconds per step and calls ``on_step(name, seconds, error)`` after each. A step
-    whose data cannot support it is skipped (logged): the page explains that case itself when it is opened."""
+    whose data cannot support it is skipped (logged): the page explains that case itself when it is opened.
+    The log line at the end starts with ``done``. Loaders that pages read through :func:`data.shared` are read
+    the same way here, so a page finds the object built, not only its bytes."""
     seconds: dict[str, float] = {}
     # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
     # summaries, the churn panel): within this one data version each runs once (vipmodel.reuse).
@@ -173,7 +176,7 @@ def warm(url: str, version: str, latest: dt.date,
             seconds[name] = time.perf_counter() - started
             if on_step is not None:
                 on_step(name, seconds[name], error)
-    _LOG.info("precompute finished in %.1f s: %s; aggregations run %d, reused %d", sum(seconds.values()),
+    _LOG.info("%s in %.1f s: %s; aggregations run %d, reused %d", done, sum(seconds.values()),
               ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()), sum(reuse.runs.values()),
               sum(reuse.reuses.values()))
     return seconds
@@ -193,19 +196,21 @@ def start(url: str, version: str, latest: dt.date | None) -> None:
         return
     _forget_older_data(url, version)
     fingerprint = _fingerprint(key)
-    if _completed_on_disk(url, fingerprint):
-        _LOG.info("precompute not needed: this data version's results are on disk")
-        jobs[key] = None
-        return
-    thread = threading.Thread(target=_warm_and_record, args=(url, version, latest, fingerprint),
+    record = None if _completed_on_disk(url, fingerprint) else fingerprint
+    if record is None:
+        _LOG.info("precompute not needed: this data version's results are on disk; reading them into memory")
+    thread = threading.Thread(target=_warm_and_record, args=(url, version, latest, record),
                               name="vipdash-precompute", daemon=True)
     jobs[key] = thread
     thread.start()
 
 
-def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str) -> None:
-    warm(url, version, latest, on_step=_keep_from_the_collector)
-    _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
+def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str | None) -> None:
+    """Run the steps; record ``fingerprint`` as completed, or with None (the results are on disk) only read them."""
+    warm(url, version, latest, on_step=_keep_from_the_collector,
+         done="precompute finished" if fingerprint else "precompute read from the disk cache")
+    if fingerprint:
+        _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
 
 
 def _keep_from_the_collector(*_step) -> None:

@@ -68,18 +68,34 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     assert gc.get_freeze_count() > 0  # what it built is kept out of the full collections
     gc.unfreeze()
 
-    # A restarted server (its jobs forgotten) finds the results on disk and does not compute them again...
+    # A restarted server (its jobs and memory forgotten) finds the results on disk: it starts a job that reads them
+    # back into memory, shared objects included, and leaves the record of the completed precompute as it was.
+    # (Here, without Streamlit's runtime, the caches live in memory only: that the job reads the disk and aggregates
+    # nothing is checked on a real server, tests/e2e/test_browser.py.)
     precompute._jobs.clear()
-    precompute.start(demo_sqlite_url, version, latest)
-    assert [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)] == [None]
-    assert not precompute.running(demo_sqlite_url, version)
-    # ...unless the code of the loaders or steps changed since (their disk cache keys changed with it).
+    data.clear_shared()
     completed = tmp_path / ".streamlit" / precompute.COMPLETED_FILE
+    recorded = completed.stat().st_mtime_ns
+    precompute.start(demo_sqlite_url, version, latest)
+    jobs = [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)]
+    assert len(jobs) == 1 and jobs[0] is not None
+    jobs[0].join(timeout=600)
+    assert completed.stat().st_mtime_ns == recorded
+    rules = data.load_tier_rules(demo_sqlite_url)[0].to_payload()
+    with monkeypatch.context() as patched:
+        patched.setattr(data, "load_churn_panel", lambda *_: pytest.fail("the shared panel was not read back"))
+        assert len(data._shared("load_churn_panel", demo_sqlite_url, version, latest, precompute.COMPLAINT_YEARS,
+                                rules))
+    gc.unfreeze()
+    # When the code of the loaders or steps changed since (their disk cache keys changed with it), it computes
+    # again and records the new fingerprint.
     completed.write_text(json.dumps({demo_sqlite_url: "the fingerprint of older code"}), encoding="utf-8")
     precompute._jobs.clear()
     precompute.start(demo_sqlite_url, version, latest)
     assert precompute.running(demo_sqlite_url, version)
     next(job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)).join(timeout=600)
+    fingerprint = json.loads(completed.read_text(encoding="utf-8"))[demo_sqlite_url]
+    assert fingerprint == precompute._fingerprint(precompute._key(demo_sqlite_url, version))
     gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
 
 

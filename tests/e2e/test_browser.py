@@ -90,18 +90,20 @@ def writable_server(demo_sqlite_url, tmp_path) -> Iterator[tuple[str, str]]:
 
 
 def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
+    """The README's server (``streamlit run dashboard/server.py``), its log in ``home/server-<port>.log``."""
     _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     port = _free_port()
     env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "HOME": str(home)}
+    log = home / f"server-{port}.log"
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+            sys.executable, "-m", "streamlit", "run", "dashboard/server.py",
             "--server.address", "127.0.0.1", "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -115,8 +117,7 @@ def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"streamlit did not start:\n{output[-3000:]}")
+                pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.5)
         yield base
     finally:
@@ -209,6 +210,35 @@ def test_the_server_persists_the_page_caches_on_disk(server, browser, server_hom
     page.close()
     persisted = {p.name.split("-")[0] for p in (server_home / ".streamlit" / "cache").glob("*.memo")}
     assert len(persisted) >= 10, persisted
+
+
+def _log_line(log: Path, text: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if text in line:
+                return line
+        time.sleep(1)
+    pytest.fail(f"no {text!r} in {log.name} within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def test_a_restarted_server_reads_the_precomputed_views_back_as_it_starts(server, browser, demo_sqlite_url,
+                                                                        server_home):
+    first_log = server_home / f"server-{server.rsplit(':', 1)[1]}.log"
+    _log_line(first_log, "precompute finished in", timeout=900)
+    # A second server on the same home is a restart: before any visit it reads every default view back from the
+    # disk cache, and aggregates nothing again.
+    for base in _serve(demo_sqlite_url, server_home, precompute="1"):
+        line = _log_line(server_home / f"server-{base.rsplit(':', 1)[1]}.log",
+                         "precompute read from the disk cache in", timeout=300)
+        assert "aggregations run 0," in line, line
+        page = browser.new_page(viewport={"width": 1400, "height": 2200})
+        try:
+            page.goto(f"{base}/pyramid")
+            _wait_rendered(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            page.close()
 
 
 def test_save_records_the_weights_a_slider_moved_without_a_page_rerun(writable_server, browser):
