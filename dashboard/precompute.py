@@ -2,7 +2,8 @@
 
 The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
 period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
-opens the page, turns a first visit into a cache read. With ``persist="disk"`` on the loaders a restarted server
+opens the page, turns a first visit into a cache read. A server computes in a separate process and reads the results
+back (``_warm_and_record``). With ``persist="disk"`` on the loaders a restarted server
 computes nothing again when the precompute completed on disk for the same data, settings and code: the same steps
 then only read the results back into memory (a minute at a million members, where a first visit would wait for
 its own share of it), started with the server by ``dashboard/server.py``. Widget-driven results (a different
@@ -206,11 +207,49 @@ def start(url: str, version: str, latest: dt.date | None) -> None:
 
 
 def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str | None) -> None:
-    """Run the steps; record ``fingerprint`` as completed, or with None (the results are on disk) only read them."""
-    warm(url, version, latest, on_step=_keep_from_the_collector,
-         done="precompute finished" if fingerprint else "precompute read from the disk cache")
-    if fingerprint:
-        _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
+    """Compute the steps and record ``fingerprint`` as completed, or with None (the results are on disk) only read
+    them back.
+
+    A server computes in a separate process (:func:`_compute_apart`) and then reads the results back from the disk
+    cache: the server's own process stays free for its visitors during a precompute of half an hour (Python runs
+    one thread at a time), and holds only the results afterwards, not the gigabytes the aggregations passed
+    through. Without Streamlit's runtime (tests, scripts) the caches are in memory only, and the steps run here.
+    """
+    started = time.perf_counter()
+    if fingerprint is None:
+        warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read from the disk cache")
+        return
+    if _persists_on_disk() and _compute_apart(url, version, latest):
+        computed = time.perf_counter() - started
+        warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read back")
+        _LOG.info("precompute finished in %.1f s: computed in a separate process in %.1f s, read back in %.1f s",
+                  time.perf_counter() - started, computed, time.perf_counter() - started - computed)
+    else:
+        warm(url, version, latest, on_step=_keep_from_the_collector)
+    _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
+
+
+def _persists_on_disk() -> bool:
+    from streamlit import runtime
+
+    return runtime.exists()
+
+
+def _compute_apart(url: str, version: str, latest: dt.date) -> bool:
+    """Run :func:`warm` in a child process that writes Streamlit's disk cache (its log goes to the server's);
+    False when it failed, and the caller computes in this process instead."""
+    import subprocess
+
+    command = [sys.executable, "-m", "dashboard.precompute_process", url, version, latest.isoformat(),
+               str(os.getpid())]
+    try:
+        done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, check=False)
+    except OSError as exc:
+        _LOG.warning("precompute process did not start (%s): computing in the server", exc)
+        return False
+    if done.returncode != 0:
+        _LOG.warning("precompute process ended with code %s: computing in the server", done.returncode)
+    return done.returncode == 0
 
 
 def _keep_from_the_collector(*_step) -> None:

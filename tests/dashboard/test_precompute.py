@@ -142,3 +142,16 @@ def test_a_new_data_version_drops_the_results_cached_for_the_old_one(tmp_path, m
     remembered = json.loads(marker.read_text(encoding="utf-8"))
     assert len(remembered) == precompute.REMEMBERED_DATABASES and url not in remembered  # ...the oldest is forgotten
     assert list(remembered)[-1] == f"sqlite:///trial{precompute.REMEMBERED_DATABASES - 1}.db"
+
+
+def test_the_precompute_process_stops_when_its_server_is_gone(demo_sqlite_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    # A parent pid that is not its parent: the server that started it has stopped, so it computes nothing.
+    done = subprocess.run([sys.executable, "-m", "dashboard.precompute_process", demo_sqlite_url, "1-x", "2024-12-31",
+                           str(os.getpid() + 1_000_000)], cwd=precompute.Path(precompute.__file__).parent.parent,
+                          env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, timeout=120)
+    assert done.returncode == 1
+    assert not (tmp_path / ".streamlit" / "cache").exists()

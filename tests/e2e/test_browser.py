@@ -225,7 +225,9 @@ def _log_line(log: Path, text: str, timeout: float) -> str:
 def test_a_restarted_server_reads_the_precomputed_views_back_as_it_starts(server, browser, demo_sqlite_url,
                                                                         server_home):
     first_log = server_home / f"server-{server.rsplit(':', 1)[1]}.log"
-    _log_line(first_log, "precompute finished in", timeout=900)
+    # The server computed in a process of its own, then read the results back without aggregating anything.
+    assert "computed in a separate process" in _log_line(first_log, "precompute finished in", timeout=900)
+    assert "aggregations run 0," in _log_line(first_log, "precompute read back in", timeout=1)
     # A second server on the same home is a restart: before any visit it reads every default view back from the
     # disk cache, and aggregates nothing again.
     for base in _serve(demo_sqlite_url, server_home, precompute="1"):
