@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,57 +163,81 @@ def _first_loads(browser, base: str, label: str) -> list[tuple[str, str]]:
 SLIDERS = (("threshold slider", "pyramid", 2), ("satisfaction weight slider", "satisfaction", 0))
 
 
-def _slider_latencies(browser, url: str, chart_index: int, moves: int = 11) -> list[float]:
-    """Seconds from a key press on the page's first slider to the chart redrawn and the run finished, per move.
+def _slider_latencies(browser, url: str, chart_index: int, moves: int = 11) -> list[float | None]:
+    """Seconds from a key press on the page's first slider to the chart redrawn and the run finished, per move
+    (None: no redraw within a minute).
 
     Each move is a value not seen before (one step right), so nothing comes from a cache of that value.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     page.goto(url)
     page.wait_for_selector(DONE, timeout=600_000)
     slider = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"]')
-    latencies = []
+    latencies: list[float | None] = []
     for _ in range(moves):
         chart = page.locator('[data-testid="stPlotlyChart"]').nth(chart_index)
         before = chart.inner_html()
         slider.focus()
         start = time.perf_counter()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            "([el, old]) => el.innerHTML !== old", arg=[chart.element_handle(), before], timeout=60_000
-        )
-        page.wait_for_selector(DONE, timeout=60_000)
-        latencies.append(time.perf_counter() - start)
+        try:
+            page.wait_for_function(
+                "([el, old]) => el.innerHTML !== old", arg=[chart.element_handle(), before], timeout=60_000
+            )
+            page.wait_for_selector(DONE, timeout=60_000)
+            latencies.append(time.perf_counter() - start)
+        except PlaywrightTimeout:
+            latencies.append(None)
+            page.wait_for_selector(DONE, timeout=600_000)
         time.sleep(0.5)  # a person reads the chart before the next move
     page.close()
     return latencies
 
 
-def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 * 3600) -> list[tuple[str, str]]:
-    """Precompute time, first loads after it and after a restart (disk cache), slider latency, server memory."""
+def _latency_row(label: str, latencies: list[float | None]) -> tuple[str, str]:
+    measured = [s for s in latencies if s is not None]
+    first = f"{latencies[0] * 1000:.0f} ms" if latencies[0] is not None else "no redraw"
+    missed = len(latencies) - len(measured)
+    result = f"{statistics.median(measured) * 1000:.0f} ms; {first}" if measured else "no redraw"
+    return (f"{label} (median of {len(measured)}; first move)",
+            result + (f"; {missed} of {len(latencies)} moves not redrawn within 60 s" if missed else ""))
+
+
+def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 * 3600,
+                     home: Path | None = None) -> Iterator[tuple[str, str]]:
+    """Precompute time, first loads after it and after a restart (disk cache), slider latency, server memory;
+    each row as soon as it is measured.
+
+    ``home`` reuses the disk cache of an earlier run: its record of the completed precompute is dropped, so the
+    server runs its precompute process again, which then only reads the disk cache (minutes instead of half an
+    hour). What follows is measured on a server whose precompute has just finished; the precompute's own time is
+    not a precompute's.
+    """
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    rows: list[tuple[str, str]] = []
-    home = Path(tempfile.mkdtemp(prefix="bench-pages-home-"))  # an empty disk cache: the precompute does it all
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="bench-pages-home-"))  # an empty disk cache: the precompute does it all
+    else:
+        (home / ".streamlit" / "vipdash-precomputed.json").unlink(missing_ok=True)
     log = home / "server.log"
     proc, base = _start_server(url, home, log)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             # dashboard/server.py starts the precompute with the server, before any visit.
-            rows.append(("background precompute after a data change", _wait_for_precompute(log, precompute_timeout)))
-            rows += _first_loads(browser, base, "after the precompute")
+            yield "background precompute after a data change", _wait_for_precompute(log, precompute_timeout)
+            yield from _first_loads(browser, base, "after the precompute")
 
             for label, path, chart in SLIDERS:
-                latencies = _slider_latencies(browser, f"{base}/{path}", chart)
-                rows.append((f"{label} → re-rendered chart (median of {len(latencies)}; first move)",
-                             f"{statistics.median(latencies) * 1000:.0f} ms; {latencies[0] * 1000:.0f} ms"))
+                yield _latency_row(f"{label} → re-rendered chart", _slider_latencies(browser, f"{base}/{path}", chart))
 
             # Measured after the sliders, right before the other sessions: what those add is what grows per session.
             time.sleep(2)
-            rows.append(("server memory, 1 session", f"{_rss_mb(proc.pid):,.0f} MB"))
+            yield "server memory, 1 session", f"{_rss_mb(proc.pid):,.0f} MB"
             others = []
             for _ in range(sessions - 1):
                 context = browser.new_context(viewport={"width": 1400, "height": 2000})
@@ -221,7 +246,7 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
                 other.wait_for_selector(DONE, timeout=600_000)
                 others.append(context)
             time.sleep(2)
-            rows.append((f"server memory, {sessions} sessions", f"{_rss_mb(proc.pid):,.0f} MB"))
+            yield f"server memory, {sessions} sessions", f"{_rss_mb(proc.pid):,.0f} MB"
             browser.close()
     finally:
         proc.terminate()
@@ -236,18 +261,15 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
             # It reads the precomputed views back into memory as it starts (timed from its log), then is visited.
             started = time.perf_counter()
             read = _wait_for_precompute(home / "restart.log", precompute_timeout)
-            rows.append(("start-up read of the precomputed views after a restart",
-                         f"{read.split(':', 1)[0]} (ready {time.perf_counter() - started:.0f} s after health)"))
-            rows += _first_loads(browser, base, "after a server restart")
+            yield ("start-up read of the precomputed views after a restart",
+                   f"{read.split(':', 1)[0]} (ready {time.perf_counter() - started:.0f} s after health)")
+            yield from _first_loads(browser, base, "after a server restart")
             for label, path, chart in SLIDERS:  # the in-memory parts are rebuilt on the first move
-                latencies = _slider_latencies(browser, f"{base}/{path}", chart)
-                rows.append((f"{label} after a server restart (median of {len(latencies)}; first move)",
-                             f"{statistics.median(latencies) * 1000:.0f} ms; {latencies[0] * 1000:.0f} ms"))
+                yield _latency_row(f"{label} after a server restart", _slider_latencies(browser, f"{base}/{path}", chart))
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,14 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-script-runs", action="store_true",
                         help="skip the precompute and AppTest script runs in this process")
+    parser.add_argument("--home", type=Path, help="reuse this earlier run's disk cache (see browser_measures)")
     args = parser.parse_args(argv)
     print(f"\n{dt.date.today().isoformat()} · {platform.node()} · {platform.machine()} · {args.url}\n")
     if not args.skip_script_runs:
         warm_script_runs(args.url)
     if not args.skip_browser:
         print("\n| browser measure | result |\n| --- | ---: |")
-        for measure, result in browser_measures(args.url, args.sessions):
-            print(f"| {measure} | {result} |")
+        for measure, result in browser_measures(args.url, args.sessions, home=args.home):
+            print(f"| {measure} | {result} |", flush=True)
     return 0
 
 
