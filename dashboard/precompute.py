@@ -2,12 +2,12 @@
 
 The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
 period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
-opens the page, turns a first visit into a cache read. A server computes in a separate process and reads the results
-back (``_warm_and_record``). With ``persist="disk"`` on the loaders a restarted server
-computes nothing again when the precompute completed on disk for the same data, settings and code: the same steps
-then only read the results back into memory (a minute at a million members, where a first visit would wait for
-its own share of it), started with the server by ``dashboard/server.py``. Widget-driven results (a different
-budget, weights or grouping) are derived from these and stay cheap.
+opens the page, turns a first visit into a cache read. A server computes them in a separate process and reads the
+results back (``_warm_and_record``). With ``persist="disk"`` on the loaders, a restarted server computes nothing
+again when the precompute completed on disk for the same data, settings and code: the same steps only read the
+results back into memory, started with the server by ``dashboard/server.py`` (seconds, where each first visit
+would otherwise wait for its own share). Widget-driven results (a different budget, weights or grouping) are
+derived from these and stay cheap.
 """
 
 from __future__ import annotations
