@@ -21,19 +21,13 @@ st.set_page_config(page_title="VIP customer management", page_icon="💎", layou
 def _database_ready(url: str) -> bool:
     """Open the database, generating the demo mall on the embedded default's first start."""
     try:
-        if _has_data(url) or _generate_with_progress(url):
+        if data.has_data(url) or _generate_with_progress(url):
             return True
     except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback
         st.error(t("error.database", state.lang(), name=data.display_name(url), reason=str(exc).splitlines()[0]))
         st.stop()
     st.info(t("setup.empty", state.lang()))
     return False
-
-
-def _has_data(url: str) -> bool:
-    from vipmodel.db import has_data
-
-    return has_data(data.get_engine(url))
 
 
 def _generate_with_progress(url: str) -> bool:

@@ -54,6 +54,11 @@ def get_engine(url: str) -> Engine:
     return db.make_engine(url)
 
 
+def has_data(url: str) -> bool:
+    """Whether the database at ``url`` holds a loaded mall."""
+    return db.has_data(get_engine(url))
+
+
 def display_name(url: str) -> str:
     """The URL without password, for messages."""
     return get_engine(url).url.render_as_string(hide_password=True)

@@ -33,7 +33,6 @@ def prepare() -> None:
     from streamlit.logger import get_logger
 
     from dashboard import data, precompute
-    from vipmodel.db import has_data
 
     log = get_logger(__name__)
     started = time.perf_counter()
@@ -42,7 +41,7 @@ def prepare() -> None:
              f" (not available: {', '.join(failed)})" if failed else "")
     url = data.database_url()
     try:
-        if not has_data(data.get_engine(url)):
+        if not data.has_data(url):
             return  # the first visitor's run generates the demo mall (with a progress bar) or explains
         version = data.current_version(url)
         precompute.start(url, version, data.load_latest_date(url, version))
