@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -50,3 +52,8 @@ def open_page(at: AppTest, page: str) -> AppTest:
     """Run the app, then switch to ``pages/<page>.py``."""
     at.run()
     return at.switch_page(f"../pages/{page}.py").run()
+
+
+def chart_spec(at: AppTest, index: int) -> dict[str, Any]:
+    """The Plotly figure of the page's ``index``-th chart, parsed (its JSON's formatting depends on the serialiser)."""
+    return json.loads(at.get("plotly_chart")[index].proto.spec)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from dashboard.figures.satisfaction import gap_bars, index_bars, ipa_quadrant, weight_bars
 from dashboard.i18n import fmt_date, t
-from tests.dashboard.conftest import open_page
+from tests.dashboard.conftest import chart_spec, open_page
 from vipmodel import db, schema
 from vipmodel.kpi import latest_activity_date
 from vipmodel.outcomes import churn_panel
@@ -142,8 +142,9 @@ def test_satisfaction_page_speaks_chinese_with_the_terms_of_the_documents(demo_a
     assert not at.exception
     assert at.title[0].value == "满意度"
     assert [s.label for s in at.slider] == ["产品质量", "销售服务", "企业形象"]
-    quadrant_chart = at.get("plotly_chart")[-1].proto.spec
-    assert all(name in quadrant_chart for name in ("继续保持", "重点改进", "低优先级", "可能过度"))
+    quadrant_chart = chart_spec(at, -1)
+    texts = [a.get("text", "") for a in quadrant_chart["layout"].get("annotations", [])]
+    assert all(any(name in text for text in texts) for name in ("继续保持", "重点改进", "低优先级", "可能过度"))
     assert "体验 − 期望" in [m.label for m in at.metric]
 
 

@@ -6,6 +6,7 @@ Skipped with the reason where Chromium or Playwright is missing; `.ci/run` insta
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -130,7 +131,8 @@ def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    _require(importlib.util.find_spec("playwright") is not None, "playwright is not installed (requirements-dev.txt)")
+    from playwright import sync_api
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
