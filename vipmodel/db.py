@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, inspect, select
 from sqlalchemy.engine import make_url
 
 from vipmodel import schema
@@ -55,8 +55,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet and register the default survey items."""
+    """Create every table that does not exist yet, bring older tables up to date, register the default survey items."""
     schema.Base.metadata.create_all(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         known = set(conn.execute(select(schema.survey_items.c.item_code)).scalars())
         rows = [
@@ -68,6 +69,63 @@ def create_schema(engine: Engine) -> None:
             conn.execute(insert(schema.survey_items), rows)
 
 
+def _outdated(engine: Engine) -> list[str]:
+    """Tables created by an older version of the data model that :func:`upgrade_schema` must change."""
+    inspector = inspect(engine)
+    outdated = []
+    if inspector.has_table("transactions"):
+        margin = next(c for c in inspector.get_columns("transactions") if c["name"] == "gross_margin")
+        if not margin["nullable"]:  # before 2026-12-06 a missing margin was stored as 0
+            outdated.append("transactions")
+    if inspector.has_table("settings"):
+        checks = [c["sqltext"] for c in inspector.get_check_constraints("settings") if c["name"] == "ck_settings_kind"]
+        if checks and not all(f"'{kind}'" in str(checks[0]) for kind in schema.SETTING_KINDS):
+            outdated.append("settings")
+    return outdated
+
+
+def upgrade_schema(engine: Engine) -> list[str]:
+    """Bring tables made by an older version of the data model up to date, keeping their rows; return their names.
+
+    ``transactions.gross_margin`` became nullable (a sale exported without a margin is estimated from the mall's
+    margin rates, :mod:`vipmodel.margins`) and ``settings`` gained the kind ``margin_rates``. PostgreSQL alters
+    the tables in place; SQLite, which cannot alter a column or a constraint, copies the table into a new one.
+    """
+    outdated = _outdated(engine)
+    if not outdated:
+        return []
+    with engine.begin() as conn:
+        for name in outdated:
+            if engine.dialect.name == "postgresql":
+                if name == "transactions":
+                    conn.exec_driver_sql("ALTER TABLE transactions ALTER COLUMN gross_margin DROP NOT NULL")
+                else:
+                    kinds = ", ".join(f"'{k}'" for k in schema.SETTING_KINDS)  # constants of the data model
+                    conn.exec_driver_sql("ALTER TABLE settings DROP CONSTRAINT ck_settings_kind")
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE settings ADD CONSTRAINT ck_settings_kind CHECK (kind IN ({kinds}))"
+                    )
+            else:
+                _copy_into_new_table(conn, schema.Base.metadata.tables[name])
+    return outdated
+
+
+def _copy_into_new_table(conn: Connection, table) -> None:
+    # SQLite's documented way to change a column or a constraint: a new table, the rows copied, the old one dropped.
+    # No other table has a foreign key to the tables upgraded here, so renaming them rewrites no reference.
+    old = f"_old_{table.name}"
+    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" RENAME TO "{old}"')
+    named = conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (old,)
+    ).scalars().all()
+    for index in named:
+        conn.exec_driver_sql(f'DROP INDEX "{index}"')
+    table.create(conn)
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{old}"')
+    conn.exec_driver_sql(f'DROP TABLE "{old}"')
+
+
 def drop_schema(engine: Engine) -> None:
     """Drop every table of the data model (used before regenerating the demo mall)."""
     schema.Base.metadata.drop_all(engine)
@@ -75,8 +133,6 @@ def drop_schema(engine: Engine) -> None:
 
 def has_data(engine: Engine) -> bool:
     """True when the schema exists and at least one member is stored."""
-    from sqlalchemy import inspect
-
     if not inspect(engine).has_table("members"):
         return False
     with engine.connect() as conn:

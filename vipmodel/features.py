@@ -59,6 +59,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from vipmodel import schema
 from vipmodel.db import as_date, borrow_connection, read_frame
+from vipmodel.margins import MarginRates, current_margin_rates, margin_sql
 from vipmodel.reuse import shares_result
 from vipmodel.schema import signed
 
@@ -238,7 +239,8 @@ def _with_member_attributes(agg) -> Select:
 
 
 def _transactions_query(
-    period: str, start_ts: dt.datetime, end_ts: dt.datetime, chunk: list[str] | None, store: str | None
+    period: str, start_ts: dt.datetime, end_ts: dt.datetime, chunk: list[str] | None, store: str | None,
+    rates: MarginRates,
 ) -> Select:
     t = schema.transactions
     day = day_of(t.c.ts)
@@ -259,7 +261,7 @@ def _transactions_query(
             func.sum(case((t.c.is_return, 0), else_=1)).label("n_transactions"),
             func.count(case((t.c.is_return, null()), else_=day).distinct()).label("n_visits"),
             cast(func.sum(signed(t.c.amount)), Float).label("sales"),
-            cast(func.sum(signed(t.c.gross_margin)), Float).label("gross_margin"),
+            cast(func.sum(signed(margin_sql(rates))), Float).label("gross_margin"),
             cast(func.sum(signed(t.c.discount)), Float).label("discount"),
             cast(func.sum(case((t.c.is_return, t.c.amount), else_=0)), Float).label("returns_amount"),
             type_coerce(func.min(sale_ts), DateTime()).label("first_purchase"),
@@ -304,6 +306,7 @@ def member_features(
     period: str = "range",
     members: Sequence[str] | None = None,
     store: str | None = None,
+    margin_rates: MarginRates | None = None,
 ) -> pd.DataFrame:
     """Purchase, cost and profit-contribution features per member and period, aggregated in the database.
 
@@ -328,6 +331,9 @@ def member_features(
         Restrict *transactions* to this store. Care actions and complaints are not tied to a store, so they
         are then kept only for members whose ``home_store`` is ``store``: a member of another home store who
         shops here shows the purchases but none of those costs.
+    margin_rates : MarginRates, optional
+        Rates for sales exported without a margin (``gross_margin`` NULL): their margin is ``amount × rate``
+        (:mod:`vipmodel.margins`). Default: the mall's saved rates, else the product's default rate.
 
     Returns
     -------
@@ -366,7 +372,11 @@ def member_features(
         for chunk in _chunks(members):
             if chunk is not None and not chunk:
                 continue
-            frames["tx"].append(read_frame(connection, _transactions_query(period, start_ts, end_ts, chunk, store)))
+            if margin_rates is None:
+                margin_rates, _ = current_margin_rates(connection)
+            frames["tx"].append(
+                read_frame(connection, _transactions_query(period, start_ts, end_ts, chunk, store, margin_rates))
+            )
             frames["care"].append(
                 read_frame(
                     connection,

@@ -252,7 +252,10 @@ DEFAULT_RULES = TierRules()
 
 
 def _share_codes(
-    values: np.ndarray, shares: tuple[float, float, float], ascending: np.ndarray | None = None
+    values: np.ndarray,
+    shares: tuple[float, float, float],
+    ascending: np.ndarray | None = None,
+    tiebreak: np.ndarray | None = None,
 ) -> np.ndarray:
     n = len(values)
     cumulative = np.cumsum(shares)
@@ -270,7 +273,43 @@ def _share_codes(
     codes = (values <= cuts[0]).astype(np.int8)
     codes += values <= cuts[1]
     codes += values <= cuts[2]
+    if tiebreak is not None:
+        _break_ties(codes, values, tiebreak, sizes, cuts)
     return codes
+
+
+def _tiebreak(features: pd.DataFrame) -> np.ndarray | None:
+    """Sales as the tie-break of a profit ranking (missing sales rank last), or None without a sales column."""
+    if "sales" not in features.columns:
+        return None
+    try:
+        sales = features["sales"].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return None
+    return np.where(np.isnan(sales), -np.inf, sales)
+
+
+def _break_ties(codes: np.ndarray, values: np.ndarray, tiebreak: np.ndarray, sizes: list[int], cuts: list) -> None:
+    """Fill a tier that ties at its cut left short with the tied members of highest ``tiebreak`` (in place).
+
+    Profits tie in whole blocks when a mall has no margins yet (every contribution 0) or prices are few; without
+    this a 1% tier of tied members would stay empty. Members tied on both values still go to the lower tier, and
+    the members lifted at a cut are the top of the same tie-break order at every cut, so the tiers stay nested.
+    """
+    for size, cut in zip(sizes, cuts):
+        if not np.isfinite(cut):
+            continue
+        short = size - int(np.count_nonzero(values > cut))
+        if short <= 0:
+            continue
+        tied = np.flatnonzero(values == cut)
+        if short >= len(tied):  # cannot happen with a cut taken from the values; kept safe
+            codes[tied] -= 1
+            continue
+        second = tiebreak[tied]
+        position = len(second) - short - 1
+        bar = np.partition(second, position)[position]  # the best tied member left outside the tier
+        codes[tied[second > bar]] -= 1
 
 
 def _threshold_codes(values: np.ndarray, thresholds: tuple[float, float, float]) -> np.ndarray:
@@ -302,9 +341,12 @@ def assign_tiers(features: pd.DataFrame, rules: TierRules = DEFAULT_RULES) -> pd
     -----
     Basis ``"share"``: with ``n`` members and cumulative shares ``c`` (A, A+B, A+B+C), the top
     ``floor(c * n)`` members by profit contribution fill the tiers, so a tier never holds more than its
-    share (with fewer than 100 members the default A tier is empty). **Ties at a cut go to the lower
-    tier**: members whose value equals that of the best member left outside a tier are all left outside, so
-    two members with the same contribution always get the same tier. The result does not depend on row order.
+    share (with fewer than 100 members the default A tier is empty). **Ties at a cut are broken by sales**
+    when ``features`` has a ``sales`` column: of the members whose contribution equals that of the best member
+    left outside a tier, those with the highest sales fill the tier up to its share, so share-based tiers keep
+    their shares when profits tie (a mall without margins, where every contribution is the same). Members tied
+    on both go to the lower tier, so two such members always share a tier. The result does not depend on row
+    order.
 
     Basis ``"profit"`` / ``"spend"``: a member is in A when the value is ``>= thresholds[0]``, else B when
     ``>= thresholds[1]``, else C when ``>= thresholds[2]``, else D. Nobody may qualify for A.
@@ -328,7 +370,7 @@ def assign_tiers(features: pd.DataFrame, rules: TierRules = DEFAULT_RULES) -> pd
     profit = numeric_column(features, "profit_contribution")
     values = profit if rules.value_column == "profit_contribution" else numeric_column(features, rules.value_column)
     if rules.basis == "share":
-        codes = _share_codes(values, rules.shares)
+        codes = _share_codes(values, rules.shares, tiebreak=_tiebreak(features))
     else:
         codes = _threshold_codes(values, rules.thresholds)
     codes[profit < 0] = 3
@@ -679,6 +721,7 @@ class RulePreview:
         self.current = current
         self._profit = numeric_column(features, "profit_contribution")
         self._sales = numeric_column(features, "sales") if "sales" in features.columns else None
+        self._tiebreak = _tiebreak(features)
         self._negative = self._profit < 0
         self._profit_ascending = np.sort(self._profit)
         self._current = self._codes(current)
@@ -686,7 +729,7 @@ class RulePreview:
 
     def _codes(self, rules: TierRules) -> np.ndarray:
         if rules.basis == "share":
-            codes = _share_codes(self._profit, rules.shares, self._profit_ascending)
+            codes = _share_codes(self._profit, rules.shares, self._profit_ascending, tiebreak=self._tiebreak)
         else:
             values = self._profit if rules.value_column == "profit_contribution" else self._sales
             if values is None:

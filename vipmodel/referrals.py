@@ -58,6 +58,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from vipmodel import schema
 from vipmodel.db import as_date, borrow_connection, read_frame
 from vipmodel.features import member_features
+from vipmodel.margins import current_margin_rates, margin_sql
 from vipmodel.outcomes import add_years, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns
 from vipmodel.schema import signed
@@ -360,6 +361,7 @@ def _referral_counts(conn: Connection, start: dt.date, end: dt.date) -> pd.DataF
 def _first_year_value(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per referrer: referrals joining in ``[start, end]`` and their first-year buyers, sales and profit (SQL)."""
     m, t, c, k = schema.members, schema.transactions, schema.care_actions, schema.complaints
+    rates, _ = current_margin_rates(conn)  # sales exported without a margin get the mall's rate
     referred = (
         select(
             m.c.member_id,
@@ -375,7 +377,7 @@ def _first_year_value(conn: Connection, start: dt.date, end: dt.date) -> pd.Data
             referred.c.member_id,
             func.sum(case((t.c.is_return, 0), else_=1)).label("n_sales"),
             func.sum(signed(t.c.amount)).label("sales"),
-            func.sum(signed(t.c.gross_margin) - signed(t.c.discount)).label("margin"),
+            func.sum(signed(margin_sql(rates)) - signed(t.c.discount)).label("margin"),
         )
         .select_from(t.join(referred, t.c.member_id == referred.c.member_id))
         .where(t.c.ts >= referred.c.join_date, t.c.ts < referred.c.horizon)

@@ -9,7 +9,9 @@ Conventions that every module relies on
   ``is_return = True`` reverses them. Net sales are therefore ``sum(amount * sign)`` where
   ``sign = -1`` for returns, ``+1`` otherwise (see :func:`vipmodel.schema.signed`).
 * ``gross_margin`` is the margin at list price, *before* the member's ``discount``; profit contribution is
-  therefore margin - discount - care cost - complaint compensation (DOMAIN.md).
+  therefore margin - discount - care cost - complaint compensation (DOMAIN.md). It is NULL when the export
+  gave none (a POS export without margins): analyses then estimate it from the mall's margin rates
+  (:mod:`vipmodel.margins`), never count it as 0.
 * Personal data (``name``, ``phone``, ``birthday``) lives in its own columns of ``members`` so views can
   mask it; no other table copies it.
 * ``settings`` rows are versioned and never updated in place (an ``UPDATE`` raises, see below).
@@ -59,7 +61,7 @@ CARE_KINDS: tuple[str, ...] = (
 COMPLAINT_CATEGORIES: tuple[str, ...] = ("product", "service")
 SEVERITIES: tuple[int, ...] = (1, 2, 3)  # 1 minor, 2 moderate, 3 serious
 DIMENSIONS: tuple[str, ...] = ("product_quality", "sales_service", "corporate_image")
-SETTING_KINDS: tuple[str, ...] = ("tier_rules", "satisfaction_weights", "care_plan")
+SETTING_KINDS: tuple[str, ...] = ("tier_rules", "satisfaction_weights", "care_plan", "margin_rates")
 
 # Default questionnaire: item code -> (dimension, English text, Chinese text).
 DEFAULT_SURVEY_ITEMS: dict[str, tuple[str, str, str]] = {
@@ -116,7 +118,7 @@ class Transaction(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[float] = mapped_column(MONEY)
-    gross_margin: Mapped[float] = mapped_column(MONEY, default=0.0)
+    gross_margin: Mapped[float | None] = mapped_column(MONEY)  # NULL: not in the export, estimated
     discount: Mapped[float] = mapped_column(MONEY, default=0.0)
     is_return: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -180,6 +180,42 @@ def test_ties_at_a_cut_go_to_the_lower_tier_so_equal_members_share_a_tier():
     assert tiers["M0000"] == tiers["M0001"] == "B"
 
 
+@pytest.mark.parametrize("seed", [3, 17, 2026])
+def test_when_every_profit_ties_sales_break_the_tie_and_share_tiers_keep_their_shares(seed):
+    # A mall without margins: every contribution is the same, so the ranking falls to sales.
+    rng = np.random.default_rng(seed)
+    n = 1_000 + int(rng.integers(0, 500))
+    sales = rng.permutation(np.arange(1, n + 1) * 10.0)  # distinct
+    tiers = assign_tiers(frame([0.0] * n, sales=list(sales)))
+    sizes = [math.floor(round(c * n, 6)) for c in (0.01, 0.05, 0.20)]
+    assert counts(tiers) == {"A": sizes[0], "B": sizes[1] - sizes[0], "C": sizes[2] - sizes[1], "D": n - sizes[2]}
+    order = np.argsort(-sales)
+    assert (tiers.to_numpy()[order[: sizes[0]]] == "A").all()
+    assert (tiers.to_numpy()[order[sizes[2]:]] == "D").all()
+
+
+@pytest.mark.parametrize("seed", [1, 8, 99])
+def test_share_tiers_rank_by_profit_then_by_sales(seed):
+    features = _rounded_features(seed, 3_000)
+    tiers = assign_tiers(features).cat.codes.to_numpy()
+    key = list(zip(features["profit_contribution"], features["sales"]))
+    best_of = {code: max(k for k, c in zip(key, tiers) if c == code) for code in set(tiers)}
+    worst_of = {code: min(k for k, c in zip(key, tiers) if c == code) for code in set(tiers)}
+    for upper, lower in zip(sorted(best_of), sorted(best_of)[1:]):
+        if lower < 3:  # D also holds every negative contribution, whatever its rank
+            assert worst_of[upper] > best_of[lower]
+    sizes = [math.floor(round(c * 3_000, 6)) for c in (0.01, 0.05, 0.20)]
+    assert np.count_nonzero(tiers <= 2) <= sizes[2]
+
+
+def test_members_tied_on_profit_and_sales_share_a_tier():
+    # 100 members, the best three tie on both values: A has room for one, so none takes it; B takes them.
+    profits, sales = [0.0] * 100, [500.0] * 3 + [float(s) for s in range(97, 0, -1)]
+    tiers = assign_tiers(frame(profits, sales=sales))
+    assert counts(tiers) == {"A": 0, "B": 5, "C": 15, "D": 80}
+    assert tiers["M0000"] == tiers["M0001"] == tiers["M0002"] == "B"
+
+
 @pytest.mark.parametrize(
     ("profits", "rules", "expected"),
     [
