@@ -54,13 +54,16 @@ def _sidebar(url: str, version: str) -> None:
     lang_now = state.lang()
     latest = data.load_latest_date(url, version)
     if latest is not None:
+        first = data.load_first_date(url, version)  # the data's own span, in whatever years it lies
         st.sidebar.date_input(
             t("sidebar.period", lang_now),
-            min_value=dt.date(2000, 1, 1),
+            min_value=first,
             max_value=latest,
             key=state.PERIOD,
             help=t("sidebar.period_help", lang_now),
         )
+        if (asked := state.period_adjusted()) is not None:
+            _period_adjusted_caption(asked, first, latest, lang_now)
         _sidebar_filters(url, version, lang_now)
         fresh = data.load_freshness(url, version)
         st.sidebar.caption(
@@ -70,6 +73,14 @@ def _sidebar(url: str, version: str) -> None:
     st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
     if precompute.running(url, version):
         st.sidebar.caption(t("sidebar.precomputing", lang_now))
+
+
+def _period_adjusted_caption(asked: tuple[dt.date | None, dt.date | None], first: dt.date | None, latest: dt.date,
+                             lang: str) -> None:
+    """Say that the period asked for (by the link, or before the data changed) was moved into the data's span."""
+    dates = [fmt_date(d, lang) if d is not None else "…" for d in asked]
+    st.sidebar.caption(t("period.adjusted", lang, asked=" – ".join(dates), first=fmt_date(first or latest, lang),
+                         latest=fmt_date(latest, lang)))
 
 
 def _sidebar_filters(url: str, version: str, lang: str) -> None:
@@ -89,7 +100,9 @@ def main() -> None:
     ready = _database_ready(url)
     version = data.current_version(url) if ready else "0"
     latest = data.load_latest_date(url, version) if ready else None
-    state.load_from_query_params(latest, data.load_stores(url, version) if ready else ())
+    first = data.load_first_date(url, version) if ready else None
+    state.load_from_query_params(latest, data.load_stores(url, version) if ready else (), first=first)
+    state.keep_period_within(latest, first)
     if ready:
         precompute.start(url, version, latest)
     _sidebar(url, version)

@@ -20,7 +20,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.state import ALL_TIERS
-from vipmodel import db, features, kpi, migration, settings
+from vipmodel import db, features, kpi, margins, migration, settings
 from vipmodel.pyramid import DEFAULT_RULES, RulePreview, TierRules
 
 if TYPE_CHECKING:
@@ -124,6 +124,13 @@ def load_latest_date(url: str, version: str) -> dt.date | None:
 
 
 @st.cache_data(persist="disk", show_spinner=False)
+def load_first_date(url: str, version: str) -> dt.date | None:
+    """The date of the first transaction: the earliest day the sidebar's period may start (any year)."""
+    with get_engine(url).connect() as conn:
+        return kpi.first_activity_date(conn)
+
+
+@st.cache_data(persist="disk", show_spinner=False)
 def load_overview_kpis(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """KPIs at ``as_of`` with the change against one week earlier."""
     with get_engine(url).connect() as conn:
@@ -174,9 +181,12 @@ def load_tier_rules(url: str) -> tuple[TierRules, int | None]:
 
 
 def save_setting(url: str, kind: str, payload: dict, author: str, note: str) -> settings.SettingVersion:
-    """Save a new version and drop the cached history."""
+    """Save a new version and drop the cached history (margin rates also start a new data version)."""
     with get_engine(url).begin() as conn:
-        saved = settings.save_setting(conn, kind, payload, author=author, note=note)
+        if kind == margins.KIND:
+            saved = margins.save_margin_rates(conn, margins.MarginRates.from_payload(payload), author, note)
+        else:
+            saved = settings.save_setting(conn, kind, payload, author=author, note=note)
     load_setting_history.clear()
     return saved
 
@@ -518,6 +528,18 @@ def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict)
     return care.CareResponseModel(method="ipw").fit(panel)
 
 
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_has_care_records(url: str, version: str, as_of: dt.date) -> bool:
+    """Whether any care action is recorded on or before ``as_of`` (else the care page asks for the care import)."""
+    from sqlalchemy import select
+
+    from vipmodel.schema import care_actions
+
+    with get_engine(url).connect() as conn:
+        found = conn.execute(select(care_actions.c.member_id).where(care_actions.c.action_date <= as_of).limit(1))
+        return found.first() is not None
+
+
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_current_care_plan(url: str, version: str, as_of: dt.date, rules_payload: dict) -> dict:
     """What the mall actually did in the year to ``as_of``, as a care-plan payload (``CarePlan.to_payload``)."""
@@ -801,3 +823,11 @@ def load_top_referrers(
             weights=weights_payload or {d: 1.0 for d in referrals.schema.DIMENSIONS},
             members=member_ids(url, version, (start, end), store, tiers),
         )
+
+
+@st.cache_data(persist="disk", show_spinner=False)
+def load_margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
+                         store: str | None = None) -> margins.MarginCoverage:
+    """The share of the period's sales whose margin is estimated from the rates, and the rates."""
+    with get_engine(url).connect() as conn:
+        return margins.margin_coverage(conn, start, end, store)

@@ -1181,3 +1181,143 @@ TEXT.update(
         },
     }
 )
+
+# The sidebar's period, bounded by the data's own span (dashboard/app.py, dashboard/state.py)
+TEXT.update(
+    {
+        "period.adjusted": {
+            "en": "The period {asked} lies outside the data ({first} – {latest}): showing the period above instead.",
+            "zh": "期间 {asked} 超出数据范围（{first} – {latest}）：已改为上方显示的期间。",
+        },
+        "period.no_care_records": {
+            "en": "No care action is recorded up to {date}, so the effect of care cannot be estimated. Care records "
+            "come from the care import on the Data page.",
+            "zh": "截至 {date} 没有关怀记录，无法估计关怀效果。关怀数据可在“数据管理”页面导入。",
+        },
+    }
+)
+
+# Data page: the column mapping step before an import (dashboard/importing.py)
+TEXT.update(
+    {
+        "data.map.title": {"en": "Columns of the file", "zh": "文件的列"},
+        "data.map.intro": {
+            "en": "The first rows of {name}. Choose what each column holds; recognised headers are preselected.",
+            "zh": "{name} 的前几行。请为每一列选择其含义；已识别的表头已预先选好。",
+        },
+        "data.map.role_of": {"en": "Column “{header}”", "zh": "列“{header}”"},
+        "data.map.ignore": {"en": "Ignore this column", "zh": "忽略此列"},
+        "data.map.ignore_or_item": {"en": "Survey item, or ignore", "zh": "问卷题目，或忽略"},
+        "data.map.required": {"en": "(required)", "zh": "（必填）"},
+        "data.map.unknown": {
+            "en": "Not recognised, ignored unless you choose what they hold: {columns}",
+            "zh": "未识别的列（除非为其选择含义，否则忽略）：{columns}",
+        },
+        "data.map.unknown_surveys": {
+            "en": "Not recognised as a survey column; read as questionnaire items when they name one, else ignored: {columns}",
+            "zh": "未识别为问卷基本列；若为题目代码或题目名称则按题目读取，否则忽略：{columns}",
+        },
+        "data.map.missing": {
+            "en": "Required columns still missing: {columns}. Choose the file column that holds each of them; "
+            "Import stays off until then.",
+            "zh": "仍缺少必填列：{columns}。请为每个必填列选择文件中对应的列；在此之前无法导入。",
+        },
+        "data.map.duplicate": {
+            "en": "{role} is chosen for more than one column ({columns}): choose it for one column only.",
+            "zh": "{role} 被选给了多个列（{columns}）：只能选给其中一列。",
+        },
+        "data.map.saved": {
+            "en": "Preselected as when a file with these columns was last imported.",
+            "zh": "已按上次导入相同列结构文件时的对应关系预先选好。",
+        },
+        "data.map.file_problem": {
+            "en": "This file cannot be read: {reason}. Nothing can be imported from it.",
+            "zh": "无法读取此文件：{reason}。无法从中导入数据。",
+        },
+        "data.map.looks_like": {
+            "en": "The header looks like a file of {kind}: check “What the file holds” above.",
+            "zh": "表头看起来像是“{kind}”文件：请检查上方的“文件内容”。",
+        },
+        "data.map.headerless": {
+            "en": "Column names are given for a file without header: its first row is read as data.",
+            "zh": "已为无表头文件指定列名：文件第一行将作为数据读取。",
+        },
+        "data.map.role.member_id": {"en": "Member ID", "zh": "会员号"},
+        "data.map.role.name": {"en": "Name", "zh": "姓名"},
+        "data.map.role.phone": {"en": "Phone", "zh": "手机号"},
+        "data.map.role.birthday": {"en": "Birthday", "zh": "生日"},
+        "data.map.role.gender": {"en": "Gender", "zh": "性别"},
+        "data.map.role.join_date": {"en": "Join date", "zh": "入会日期"},
+        "data.map.role.home_store": {"en": "Home store", "zh": "所属门店"},
+        "data.map.role.channel": {"en": "Channel", "zh": "入会渠道"},
+        "data.map.role.referred_by": {"en": "Referred by", "zh": "推荐人"},
+        "data.map.role.txn_id": {"en": "Transaction ID", "zh": "交易号"},
+        "data.map.role.ts": {"en": "Date and time", "zh": "交易时间"},
+        "data.map.role.store": {"en": "Store", "zh": "门店"},
+        "data.map.role.category": {"en": "Category", "zh": "类别"},
+        "data.map.role.quantity": {"en": "Quantity", "zh": "数量"},
+        "data.map.role.amount": {"en": "Amount", "zh": "金额"},
+        "data.map.role.gross_margin": {"en": "Gross margin", "zh": "毛利"},
+        "data.map.role.discount": {"en": "Discount", "zh": "折扣"},
+        "data.map.role.is_return": {"en": "Return", "zh": "是否退货"},
+        "data.map.role.complaint_id": {"en": "Complaint ID", "zh": "投诉编号"},
+        "data.map.role.complaint_date": {"en": "Complaint date", "zh": "投诉日期"},
+        "data.map.role.severity": {"en": "Severity", "zh": "严重程度"},
+        "data.map.role.resolved_date": {"en": "Resolved date", "zh": "解决日期"},
+        "data.map.role.resolution": {"en": "Resolution", "zh": "处理结果"},
+        "data.map.role.compensation_cost": {"en": "Compensation", "zh": "补偿金额"},
+        "data.map.role.survey_date": {"en": "Survey date", "zh": "调查日期"},
+        "data.map.role.expectation": {"en": "Expectation", "zh": "期望值"},
+        "data.map.role.action_date": {"en": "Care date", "zh": "关怀日期"},
+        "data.map.role.kind": {"en": "Care type", "zh": "关怀方式"},
+        "data.map.role.cost": {"en": "Cost", "zh": "费用"},
+        "data.map.role.campaign_id": {"en": "Campaign", "zh": "活动编号"},
+    }
+)
+
+# Margin rates for sales exported without a margin (vipmodel.margins).
+TEXT.update(
+    {
+        "margins.title": {"en": "Margin rates", "zh": "毛利率"},
+        "margins.intro": {
+            "en": "Sales exported without a gross margin (a POS export) get an estimated margin: amount × the rate "
+            "of their product category, else of their store, else the mall's rate. Margins in the export are "
+            "always used as they are.",
+            "zh": "导出文件中没有毛利的销售（如 POS 导出）按估算毛利计算：金额 × 其商品品类的毛利率，"
+            "没有则按门店，再没有则按商场毛利率。导出文件中已有的毛利始终按原值使用。",
+        },
+        "margins.coverage": {
+            "en": "In the sidebar's period {share} of sales had no margin in the export.",
+            "zh": "在侧栏所选期间，{share} 的销售额在导出文件中没有毛利。",
+        },
+        "margins.in_force": {"en": "Rates in force: {source}.", "zh": "当前毛利率：{source}。"},
+        "margins.default_source": {
+            "en": "the product's default ({rate}) until the mall saves its own",
+            "zh": "系统默认值（{rate}），直到商场保存自己的毛利率",
+        },
+        "margins.version_source": {"en": "version {version}", "zh": "第 {version} 版"},
+        "margins.default_rate": {"en": "Mall's gross-margin rate (%)", "zh": "商场毛利率（%）"},
+        "margins.by_store": {"en": "Rates of particular stores", "zh": "各门店毛利率"},
+        "margins.by_category": {"en": "Rates of particular product categories", "zh": "各商品品类毛利率"},
+        "margins.name": {"en": "Name", "zh": "名称"},
+        "margins.rate": {"en": "Rate (%)", "zh": "毛利率（%）"},
+        "margins.invalid": {"en": "These rates cannot be saved: {reason}", "zh": "无法保存这些毛利率：{reason}"},
+        "margins.save": {"en": "Save these rates as a new version", "zh": "将这些毛利率保存为新版本"},
+        "margins.saved": {
+            "en": "Saved as version {version}. Every profit figure is recomputed with the new rates.",
+            "zh": "已保存为第 {version} 版。所有利润数据将按新毛利率重新计算。",
+        },
+        "margins.history": {"en": "Saved margin rates", "zh": "已保存的毛利率"},
+        "margins.note": {
+            "en": "Profit here uses estimated margins for {share} of the period's sales (no margin in the export): "
+            "{source}. Set the rates on the Data page.",
+            "zh": "此处利润中有 {share} 的销售额使用估算毛利（导出文件中没有毛利）：{source}。可在“数据”页设置毛利率。",
+        },
+        "margins.note_rate": {"en": "the mall's rate of {rate}", "zh": "商场毛利率 {rate}"},
+        "margins.note_rates": {
+            "en": "the mall's rate of {rate}, with rates per store or category",
+            "zh": "商场毛利率 {rate}，另有按门店或品类的毛利率",
+        },
+        "margins.note_default": {"en": " (the product's default)", "zh": "（系统默认值）"},
+    }
+)

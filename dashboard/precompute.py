@@ -27,7 +27,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard import data
+from dashboard import data, state
 from dashboard.state import ALL_TIERS
 from vipmodel.outcomes import add_years
 from vipmodel.reuse import shared_queries
@@ -47,9 +47,10 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1") != "0"
 
 
-def default_period(latest: dt.date) -> tuple[dt.date, dt.date]:
-    """The sidebar's default period: the 365 days up to the latest data (as ``state.load_from_query_params``)."""
-    return latest - dt.timedelta(days=364), latest
+def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The sidebar's default period: the 365 days up to the latest data, from its first day at the earliest
+    (``state.default_period``, as ``state.load_from_query_params`` sets it)."""
+    return state.default_period(latest, first)
 
 
 def panel_views() -> tuple[tuple[str, ...], ...]:
@@ -64,7 +65,7 @@ def panel_views() -> tuple[tuple[str, ...], ...]:
 
 def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
     """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them."""
-    start, end = default_period(latest)
+    start, end = default_period(latest, data.load_first_date(url, version))
     year_start = add_years(end, -1) + dt.timedelta(days=1)
     rules = data.load_tier_rules(url)[0].to_payload()
     weights = data.load_referral_weights(url)

@@ -19,6 +19,8 @@ TIER_PARAM = "tier"
 NO_TIERS = "none"  # the tier parameter when the user cleared the selection
 ALL_TIERS: tuple[str, ...] = ("A", "B", "C", "D")
 _LOADED = "_query_params_loaded"
+PERIOD_ADJUSTED = "_period_adjusted"  # (asked, shown) when a period outside the data was moved into it
+DEFAULT_DAYS = 365  # the default period: the last year of the data
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -38,10 +40,42 @@ def _parse_tiers(text: str | None) -> tuple[str, ...]:
     return tuple(k for k in ALL_TIERS if k in picked)
 
 
-def load_from_query_params(latest: dt.date | None, stores: Sequence[str] = ()) -> None:
+def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The period shown when the link names none: the 365 days up to ``latest``, starting no earlier than ``first``
+    (the data's first day, in whatever year it lies)."""
+    start = latest - dt.timedelta(days=DEFAULT_DAYS - 1)
+    return (max(start, first) if first is not None else start), latest
+
+
+def clamp_period(start: dt.date | None, end: dt.date | None, latest: dt.date,
+                 first: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """A period (either end may be missing) moved into the data's ``[first, latest]``.
+
+    A missing end is ``latest``; a missing start, or one after the end, starts a year before the end. A period
+    overlapping the data keeps the overlap; one wholly before or after the data becomes :func:`default_period`.
+    """
+    first = latest if first is not None and first > latest else first
+    end = end or latest
+    if start is not None and start > end:
+        start = None
+    if (first is not None and end < first) or (start is not None and start > latest):
+        return default_period(latest, first)
+    end = min(end, latest)
+    start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    return (max(start, first) if first is not None else start), end
+
+
+def _adjusted(asked: tuple[dt.date | None, dt.date | None], shown: tuple[dt.date, dt.date]) -> None:
+    moved = any(a is not None and a != s for a, s in zip(asked, shown))
+    st.session_state[PERIOD_ADJUSTED] = (asked, shown) if moved else None
+
+
+def load_from_query_params(latest: dt.date | None, stores: Sequence[str] = (), first: dt.date | None = None) -> None:
     """On a session's first run, take language, period, store and tiers from the URL (ignoring malformed values).
 
-    ``stores`` are the known home stores: an unknown ``?store=`` falls back to all stores.
+    ``first`` and ``latest`` are the data's first and last days: a period from the URL is moved into them
+    (:func:`clamp_period`, remembered for :func:`period_adjusted`). ``stores`` are the known home stores: an unknown
+    ``?store=`` falls back to all stores.
     """
     if st.session_state.get(_LOADED):
         return
@@ -52,12 +86,38 @@ def load_from_query_params(latest: dt.date | None, stores: Sequence[str] = ()) -
     st.session_state[PRESENT] = params.get(PRESENT) == "1"
     start, end = _parse_date(params.get("from")), _parse_date(params.get("to"))
     if latest is not None:
-        end = end if end and end <= latest else latest
-        start = start if start and start <= end else end - dt.timedelta(days=364)
-        st.session_state[PERIOD] = (start, end)
+        st.session_state[PERIOD] = clamp_period(start, end, latest, first)
+        _adjusted((start, end), st.session_state[PERIOD])
     store = params.get(STORE)
     st.session_state[STORE] = store if store in stores else ""
     st.session_state[TIERS] = list(_parse_tiers(params.get(TIER_PARAM)))
+
+
+def keep_period_within(latest: dt.date | None, first: dt.date | None = None) -> None:
+    """Move the session's period into the data's ``[first, latest]`` before the sidebar draws its date picker (which
+    refuses a value outside its bounds), e.g. after an import replaced the data with another span of years."""
+    if latest is None:
+        return
+    value = st.session_state.get(PERIOD)
+    if not isinstance(value, tuple | list) or len(value) not in (1, 2):
+        st.session_state[PERIOD] = default_period(latest, first)
+        return
+    start, end = value[0], value[-1]
+    inside = (first is None or start >= first) and end <= latest
+    if inside:
+        return
+    st.session_state[PERIOD] = clamp_period(start, end, latest, first)
+    _adjusted((start, end), st.session_state[PERIOD])
+
+
+def period_adjusted() -> tuple[dt.date | None, dt.date | None] | None:
+    """The period that was asked for (the link's, or the one before the data changed) while the sidebar still shows
+    the one it was moved to; None otherwise."""
+    adjusted = st.session_state.get(PERIOD_ADJUSTED)
+    if not adjusted:
+        return None
+    asked, shown = adjusted
+    return asked if period() == tuple(shown) else None
 
 
 def sync_query_params() -> None:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.i18n import fmt_number, t
+from dashboard.i18n import fmt_number, fmt_percent, t
 
 
 def chart(fig: go.Figure, key: str) -> None:
@@ -73,6 +73,20 @@ def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dic
         mime="text/csv",
         key=f"download-{key}",
     )
+
+
+def margin_note(url: str, version: str, start, end, store: str | None = None) -> None:
+    """A caption when some of the period's profit rests on estimated margins (sales exported without one)."""
+    coverage = data.load_margin_coverage(url, version, start, end, store)
+    if not coverage.any_estimated:
+        return
+    lang = state.lang()
+    rates = coverage.rates
+    rate = fmt_percent(rates.default, lang)
+    source = t("margins.note_rates" if rates.by_store or rates.by_category else "margins.note_rate", lang, rate=rate)
+    if coverage.version is None:
+        source += t("margins.note_default", lang)
+    st.caption(t("margins.note", lang, share=fmt_percent(coverage.estimated_share, lang), source=source))
 
 
 def require_period() -> tuple | None:

@@ -118,7 +118,8 @@ def main() -> None:
         try:
             model = data.load_care_model(ctx.url, ctx.version, ctx.end, rules)
         except ValueError as exc:
-            st.info(t("care.no_model", lang, date=date, reason=str(exc)))
+            recorded = data.load_has_care_records(ctx.url, ctx.version, ctx.end)
+            st.info(t("care.no_model" if recorded else "period.no_care_records", lang, date=date, reason=str(exc)))
             return
         members, source = data.load_care_members(ctx.url, ctx.version, ctx.end, rules)
     if members.empty:

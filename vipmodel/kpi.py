@@ -196,14 +196,22 @@ def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float]
     )
 
 
+def _as_date(value: dt.datetime | str | None) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite returns aggregate datetimes as text
+        value = dt.datetime.fromisoformat(value)
+    return value.date()
+
+
 def latest_activity_date(conn: Connection) -> dt.date | None:
     """Date of the latest transaction (the natural 'as of' date for a demo or an export), or None when empty."""
-    latest = conn.execute(select(func.max(schema.transactions.c.ts))).scalar()
-    if latest is None:
-        return None
-    if isinstance(latest, str):  # SQLite returns aggregate datetimes as text
-        latest = dt.datetime.fromisoformat(latest)
-    return latest.date()
+    return _as_date(conn.execute(select(func.max(schema.transactions.c.ts))).scalar())
+
+
+def first_activity_date(conn: Connection) -> dt.date | None:
+    """Date of the first transaction (where a mall's history starts, in any year), or None when empty."""
+    return _as_date(conn.execute(select(func.min(schema.transactions.c.ts))).scalar())
 
 
 def weekly_trend(conn: Connection, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
