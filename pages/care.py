@@ -131,6 +131,7 @@ def main() -> None:
     st.caption(t("care.members_caption", lang, n=fmt_number(len(members), lang), date=date,
                  value=t(f"care.value.{source}", lang)))
     st.caption(model_caption(model, lang))
+    ui.margin_note(ctx.url, ctx.version, *ctx.period)
     _section_whatif(ctx, rules)
     ui.setting_history(ctx.url, "care_plan", "care-plan-history", t("care.history", lang), t("care.no_history", lang))
 

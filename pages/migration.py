@@ -80,6 +80,7 @@ def main() -> None:
     with st.spinner(t("common.loading", lang)):
         periods, rows = data.load_snapshot_periods(*args)
     filters.scope(ctx, "filters.reason.flows", uses=("store",))
+    ui.margin_note(ctx.url, ctx.version, *ctx.period)
     if not filters.has_members(rows, ctx):
         return
     if len(periods) < 2:

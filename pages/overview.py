@@ -93,6 +93,7 @@ def main() -> None:
     if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
         st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
     _section_kpis(kpis, lang)
+    ui.margin_note(ctx.url, ctx.version, *ctx.period)
     filters.scope(ctx, "filters.reason.kpis")
     st.subheader(t("overview.trend", lang))
     pyramid_column, *trend_columns = st.columns(4)

@@ -111,6 +111,7 @@ def main() -> None:
         st.info(t("pyramid.no_members", ctx.lang))
         return
     ui.flash("pyr")
+    ui.margin_note(ctx.url, ctx.version, *ctx.period)
     current, rules_version = data.load_tier_rules(ctx.url)
     _section_current(ctx, features, current, rules_version)
     _section_preview(ctx, features, current)

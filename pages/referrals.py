@@ -112,6 +112,7 @@ def main() -> None:
     by = st.selectbox(t("ref.group_by", lang), GROUPINGS, format_func=lambda g: t(f"ref.group_by.{g}", lang),
                       key="ref_group_by")
     filters.scope(ctx, "filters.reason.referrals")
+    ui.margin_note(url, version, *ctx.period)
     with st.spinner(t("common.loading", lang)):
         new = data.load_new_member_referrals(url, version, *ctx.period)
         rates = data.load_referral_rates(url, version, end, by, rules, weights)

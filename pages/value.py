@@ -136,6 +136,7 @@ def main() -> None:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
     st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
+    ui.margin_note(url, version, *ctx.period)
     sections = data.load_value_sections(url, version, as_of, rules.to_payload(), weights, ctx.store, ctx.tiers)
     if not filters.has_members(sections["members"], ctx):
         return
