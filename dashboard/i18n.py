@@ -1208,7 +1208,7 @@ TEXT.update(
         "data.map.role_of": {"en": "Column “{header}”", "zh": "列“{header}”"},
         "data.map.ignore": {"en": "Ignore this column", "zh": "忽略此列"},
         "data.map.ignore_or_item": {"en": "Survey item, or ignore", "zh": "问卷题目，或忽略"},
-        "data.map.required": {"en": "(required)", "zh": "（必填）"},
+        "data.map.required": {"en": "{name} (required)", "zh": "{name}（必填）"},
         "data.map.unknown": {
             "en": "Not recognised, ignored unless you choose what they hold: {columns}",
             "zh": "未识别的列（除非为其选择含义，否则忽略）：{columns}",

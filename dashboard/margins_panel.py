@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, ui
 from dashboard.i18n import fmt_percent, t
 from vipmodel.margins import KIND, MarginRates
 
@@ -56,7 +56,3 @@ def render(url: str, version: str, period: tuple | None, lang: str) -> None:
     ui.save_form("mrg", url, KIND, {"rates": proposed.to_payload()}, t("margins.save", lang), saved="margins.saved")
     ui.setting_history(url, KIND, "margin-rates-history", t("margins.history", lang))
 
-
-def render_for_current_state(url: str) -> None:
-    """:func:`render` with the sidebar's language and period."""
-    render(url, data.current_version(url), state.period(), state.lang())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import data, importing, margins_panel, state, ui
 from dashboard.i18n import fmt_date, fmt_number, t
 from vipmodel.columns import markdown_tables
 from vipmodel.importer import KINDS, import_file
@@ -24,7 +24,8 @@ def _section_freshness(url: str, version: str, lang: str) -> None:
         st.caption(" · ".join(f"{t(f'data.kind.{k}', lang)}: {v:%Y-%m-%d %H:%M}" for k, v in fresh["last_imports"].items()))
 
 
-def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool, columns: str, lang: str) -> None:
+def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool, columns: str,
+                mapping: dict[str, str] | None, lang: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
@@ -37,7 +38,7 @@ def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool
         report = import_file(
             path, kind, data.get_engine(url), partial=partial, create_members=create_members,
             columns=[c.strip() for c in columns.split(",")] if columns.strip() else None,
-            progress=progress, display_name=upload.name,
+            progress=progress, display_name=upload.name, mapping=mapping,
         )
         bar.empty()
         rejects = report.rejects_path.read_bytes() if report.rejects_path and report.rejects_path.exists() else None
@@ -67,8 +68,55 @@ def _section_import(url: str, lang: str) -> None:
     with st.expander(t("data.advanced", lang)):
         columns = st.text_input(t("data.columns", lang), key="data_columns")
         st.markdown(markdown_tables([kind]))
-    if st.button(t("data.import", lang), type="primary", disabled=upload is None, key="data_import"):
-        _run_import(url, upload, kind, partial, create_members, columns, lang)
+    mapping, ready = None, upload is not None
+    if upload is not None:
+        if columns.strip():
+            st.caption(t("data.map.headerless", lang))
+        else:
+            mapping, ready = _mapping_step(url, upload, kind, lang)
+    if st.button(t("data.import", lang), type="primary", disabled=not ready, key="data_import"):
+        _run_import(url, upload, kind, partial, create_members, columns, mapping, lang)
+
+
+def _mapping_step(url: str, upload, kind: str, lang: str) -> tuple[dict[str, str] | None, bool]:
+    """The file's first rows and a role per column; returns the importer's mapping and whether it can import."""
+    st.markdown(f"**{t('data.map.title', lang)}**")
+    preview = importing.cached_preview(upload, kind)
+    if not preview.ok:
+        problem = preview.errors[0]
+        st.error(t("data.map.file_problem", lang, reason=f"{problem.reason} ({problem.value})" if problem.value
+                   else problem.reason))
+        return None, False
+    st.caption(t("data.map.intro", lang, name=upload.name))
+    st.dataframe(preview.rows, hide_index=True)
+    saved = importing.load_saved_mapping(url, kind, preview.headers)
+    defaults = importing.effective_roles(kind, preview.headers, saved)
+    if saved:
+        st.caption(t("data.map.saved", lang))
+    importing.reset_roles_on_new_layout((getattr(upload, "file_id", upload.name), kind, tuple(defaults)))
+    options = importing.role_options(kind)
+    roles = list(defaults)
+    grid = st.columns(min(max(len(preview.headers), 1), 4))
+    for pos, header in enumerate(preview.headers):
+        if header.strip():
+            roles[pos] = grid[pos % len(grid)].selectbox(
+                t("data.map.role_of", lang, header=header), options, index=options.index(defaults[pos]),
+                format_func=lambda r: importing.role_label(kind, r, lang), key=f"{importing.ROLE_KEY}{pos}",
+            )
+    pairs = zip(preview.headers, preview.matches, roles)
+    unknown = [h for h, auto, r in pairs if h.strip() and not auto and r == importing.IGNORE]
+    if unknown:
+        st.caption(t("data.map.unknown_surveys" if kind == "surveys" else "data.map.unknown", lang,
+                     columns=", ".join(unknown)))
+    missing, duplicates = importing.check_roles(kind, preview.headers, roles)
+    for role, headers in duplicates.items():
+        label = importing.role_label(kind, role, lang)
+        st.warning(t("data.map.duplicate", lang, role=label, columns=", ".join(headers)))
+    if missing:
+        st.warning(t("data.map.missing", lang, columns=", ".join(importing.role_label(kind, m, lang) for m in missing)))
+        if preview.looks_like:
+            st.info(t("data.map.looks_like", lang, kind=t(f"data.kind.{preview.looks_like}", lang)))
+    return importing.mapping_from_roles(preview, roles), not missing and not duplicates
 
 
 def _section_demo(url: str, lang: str) -> None:
@@ -89,8 +137,10 @@ def main() -> None:
     lang = state.lang()
     st.title(t("page.data", lang))
     url = data.database_url()
-    _section_freshness(url, data.current_version(url), lang)
+    version = data.current_version(url)
+    _section_freshness(url, version, lang)
     _section_import(url, lang)
+    margins_panel.render(url, version, state.period(), lang)
     _section_demo(url, lang)
 
 

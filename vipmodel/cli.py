@@ -4,6 +4,7 @@ Examples
 --------
 ``python -m vipmodel demo --members 20000 --years 3 --seed 7 --url sqlite:///data/demo.db``
 ``python -m vipmodel import members.csv --kind members --url postgresql://user@host/mall``
+``python -m vipmodel import CDNOW_master.txt --kind transactions --map dollar_value=amount --map date=ts``
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ import sys
 from collections.abc import Sequence
 
 from vipmodel.db import default_url, make_engine
+
+
+def _map_pair(text: str) -> tuple[str, str]:
+    """``SOURCE=ROLE`` of ``--map`` (split at the last ``=``: a header may contain one, a role never does)."""
+    source, sep, role = text.rpartition("=")
+    if not sep or not source.strip() or not role.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected SOURCE=ROLE (a file header, then a column name or _ to ignore it), got {text!r}"
+        )
+    return source.strip(), role.strip()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         "--create-members", action="store_true", help="create members that a transactions file mentions"
     )
     imp.add_argument("--columns", default=None, help="column names for a file without header, comma separated; _ skips")
+    imp.add_argument(
+        "--map", dest="mapping", action="append", type=_map_pair, default=None, metavar="SOURCE=ROLE",
+        help="read the file column headed SOURCE as column ROLE (a column name or alias, _ ignores it); repeatable. "
+        "Without --map, a mapping saved by an earlier import of the same header layout is used",
+    )
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -60,6 +76,18 @@ def _run_import(args: argparse.Namespace) -> int:
     from vipmodel.db import create_schema
     from vipmodel.importer import import_file
 
+    mapping: dict[str, str] | None = None
+    if args.mapping:
+        if args.columns:
+            print("error: --map names the columns of a file with a header; --columns is for files without one",
+                  file=sys.stderr)
+            return 2
+        mapping = {}
+        for source, role in args.mapping:
+            if source in mapping and mapping[source] != role:
+                print(f"error: --map {source}=... given twice ({mapping[source]} and {role})", file=sys.stderr)
+                return 2
+            mapping[source] = role
     engine = make_engine(args.url or default_url())
     create_schema(engine)
     progress = None
@@ -84,6 +112,8 @@ def _run_import(args: argparse.Namespace) -> int:
         create_members=args.create_members,
         columns=columns,
         progress=progress,
+        mapping=mapping,
+        use_saved_mapping=mapping is None and columns is None,
     )
     if bar is not None:
         bar.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from vipmodel import schema
@@ -219,6 +219,29 @@ def resolve_name(kind: str, header: str) -> str | None:
     return found[0] if found else None
 
 
+IGNORE = "_"  # mapping target (and headerless column name) that ignores a column
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    """Why an explicit column mapping cannot be applied to a file.
+
+    Attributes
+    ----------
+    column : str
+        The file's header (or the mapping key, when it names no header of the file).
+    reason : str
+        Short fixed phrase: ``"mapped column not in file"``, ``"unknown mapping target"`` or
+        ``"column mapped twice"``.
+    value : str
+        A detail for the user (the file's headers, the accepted targets, the other column).
+    """
+
+    column: str
+    reason: str
+    value: str
+
+
 @dataclass(frozen=True)
 class HeaderMatch:
     """How a file's header maps onto a kind.
@@ -228,39 +251,167 @@ class HeaderMatch:
     columns : dict
         Canonical name -> position of the file column that supplies it.
     unmatched : tuple of int
-        Positions of columns no alias of the kind recognised (candidate survey items, or ignored).
+        Positions of columns no alias of the kind recognised and no mapping named (candidate survey items, or
+        ignored).
     shadowed : tuple of (int, str)
-        Positions of columns that named a canonical column already supplied by a higher-priority alias,
-        with that canonical name.
+        Positions of columns that named a canonical column already supplied by a higher-priority alias or by an
+        explicit mapping, with that canonical name.
     missing : tuple of str
         Required canonical columns that no header supplies.
+    mapped : tuple of (int, str)
+        Positions named by the explicit mapping, with their canonical target or :data:`IGNORE`.
+    problems : tuple of MappingProblem
+        Why the explicit mapping cannot be applied; when not empty the other fields describe the automatic
+        match only.
     """
 
     columns: dict[str, int]
     unmatched: tuple[int, ...]
     shadowed: tuple[tuple[int, str], ...]
     missing: tuple[str, ...]
+    mapped: tuple[tuple[int, str], ...] = ()
+    problems: tuple[MappingProblem, ...] = ()
+
+    @property
+    def ignored(self) -> tuple[int, ...]:
+        """Positions the explicit mapping ignores (target :data:`IGNORE`)."""
+        return tuple(pos for pos, target in self.mapped if target == IGNORE)
 
 
-def match_header(kind: str, headers: Sequence[str]) -> HeaderMatch:
-    """Map the file's ``headers`` onto the canonical columns of ``kind`` (see :class:`HeaderMatch`)."""
+def resolve_target(kind: str, target: str) -> str | None:
+    """The canonical column (or :data:`IGNORE`) a mapping target names in a ``kind`` file, or None.
+
+    A target is a canonical name or any accepted alias of the kind (matched like headers), or ``"_"``.
+    """
+    if str(target).strip() == IGNORE:
+        return IGNORE
+    if not normalize_header(target):
+        return None
+    return resolve_name(kind, target)
+
+
+def check_mapping(kind: str, headers: Sequence[str], mapping: Mapping[str, str]) -> tuple[
+    dict[int, str], tuple[MappingProblem, ...]
+]:
+    """Apply an explicit ``mapping`` (file header -> target) to ``headers``.
+
+    Parameters
+    ----------
+    kind : str
+        Import kind (one of :data:`KINDS`).
+    headers : sequence of str
+        The file's header row.
+    mapping : mapping of str to str
+        File header (matched like headers: case, space, width and unit insensitive) -> canonical column name,
+        any accepted alias of the kind, or ``"_"`` to ignore the column.
+
+    Returns
+    -------
+    explicit : dict
+        Position of each mapped column -> its canonical target or :data:`IGNORE`.
+    problems : tuple of MappingProblem
+        A key that names no header of the file, a target that is no column of ``kind``, two headers mapped to
+        the same column (or one header mapped to two columns). Empty when the mapping applies.
+    """
+    positions: dict[str, list[int]] = {}
+    for pos, header in enumerate(headers):
+        if str(header).strip():
+            positions.setdefault(normalize_header(header), []).append(pos)
+    problems: list[MappingProblem] = []
+    explicit: dict[int, str] = {}
+    source: dict[str, int] = {}  # canonical target -> position of the column that supplies it
+    names = ", ".join(s.name for s in specs(kind))
+    for key, target in mapping.items():
+        found = positions.get(normalize_header(key), []) if str(key).strip() else []
+        if not found:
+            shown = ", ".join(str(h) for h in headers if str(h).strip())
+            problems.append(MappingProblem(str(key), "mapped column not in file", f"the file's columns: {shown}"))
+            continue
+        canonical = resolve_target(kind, target)
+        if canonical is None:
+            problems.append(
+                MappingProblem(
+                    str(key), "unknown mapping target",
+                    f"{target!r} is not a {kind} column; expected one of {names}, or _ to ignore the column",
+                )
+            )  # fmt: skip
+            continue
+        for pos in found:
+            header = str(headers[pos])
+            if pos in explicit and explicit[pos] != canonical:
+                problems.append(
+                    MappingProblem(header, "column mapped twice", f"mapped to {explicit[pos]} and to {canonical}")
+                )
+                continue
+            if canonical != IGNORE and source.get(canonical, pos) != pos:
+                first = headers[source[canonical]]
+                problems.append(
+                    MappingProblem(header, "column mapped twice", f"{canonical} is mapped from {first} and {header}")
+                )
+                continue
+            explicit[pos] = canonical
+            if canonical != IGNORE:
+                source[canonical] = pos
+    return explicit, tuple(problems)
+
+
+def match_header(kind: str, headers: Sequence[str], mapping: Mapping[str, str] | None = None) -> HeaderMatch:
+    """Map the file's ``headers`` onto the canonical columns of ``kind`` (see :class:`HeaderMatch`).
+
+    Parameters
+    ----------
+    kind : str
+        Import kind.
+    headers : sequence of str
+        The file's header row (or the names given for a headerless file).
+    mapping : mapping of str to str, optional
+        Explicit file header -> column (see :func:`check_mapping`). It wins over the automatic alias match;
+        headers it does not name still match automatically. A bad mapping is reported in
+        ``HeaderMatch.problems``, never raised.
+
+    Returns
+    -------
+    HeaderMatch
+    """
+    explicit: dict[int, str] = {}
+    problems: tuple[MappingProblem, ...] = ()
+    if mapping:
+        explicit, problems = check_mapping(kind, headers, mapping)
+        if problems:
+            explicit = {}
     index = _alias_index(kind)
+    columns = {name: pos for pos, name in explicit.items() if name != IGNORE}
     best: dict[str, tuple[int, int]] = {}  # canonical -> (alias rank, position)
     unmatched: list[int] = []
     hits: list[tuple[int, str, int]] = []
     for pos, header in enumerate(headers):
+        if pos in explicit:
+            continue
         found = index.get(normalize_header(header)) if str(header).strip() else None
         if found is None:
             unmatched.append(pos)
             continue
         name, rank = found
         hits.append((pos, name, rank))
-        if name not in best or rank < best[name][0]:
+        if name not in columns and (name not in best or rank < best[name][0]):
             best[name] = (rank, pos)
-    columns = {name: pos for name, (_, pos) in best.items()}
+    columns.update({name: pos for name, (_, pos) in best.items()})
     shadowed = tuple((pos, name) for pos, name, _ in hits if columns[name] != pos)
     missing = tuple(name for name in required_columns(kind) if name not in columns)
-    return HeaderMatch(columns=columns, unmatched=tuple(unmatched), shadowed=shadowed, missing=missing)
+    return HeaderMatch(
+        columns=columns, unmatched=tuple(unmatched), shadowed=shadowed, missing=missing,
+        mapped=tuple(sorted(explicit.items())), problems=problems,
+    )  # fmt: skip
+
+
+def automatic_roles(kind: str, headers: Sequence[str]) -> tuple[str | None, ...]:
+    """Per header, the canonical column the automatic alias match reads from it, or None.
+
+    None for a header no alias recognises and for one shadowed by a higher-priority alias of the same column.
+    """
+    match = match_header(kind, headers)
+    by_pos = {pos: name for name, pos in match.columns.items()}
+    return tuple(by_pos.get(pos) for pos in range(len(headers)))
 
 
 def item_prefix(header: str) -> tuple[str, str] | None:

@@ -32,7 +32,7 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from vipmodel import columns as colmap
 from vipmodel import schema
-from vipmodel.db import bump_data_version
+from vipmodel.db import bump_data_version, get_info, put_info
 
 KINDS: tuple[str, ...] = colmap.KINDS
 MAX_ERRORS_KEPT = 10_000  # the report keeps this many errors; the rejects file has them all
 _IN_BATCH = 5_000  # bound parameters per IN (...); SQLite allows 32,766 and PostgreSQL 65,535 per statement
 _SNIFF_LINES = 50
 _BLOCK = 1 << 20
+MAPPING_KEY_PREFIX = "import_mapping:"  # dataset_info keys of remembered column mappings
 
 
 @dataclass(frozen=True)
@@ -580,8 +581,14 @@ class _Importer:
         progress: Callable[[int, int | None], None] | None,
         chunk_rows: int,
         display_name: str,
+        mapping: Mapping[str, str] | None = None,
+        use_saved_mapping: bool = False,
     ) -> None:
         self.path, self.kind, self.engine = path, kind, engine
+        self.mapping = dict(mapping) if mapping else None
+        self.mapping_given = self.mapping is not None
+        self.use_saved_mapping = use_saved_mapping
+        self.applied_mapping: dict[str, str] = {}  # file header -> canonical column or "_", as applied
         self.partial, self.create_members, self.names = partial, create_members, names
         self.progress, self.chunk_rows, self.display_name = progress, chunk_rows, display_name
         self.errors: list[RowError] = []
@@ -701,6 +708,12 @@ class _Importer:
                 self.warnings.append(f"header found on row {header_row}")
         else:
             self.headers = [n if n.strip() != "_" else "" for n in self.names]
+        if self.mapping is None and self.names is None and self.use_saved_mapping:
+            saved = saved_mapping(conn, self.kind, self.headers)
+            if saved:
+                self.mapping = saved
+                pairs = ", ".join(f"{k}={v}" for k, v in saved.items())
+                self.warnings.append(f"column mapping saved for this file layout used: {pairs}")
         self._map_header(conn)
         if total is not None:
             total = max(total - header_row, 0)
@@ -738,24 +751,31 @@ class _Importer:
         )
         if changed:
             bump_data_version(conn)
+        if self.mapping_given:
+            _save_mapping(conn, self.kind, self.headers, self.applied_mapping)
         return True
 
     # --------------------------------------------------------------------------------------------- header
 
     def _map_header(self, conn: Connection) -> None:
         kind, headers = self.kind, self.headers
-        match = colmap.match_header(kind, headers)
+        match = colmap.match_header(kind, headers, self.mapping)
+        if match.problems:
+            raise _FileProblem.many([RowError(None, p.column, p.reason, p.value) for p in match.problems])
         if match.missing:
-            other = colmap.looks_like(kind, headers)
+            other = colmap.looks_like(kind, headers) if not self.mapping else None
             if other is not None:
                 raise _FileProblem("wrong file kind", f"the header looks like a {other} file, not {kind}")
             errors = []
             for name in match.missing:
                 spec = next(s for s in colmap.specs(kind) if s.name == name)
                 accepted = "accepted headers: " + ", ".join(spec.aliases)
+                if self.names is None:
+                    accepted += f"; or map a file column to {name}"
                 errors.append(RowError(None, name, "missing required column", accepted))
             raise _FileProblem.many(errors)
         self.positions = dict(match.columns)
+        self.applied_mapping = {headers[pos]: target for pos, target in match.mapped}
         for pos, name in match.shadowed:
             self.warnings.append(f"column {headers[pos]} ignored: {name} is read from {headers[match.columns[name]]}")
         unmatched = [p for p in match.unmatched if headers[p].strip()]
@@ -1124,6 +1144,8 @@ def import_file(
     progress: Callable[[int, int | None], None] | None = None,
     chunk_rows: int = 50_000,
     display_name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    use_saved_mapping: bool = False,
 ) -> ImportReport:
     """Validate and import one export file of ``kind`` into the database.
 
@@ -1157,6 +1179,17 @@ def import_file(
     display_name : str, optional
         File name shown in the report and ``import_log`` (e.g. the name of an uploaded file); default the
         path's name.
+    mapping : mapping of str to str, optional
+        For files with a header: file header (matched like headers are, see
+        :func:`vipmodel.columns.normalize_header`) -> canonical column name or any accepted alias of the kind,
+        or ``"_"`` to ignore that column, e.g. ``{"dollar_value": "amount", "number_of_cds": "quantity"}``.
+        It wins over the automatic alias match; headers it does not name still match automatically. A key
+        that is not a header of the file, a target that is not a column of ``kind``, or two headers mapped to
+        the same column are file-level errors in the report (nothing is written). When the import commits,
+        the mapping is remembered for the file's layout (see :func:`saved_mapping`).
+    use_saved_mapping : bool
+        When no ``mapping`` (and no ``columns``) is given, use the mapping remembered for this kind and header
+        layout, if any, and say so in the report's warnings.
 
     Returns
     -------
@@ -1167,11 +1200,16 @@ def import_file(
     ------
     ValueError
         ``"unknown import kind 'x': expected one of members, transactions, complaints, surveys, care"`` or
-        ``"chunk_rows must be a positive integer, got 0"`` (programming errors, not bad input).
+        ``"chunk_rows must be a positive integer, got 0"``, or both ``columns`` and ``mapping`` given
+        (programming errors, not bad input).
     """
     colmap.check_kind(kind)
     if not isinstance(chunk_rows, int) or chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+    if mapping and columns is not None:
+        raise ValueError("pass columns (a headerless file) or mapping (a file with a header), not both")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ValueError(f"mapping must map file headers to column names, got {type(mapping).__name__}")
     path = Path(path)
     importer = _Importer(
         path=path,
@@ -1183,5 +1221,182 @@ def import_file(
         progress=progress,
         chunk_rows=chunk_rows,
         display_name=display_name or path.name,
+        mapping={str(k): str(v) for k, v in mapping.items()} if mapping else None,
+        use_saved_mapping=use_saved_mapping and columns is None,
     )
     return importer.run()
+
+
+# ---------------------------------------------------------------------------------------- remembered mappings
+
+
+def mapping_key(kind: str, headers: Sequence[str]) -> str:
+    """The ``dataset_info`` key of the mapping remembered for ``kind`` files with this header layout.
+
+    ``"import_mapping:<kind>:"`` + 32 hex digits of SHA-1 over the normalised headers in order (the key column
+    holds 64 characters), so next week's export with the same columns, however they are spelled in case,
+    width or spacing, finds it.
+    """
+    colmap.check_kind(kind)
+    layout = "\x1f".join(colmap.normalize_header(h) for h in headers)
+    return f"{MAPPING_KEY_PREFIX}{kind}:{hashlib.sha1(layout.encode('utf-8')).hexdigest()[:32]}"
+
+
+def saved_mapping(conn: Connection, kind: str, headers: Sequence[str]) -> dict[str, str] | None:
+    """The column mapping remembered from the last committed import of a ``kind`` file with these headers.
+
+    Parameters
+    ----------
+    conn : Connection
+        Open connection to a database with the schema created.
+    kind : str
+        Import kind.
+    headers : sequence of str
+        The file's header row (compared normalised, see :func:`vipmodel.columns.normalize_header`).
+
+    Returns
+    -------
+    dict or None
+        File header -> canonical column name or ``"_"``, as :func:`import_file` applied it; None when no import
+        of this layout was given a mapping.
+    """
+    value = get_info(conn, mapping_key(kind, headers))
+    if not value or value.get("kind") != kind:
+        return None
+    stored = [colmap.normalize_header(h) for h in value.get("headers", [])]
+    if stored != [colmap.normalize_header(h) for h in headers]:
+        return None
+    mapping = value.get("mapping")
+    return {str(k): str(v) for k, v in mapping.items()} if mapping else None
+
+
+def _save_mapping(conn: Connection, kind: str, headers: Sequence[str], mapping: Mapping[str, str]) -> None:
+    if mapping:
+        put_info(conn, mapping_key(kind, headers), {"kind": kind, "headers": list(headers), "mapping": dict(mapping)})
+
+
+# ------------------------------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True, eq=False)
+class FilePreview:
+    """The first rows of an import file and how its header maps onto a kind (for the app's mapping step).
+
+    Attributes
+    ----------
+    kind : str
+        Import kind the header was matched against.
+    headers : tuple of str
+        The header row as written (empty when the file could not be read).
+    rows : DataFrame
+        The first data rows as strings, one column per header (column labels made unique: a blank or repeated
+        header becomes ``"<header> (n)"`` with its 1-based position).
+    matches : tuple of (str or None)
+        Per header, the canonical column the automatic alias match reads from it, or None.
+    missing : tuple of str
+        Required canonical columns no header supplies (after ``mapping``, when one was given).
+    errors : tuple of RowError
+        File-level problems (unreadable encoding, empty file, bad mapping ...); empty when the file reads.
+    header_row : int or None
+        Spreadsheet row of the header.
+    looks_like : str or None
+        Another kind the header clearly fits better (see :func:`vipmodel.columns.looks_like`).
+    """
+
+    kind: str
+    headers: tuple[str, ...]
+    rows: pd.DataFrame
+    matches: tuple[str | None, ...]
+    missing: tuple[str, ...]
+    errors: tuple[RowError, ...] = ()
+    header_row: int | None = None
+    looks_like: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file could be read (required columns may still be missing)."""
+        return not self.errors
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Non-blank headers the automatic match does not recognise (ignored, or survey items)."""
+        return tuple(h for h, m in zip(self.headers, self.matches) if m is None and h.strip())
+
+
+def _unique_labels(headers: Sequence[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for h in headers:
+        counts[h] = counts.get(h, 0) + 1
+    return [h if h.strip() and counts[h] == 1 else f"{h} ({pos + 1})".lstrip() for pos, h in enumerate(headers)]
+
+
+def preview_file(
+    path: str | Path, kind: str, rows: int = 5, mapping: Mapping[str, str] | None = None
+) -> FilePreview:
+    """Read the header and the first ``rows`` data rows of an import file, as :func:`import_file` reads them.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (same formats, encodings and delimiters as :func:`import_file`).
+    kind : str
+        Import kind to match the header against.
+    rows : int
+        Data rows to return.
+    mapping : mapping of str to str, optional
+        An explicit mapping (as for :func:`import_file`) applied when computing ``missing``; its problems are
+        reported in ``errors``.
+
+    Returns
+    -------
+    FilePreview
+        Never raises for bad input: a file that cannot be read gives a preview with ``errors`` and no headers.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind`` or a negative ``rows`` (programming errors).
+    """
+    colmap.check_kind(kind)
+    if not isinstance(rows, int) or rows < 0:
+        raise ValueError(f"rows must be a non-negative integer, got {rows!r}")
+    required = colmap.required_columns(kind)
+
+    def failed(errors: Sequence[RowError]) -> FilePreview:
+        return FilePreview(kind, (), pd.DataFrame(), (), required, tuple(errors))
+
+    try:
+        source = _inspect(Path(path))
+        records = _records(source)
+        try:
+            first = next(records, None)
+            if first is None:
+                raise _FileProblem("empty file", "the file has no data rows")
+            header_row, fields = first
+            ahead = [f for _, f in itertools.islice(records, max(rows, 1))]
+            if not ahead:
+                raise _FileProblem("empty file", "the file has no data rows")
+            body = ahead[:rows]
+        finally:
+            records.close()
+    except _FileProblem as problem:
+        return failed(problem.errors)
+    except (OSError, UnicodeError) as exc:
+        return failed([RowError(None, None, "unreadable file", f"{type(exc).__name__}: {exc}")])
+    headers = tuple(str(h) for h in fields)
+    width = len(headers)
+    frame = pd.DataFrame(
+        [(list(r) + [""] * width)[:width] for r in body], columns=_unique_labels(headers), dtype=object
+    ).astype(str)
+    match = colmap.match_header(kind, headers, mapping)
+    errors = tuple(RowError(None, p.column, p.reason, p.value) for p in match.problems)
+    return FilePreview(
+        kind=kind,
+        headers=headers,
+        rows=frame,
+        matches=colmap.automatic_roles(kind, headers),
+        missing=match.missing,
+        errors=errors,
+        header_row=header_row,
+        looks_like=colmap.looks_like(kind, headers) if match.missing else None,
+    )

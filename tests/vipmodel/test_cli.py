@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from vipmodel import schema
@@ -60,3 +61,59 @@ def test_module_entry_point_prints_usage():
         [sys.executable, "-m", "vipmodel", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert "demo" in result.stdout and "import" in result.stdout
+
+
+# Header: customer_id date number_of_cds dollar_value (CDNOW's names for member, day, CDs and dollars).
+CDNOW_MASTER = ROOT / "tests" / "data" / "cdnow" / "CDNOW_master_head.txt"
+
+
+def test_import_command_maps_file_columns_with_repeated_map_and_remembers_them(db_url, tmp_path, capsys):
+    args = ["--kind", "transactions", "--url", db_url, "--quiet"]
+    code = main(["import", str(CDNOW_MASTER), *args, "--map", "dollar_value=amount", "--map", "number_of_cds=quantity",
+                 "--create-members"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "299 rows read, 299 written" in out and "warning" not in out
+    assert _count(db_url, schema.transactions) == 299
+    next_week = tmp_path / "CDNOW_next_week.txt"
+    next_week.write_text("customer_id date number_of_cds dollar_value\n00001 19970801 2 23.54\n", encoding="utf-8")
+    assert main(["import", str(next_week), *args]) == 0
+    out = capsys.readouterr().out
+    assert "1 written" in out
+    assert "warning: column mapping saved for this file layout used: number_of_cds=quantity, dollar_value=amount" in out
+    assert _count(db_url, schema.transactions) == 300
+
+
+def test_import_command_without_map_or_saved_mapping_names_the_missing_column(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["import", str(CDNOW_MASTER), "--kind", "transactions", "--url", url, "--quiet"]) == 1
+    assert "column amount: missing required column" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("pair", ["dollar_value", "=amount", "dollar_value=", " = "])
+def test_a_malformed_map_is_a_usage_error(tmp_path, capsys, pair):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    with pytest.raises(SystemExit) as stop:
+        main(["import", str(CDNOW_MASTER), "--kind", "transactions", "--url", url, "--quiet", "--map", pair])
+    assert stop.value.code == 2
+    assert "argument --map: expected SOURCE=ROLE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--map", "date=ts", "--columns", "member_id,ts,_,amount"], "--columns is for files without one"),
+     (["--map", "date=ts", "--map", "date=amount"], "--map date=... given twice (ts and amount)")],
+)  # fmt: skip
+def test_conflicting_map_options_are_usage_errors(tmp_path, capsys, extra, message):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["import", str(CDNOW_MASTER), "--kind", "transactions", "--url", url, "--quiet", *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_map_to_an_unknown_column_is_rejected_input_with_the_column_named(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    code = main(["import", str(CDNOW_MASTER), "--kind", "transactions", "--url", url, "--quiet",
+                 "--map", "dollar_value=price"])  # fmt: skip
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "column dollar_value: unknown mapping target ('price' is not a transactions column" in out

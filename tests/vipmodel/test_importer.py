@@ -21,11 +21,21 @@ from sqlalchemy import Engine, func, select
 from vipmodel import columns as colmap
 from vipmodel import schema
 from vipmodel.db import data_version
-from vipmodel.importer import ImportReport, RowError, derived_id, import_file
+from vipmodel.importer import (
+    ImportReport,
+    RowError,
+    derived_id,
+    import_file,
+    mapping_key,
+    preview_file,
+    saved_mapping,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "import"
 CDNOW = REPO / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"
+# The first 300 lines of lifetimes' CDNOW_master.txt: header "customer_id date number_of_cds dollar_value".
+CDNOW_MASTER = REPO / "tests" / "data" / "cdnow" / "CDNOW_master_head.txt"
 TABLES = (
     schema.members,
     schema.transactions,
@@ -524,3 +534,235 @@ def test_errors_frame_of_a_clean_report_is_empty_with_the_columns():
     frame = report.errors_frame()
     assert frame.empty and list(frame.columns) == ["row", "column", "reason", "value"]
     assert isinstance(frame, pd.DataFrame) and report.ok
+
+
+# ------------------------------------------------------------------------------------------- column mapping
+
+CDNOW_MAP = {"dollar_value": "amount", "number_of_cds": "quantity"}
+NOT_IN_FILE = "the file's columns: customer_id, date, number_of_cds, dollar_value"
+
+
+def cdnow_master_records() -> list[list[str]]:
+    """The data rows of the CDNOW master slice, read independently: customer, YYYYMMDD, CDs, dollars."""
+    lines = CDNOW_MASTER.read_text().splitlines()
+    assert lines[0].split() == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    return [line.split() for line in lines[1:] if line.strip()]
+
+
+@pytest.fixture
+def cdnow_master(tmp_path) -> Path:
+    path = tmp_path / "CDNOW_master.txt"
+    shutil.copy(CDNOW_MASTER, path)
+    return path
+
+
+def stored_mappings(engine: Engine) -> dict[str, dict]:
+    info = schema.dataset_info
+    with engine.connect() as conn:
+        found = conn.execute(select(info.c.key, info.c.value).where(info.c.key.like("import_mapping:%"))).all()
+    return dict(found)
+
+
+def test_the_cdnow_master_header_is_refused_until_its_amount_column_is_mapped(engine, cdnow_master):
+    records = cdnow_master_records()
+    refused = import_file(cdnow_master, "transactions", engine, create_members=True)
+    assert [(e.column, e.reason) for e in refused.errors] == [("amount", "missing required column")]
+    assert "map a file column to amount" in refused.errors[0].value
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP)
+    assert report.ok and report.rows_read == report.rows_written == len(records) == 299, report.format()
+    assert report.members_created == len({r[0] for r in records})
+    assert report.warnings == ()
+    with engine.connect() as conn:
+        t = schema.transactions
+        total, cds = conn.execute(select(func.sum(t.c.amount), func.sum(t.c.quantity))).one()
+        days = sorted(conn.execute(select(t.c.ts)).scalars())
+    assert Decimal(str(round(total, 2))) == sum(Decimal(r[3]) for r in records)
+    assert cds == sum(int(r[2]) for r in records)
+    assert days == sorted(dt.datetime.strptime(r[1], "%Y%m%d") for r in records)
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [{"Dollar Value": "amount"}, {"DOLLAR-VALUE": "消费金额"}, {"dollar_value": "sales", "number_of_cds": "_"},
+     {"ｄｏｌｌａｒ＿ｖａｌｕｅ": " Amount "}],
+)  # fmt: skip
+def test_mapping_keys_and_targets_match_like_headers_and_aliases(engine, cdnow_master, mapping):
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping)
+    assert report.ok and report.rows_written == 299, report.format()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "amount", "warnings"),
+    [
+        ({"net": "amount"}, 90.0, ("column amount ignored: amount is read from net",)),
+        ({"net": "amount", "amount": "_"}, 90.0, ()),
+        ({"amount": "_", "net": "sales"}, 90.0, ()),
+        ({"store": "_"}, 100.0, ("column net ignored: not a known transactions column",)),
+    ],
+)
+def test_an_explicit_mapping_beats_the_automatic_alias_match(members_loaded, tmp_path, mapping, amount, warnings):
+    path = tmp_path / "pos.csv"
+    path.write_text("member_id,ts,amount,net,store\nM001,2024-01-01,100,90,S1\n", encoding="utf-8")
+    report = import_file(path, "transactions", members_loaded, mapping=mapping)
+    assert report.ok and report.rows_written == 1, report.format()
+    assert report.warnings == warnings
+    row = rows(members_loaded, schema.transactions, "id")[0]
+    assert row["amount"] == pytest.approx(amount)
+    assert row["store"] == (None if mapping.get("store") == "_" else "S1")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "errors"),
+    [
+        ({"dollars": "amount"}, [("dollars", "mapped column not in file", NOT_IN_FILE)]),
+        ({"dollar_value": "price"},
+         [("dollar_value", "unknown mapping target",
+           "'price' is not a transactions column; expected one of txn_id, member_id, ts, store, category, quantity, "
+           "amount, gross_margin, discount, is_return, or _ to ignore the column")]),
+        ({"dollar_value": "amount", "number_of_cds": "sales"},
+         [("number_of_cds", "column mapped twice", "amount is mapped from dollar_value and number_of_cds")]),
+        ({"dollar_value": "amount", "Dollar Value": "quantity"},
+         [("dollar_value", "column mapped twice", "mapped to amount and to quantity")]),
+        ({"dollars": "amount", "date": "when"},
+         [("dollars", "mapped column not in file", NOT_IN_FILE),
+          ("date", "unknown mapping target",
+           "'when' is not a transactions column; expected one of txn_id, member_id, ts, store, category, quantity, "
+           "amount, gross_margin, discount, is_return, or _ to ignore the column")]),
+    ],
+)  # fmt: skip
+def test_a_bad_mapping_is_reported_by_column_and_nothing_is_written(engine, cdnow_master, mapping, errors):
+    before = state(engine)
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping)
+    assert [(e.row, e.column, e.reason, e.value) for e in report.errors] == [(None, *e) for e in errors]
+    assert not report.written and state(engine) == before and stored_mappings(engine) == {}
+
+
+def test_columns_and_mapping_together_are_a_programming_error(engine, cdnow_master):
+    with pytest.raises(ValueError, match=r"^pass columns \(a headerless file\) or mapping \(a file with a header\)"):
+        import_file(cdnow_master, "transactions", engine, columns=["member_id", "ts", "_", "amount"], mapping=CDNOW_MAP)
+
+
+def test_match_header_reports_mapping_problems_instead_of_raising():
+    match = colmap.match_header("transactions", ["id", "when", "amount"], {"when": "ts", "id": "member_id"})
+    assert match.columns == {"member_id": 0, "ts": 1, "amount": 2} and match.problems == () and match.missing == ()
+    bad = colmap.match_header("transactions", ["id", "when"], {"when": "nope"})
+    assert [p.reason for p in bad.problems] == ["unknown mapping target"]
+    assert bad.missing == ("member_id", "ts", "amount")
+
+
+def test_a_committed_mapping_is_remembered_for_the_layout_and_reused_next_week(engine, cdnow_master, tmp_path):
+    assert import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP).ok
+    headers = ["customer_id", "date", "number_of_cds", "dollar_value"]
+    key = mapping_key("transactions", headers)
+    assert key.startswith("import_mapping:transactions:") and len(key) <= 64
+    assert set(stored_mappings(engine)) == {key}
+    with engine.connect() as conn:
+        assert saved_mapping(conn, "transactions", headers) == CDNOW_MAP
+        # The layout is compared normalised (case, width, separators), in order, per kind.
+        respelled = ["Customer ID", "DATE", "number of cds", "Dollar-Value"]
+        assert saved_mapping(conn, "transactions", respelled) == CDNOW_MAP
+        assert saved_mapping(conn, "transactions", ["date", "customer_id", "number_of_cds", "dollar_value"]) is None
+        assert saved_mapping(conn, "care", headers) is None
+    next_week = tmp_path / "CDNOW_next_week.txt"
+    next_week.write_text("customer_id date number_of_cds dollar_value\n 00001 19970801  2   23.54\n", encoding="utf-8")
+    plain = import_file(next_week, "transactions", engine)
+    assert [e.reason for e in plain.errors] == ["missing required column"]  # the library default leaves it out
+    report = import_file(next_week, "transactions", engine, use_saved_mapping=True)
+    assert report.ok and report.rows_written == 1, report.format()
+    assert report.warnings == (
+        "column mapping saved for this file layout used: number_of_cds=quantity, dollar_value=amount",
+    )
+
+
+def test_a_mapping_is_remembered_only_when_the_import_commits(members_loaded, tmp_path, cdnow_master):
+    report = import_file(cdnow_master, "transactions", members_loaded, mapping=CDNOW_MAP)  # unknown members
+    assert not report.written and stored_mappings(members_loaded) == {}
+    assert import_file(DATA / "transactions_good.csv", "transactions", members_loaded).ok
+    assert stored_mappings(members_loaded) == {}
+
+
+def test_a_headerless_import_does_not_look_for_a_saved_mapping(engine, tmp_path):
+    path = tmp_path / "headerless.txt"
+    path.write_text("00001 19970101 1 11.77\n", encoding="utf-8")
+    report = import_file(path, "transactions", engine, columns=["member_id", "ts", "quantity", "amount"],
+                         create_members=True, use_saved_mapping=True)  # fmt: skip
+    assert report.ok and report.rows_written == 1 and report.warnings == ()
+
+
+# ------------------------------------------------------------------------------------------------ preview
+
+
+def test_preview_shows_the_first_rows_the_automatic_match_and_what_is_missing():
+    preview = preview_file(CDNOW_MASTER, "transactions", rows=3)
+    assert preview.ok and preview.header_row == 1
+    assert preview.headers == ("customer_id", "date", "number_of_cds", "dollar_value")
+    assert preview.matches == ("member_id", "ts", None, None)
+    assert preview.missing == ("amount",) and preview.unknown == ("number_of_cds", "dollar_value")
+    assert preview.rows.to_dict("records") == [
+        {"customer_id": r[0], "date": r[1], "number_of_cds": r[2], "dollar_value": r[3]}
+        for r in cdnow_master_records()[:3]
+    ]
+    assert preview_file(CDNOW_MASTER, "transactions", mapping=CDNOW_MAP).missing == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("members_gbk.txt", "members"), ("transactions_semicolon.csv", "transactions"), ("members_bom.csv", "members")],
+)
+def test_preview_reads_encodings_and_delimiters_as_the_importer_does(name, kind):
+    preview = preview_file(DATA / name, kind)
+    assert preview.ok and preview.missing == () and len(preview.headers) > 2
+    assert all(m is not None for m in preview.matches[:2])
+    assert 0 < len(preview.rows) <= 5 and list(preview.rows.columns) == list(preview.headers)
+    assert all(isinstance(v, str) for v in preview.rows.to_numpy().ravel())
+
+
+def test_preview_reads_an_xlsx_first_sheet(xlsx_file):
+    preview = preview_file(xlsx_file, "transactions")
+    assert preview.headers == ("交易号", "会员号", "交易时间", "消费金额", "退货")
+    assert preview.matches == ("txn_id", "member_id", "ts", "amount", "is_return") and preview.missing == ()
+    assert preview.rows.iloc[0].tolist() == ["X1", "M001", "2024-03-05 10:15:00", "1299.5", "否"]
+    assert preview.rows.iloc[1, 2] == "45356"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("unreadable.csv", "unreadable encoding"), ("empty.csv", "empty file"), ("no_such_file.csv", "file not found")],
+)
+def test_preview_reports_a_file_it_cannot_read_instead_of_raising(name, reason):
+    preview = preview_file(DATA / name, "members")
+    assert not preview.ok and preview.errors[0].reason == reason
+    assert preview.headers == () and preview.rows.empty and preview.missing == ("member_id", "join_date")
+
+
+def test_preview_of_an_old_xls_file_is_a_file_problem(tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    assert preview_file(path, "members").errors[0].reason == "unsupported file format"
+
+
+def test_preview_labels_blank_and_repeated_headers_uniquely_and_says_which_kind_fits(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("member_id,,note,note,join_date\nM1,x,a,b,2024-01-01\n", encoding="utf-8")
+    preview = preview_file(path, "transactions")
+    assert list(preview.rows.columns) == ["member_id", "(2)", "note (3)", "note (4)", "join_date"]
+    assert preview.looks_like == "members"
+    assert preview.matches == ("member_id", None, None, None, None) and preview.unknown == ("note", "note", "join_date")
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_dates_written_as_yyyymmdd_integers_are_read_as_dates(members_loaded, tmp_path, fmt):
+    if fmt == "xlsx":
+        wb = openpyxl.Workbook()
+        wb.active.append(["member_id", "ts", "amount"])
+        wb.active.append(["M001", 20240305, 12])  # an integer cell, as POS systems export dates
+        wb.active.append(["M002", 20231231.0, 5])
+        path = tmp_path / "pos.xlsx"
+        wb.save(path)
+    else:
+        path = tmp_path / "pos.csv"
+        path.write_text("member_id,ts,amount\nM001,20240305,12\nM002,20231231,5\n", encoding="utf-8")
+    report = import_file(path, "transactions", members_loaded)
+    assert report.ok and report.rows_written == 2, report.format()
+    got = [r["ts"] for r in rows(members_loaded, schema.transactions, "id")]
+    assert got == [dt.datetime(2024, 3, 5), dt.datetime(2023, 12, 31)]
