@@ -156,3 +156,26 @@ def test_a_database_made_by_the_older_data_model_is_upgraded_and_keeps_its_rows(
     save_margin_rates(engine, MarginRates(0.4), author="admin")
     assert _margins(engine)["m1"] == pytest.approx(0.0 + 0.4 * 50)
     engine.dispose()
+
+
+def test_an_export_with_margins_for_part_of_its_rows_gets_the_rate_only_where_the_margin_is_blank(engine, tmp_path):
+    from vipmodel.importer import import_file
+
+    export = tmp_path / "pos.csv"
+    export.write_text(
+        "member_id,date,amount,gross_margin\n"
+        "P1,1997-04-01,100.00,45.00\n"
+        "P1,1997-04-02,100.00,\n"
+        "P2,1997-04-03,50.00,0\n"   # a margin of 0 given in the export is a real 0, not a missing one
+        "P3,1997-04-04,80.00,\n",
+        encoding="utf-8",
+    )
+    report = import_file(export, "transactions", engine, create_members=True)
+    assert report.ok, report.format()
+    with engine.connect() as conn:
+        stored = conn.execute(select(schema.transactions.c.gross_margin).order_by(schema.transactions.c.ts)).scalars()
+        assert list(stored) == [45.0, None, 0.0, None]
+    margins = _margins(engine)
+    assert margins == pytest.approx({"P1": 45.0 + DEFAULT_RATE * 100, "P2": 0.0, "P3": DEFAULT_RATE * 80})
+    coverage = margin_coverage(engine, *YEAR)
+    assert coverage.estimated_share == pytest.approx(180 / 330)
