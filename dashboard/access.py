@@ -10,9 +10,9 @@ ACTOR_KEY = "vipdash_actor"
 
 
 def current_actor() -> Actor | None:
-    """The user this session acts as, or None before sign-in."""
+    """The user this session acts as (set in ``st.session_state[ACTOR_KEY]``); until sign-in lands, the demo admin."""
     actor = st.session_state.get(ACTOR_KEY)
-    return actor if isinstance(actor, Actor) else None
+    return actor if isinstance(actor, Actor) else Actor("demo", "admin")
 
 
 def current_role() -> str:
