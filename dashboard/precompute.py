@@ -72,6 +72,8 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
     saved_weights = data.load_satisfaction_weights(url)[0].to_payload()
     return [
         ("overview.kpis", lambda: data.load_overview_kpis(url, version, end)),
+        # The estimated-margin note of every page that shows profit: one pass over the period's sales.
+        ("margins.coverage", lambda: data.load_margin_coverage(url, version, start, end)),
         ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: data.shared(data.load_pyramid_features, url, version, year_start, end)),
         ("pyramid.features", lambda: data.shared(data.load_pyramid_features, url, version, start, end)),
