@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from dashboard import data, precompute, state, ui  # noqa: E402
+from dashboard import access, data, precompute, state, ui  # noqa: E402
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t, tier_name  # noqa: E402
 
 st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
@@ -70,6 +70,7 @@ def _sidebar(url: str, version: str) -> None:
             t("sidebar.data_as_of", lang_now, date=fmt_date(latest, lang_now), members=fmt_number(fresh["members"], lang_now))
         )
     st.sidebar.toggle(t("sidebar.presentation", lang_now), key=state.PRESENT, help=t("sidebar.presentation_help", lang_now))
+    access.sidebar(url, lang_now)
     st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
     if precompute.running(url, version):
         st.sidebar.caption(t("sidebar.precomputing", lang_now))
@@ -95,22 +96,9 @@ def _sidebar_filters(url: str, version: str, lang: str) -> None:
                            key=state.TIERS, help=t("sidebar.tiers_help", lang))
 
 
-def main() -> None:
-    url = data.database_url()
-    ready = _database_ready(url)
-    version = data.current_version(url) if ready else "0"
-    latest = data.load_latest_date(url, version) if ready else None
-    first = data.load_first_date(url, version) if ready else None
-    state.load_from_query_params(latest, data.load_stores(url, version) if ready else (), first=first)
-    state.keep_period_within(latest, first)
-    if ready:
-        precompute.start(url, version, latest)
-    _sidebar(url, version)
-    state.sync_query_params()
-    lang = state.lang()
-    ui.presentation_frame()
-
-    pages = {
+def _pages(lang: str) -> dict[str, list]:
+    """The navigation: sections and pages (the Administration page for administrators only)."""
+    pages: dict[str, list] = {
         t("nav.executive", lang): [
             st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
             # pages:executive
@@ -130,7 +118,32 @@ def main() -> None:
             # pages:data
         ],
     }
-    st.navigation(pages).run()
+    if access.may("view_audit"):  # administrators only: the audit trail, rollbacks and users
+        pages[t("nav.data", lang)].append(
+            st.Page("../pages/admin.py", title=t("page.admin", lang), icon="🛡️", url_path="admin"))
+    return pages
+
+
+def main() -> None:
+    url = data.database_url()
+    ready = _database_ready(url)
+    version = data.current_version(url) if ready else "0"
+    latest = data.load_latest_date(url, version) if ready else None
+    first = data.load_first_date(url, version) if ready else None
+    state.load_from_query_params(latest, data.load_stores(url, version) if ready else (), first=first)
+    state.keep_period_within(latest, first)
+    if access.signed_in(url) is None:  # demo mode needs nobody to sign in
+        # The link's page stays the page to show after sign-in; the sign-in page is in the link's language.
+        st.navigation(_pages(state.lang()), position="hidden")
+        access.sign_in_page(url)  # stops the run
+    if ready:
+        precompute.start(url, version, latest)
+    _sidebar(url, version)
+    state.sync_query_params()
+    lang = state.lang()
+    ui.presentation_frame()
+
+    st.navigation(_pages(lang)).run()
 
 
 main()

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from dashboard.state import ALL_TIERS
 from vipmodel import db, features, kpi, margins, migration, settings
+from vipmodel.auth import Actor
 from vipmodel.pyramid import DEFAULT_RULES, RulePreview, TierRules
 
 if TYPE_CHECKING:
@@ -180,13 +182,13 @@ def load_tier_rules(url: str) -> tuple[TierRules, int | None]:
     return TierRules.from_payload(latest["payload"]), int(latest["version"])
 
 
-def save_setting(url: str, kind: str, payload: dict, author: str, note: str) -> settings.SettingVersion:
-    """Save a new version and drop the cached history (margin rates also start a new data version)."""
-    with get_engine(url).begin() as conn:
-        if kind == margins.KIND:
-            saved = margins.save_margin_rates(conn, margins.MarginRates.from_payload(payload), author, note)
-        else:
-            saved = settings.save_setting(conn, kind, payload, author=author, note=note)
+def save_setting(url: str, kind: str, payload: dict, actor: Actor, note: str) -> settings.SettingVersion:
+    """Save a new version as ``actor`` and drop the cached history (margin rates also start a new data version)."""
+    try:
+        with get_engine(url).begin() as conn:
+            saved = settings.save_setting(conn, kind, payload, actor, note=note)
+    except OperationalError as exc:  # SQLite's write lock taken at commit by another session
+        raise ValueError(f"setting {kind!r} was saved concurrently by someone else; reload and save again") from exc
     load_setting_history.clear()
     return saved
 
@@ -231,13 +233,14 @@ def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, p
     return migration.members_in_cell(snapshots, from_period, to_period, source, target)
 
 
-def regenerate_demo(url: str, members: int, on_progress) -> None:
-    """Replace the embedded database's contents with a freshly generated demo mall and drop every cached result."""
+def regenerate_demo(url: str, members: int, actor: Actor, on_progress) -> None:
+    """Replace the embedded database's contents with a freshly generated demo mall (confirmed on the page, so
+    imported data may go too) and drop every cached result."""
     if not is_default_database(url):
         raise ValueError("only the embedded demo database can be regenerated from the app")
-    from vipmodel.demo import generate
+    from vipmodel.demo import regenerate
 
-    generate(get_engine(url), members=members, progress=on_progress)
+    regenerate(get_engine(url), actor, replace=True, members=members, progress=on_progress)
     st.cache_data.clear()
     clear_shared()
 

@@ -1321,3 +1321,124 @@ TEXT.update(
         "margins.note_default": {"en": " (the product's default)", "zh": "（系统默认值）"},
     }
 )
+
+# Personal data by role (vipmodel.privacy).
+TEXT.update(
+    {
+        "privacy.names_hidden": {
+            "en": "Your role sees members' names masked (personal information); marketing and administrators see them.",
+            "zh": "您的角色只能看到打码后的会员姓名（个人信息）；营销部和管理员可以查看姓名。",
+        },
+    }
+)
+
+# Sign-in and roles (dashboard.access).
+TEXT.update(
+    {
+        "auth.title": {"en": "Sign in", "zh": "登录"},
+        "auth.username": {"en": "User name", "zh": "用户名"},
+        "auth.password": {"en": "Password", "zh": "密码"},
+        "auth.sign_in": {"en": "Sign in", "zh": "登录"},
+        "auth.sign_out": {"en": "Sign out", "zh": "退出登录"},
+        "auth.refused": {"en": "Sign-in refused: {reason}.", "zh": "登录失败：{reason}。"},
+        "auth.expired": {
+            "en": "Your session ended after {hours} hours: please sign in again.",
+            "zh": "会话已超过 {hours} 小时自动结束，请重新登录。",
+        },
+        "auth.no_users": {
+            "en": "No user can sign in yet. An administrator of the server creates the first one: "
+            "`python -m vipmodel users add NAME --role admin --url <database URL>`.",
+            "zh": "尚无可登录的用户。请服务器管理员先创建第一个用户："
+            "`python -m vipmodel users add 用户名 --role admin --url <数据库地址>`。",
+        },
+        "auth.oidc_button": {"en": "Sign in with the mall's account", "zh": "使用商场账号登录"},
+        "auth.oidc_unknown": {
+            "en": "{email} has no access to this dashboard yet: ask an administrator to add you.",
+            "zh": "{email} 尚无权限使用本系统，请联系管理员添加。",
+        },
+        "auth.signed_in_as": {"en": "Signed in as {name} ({role})", "zh": "当前用户：{name}（{role}）"},
+        "auth.role.viewer": {"en": "viewer", "zh": "只读"},
+        "auth.role.marketing": {"en": "marketing", "zh": "营销"},
+        "auth.role.admin": {"en": "administrator", "zh": "管理员"},
+        "auth.demo_banner": {
+            "en": "Demo mode: generated demo data, no sign-in, every visitor is an administrator. "
+            "A mall's own database (VIPDASH_DATABASE_URL or secrets) always requires sign-in.",
+            "zh": "演示模式：数据为生成的演示数据，无需登录，所有访问者均为管理员。"
+            "使用商场自己的数据库（VIPDASH_DATABASE_URL 或 secrets）时必须登录。",
+        },
+        "auth.read_only": {
+            "en": "Your role ({role}) may read this page but not save changes.",
+            "zh": "您的角色（{role}）可以查看本页，但不能保存修改。",
+        },
+        "auth.not_allowed": {
+            "en": "Your role ({role}) may not do this.",
+            "zh": "您的角色（{role}）无权执行此操作。",
+        },
+        "auth.saved_by": {"en": "Saved as {name}.", "zh": "将以 {name} 的名义保存。"},
+        "auth.concurrent": {
+            "en": "Someone saved a new version at the same moment: reload the page and save again.",
+            "zh": "其他人刚刚保存了新版本：请刷新页面后重新保存。",
+        },
+    }
+)
+
+# Administration page: audit trail, rollbacks, users.
+TEXT.update(
+    {
+        "page.admin": {"en": "Administration", "zh": "系统管理"},
+        "admin.audit_title": {"en": "Audit trail", "zh": "审计记录"},
+        "admin.actions": {"en": "Show only", "zh": "仅显示"},
+        "admin.action.setting_saved": {"en": "setting saved", "zh": "保存设置"},
+        "admin.action.setting_rolled_back": {"en": "setting rolled back", "zh": "回滚设置"},
+        "admin.action.import": {"en": "import", "zh": "导入数据"},
+        "admin.action.demo_regenerated": {"en": "demo regenerated", "zh": "重新生成演示数据"},
+        "admin.action.sign_in": {"en": "sign-in", "zh": "登录"},
+        "admin.action.sign_in_failed": {"en": "failed sign-in", "zh": "登录失败"},
+        "admin.action.sign_out": {"en": "sign-out", "zh": "退出登录"},
+        "admin.action.user_added": {"en": "user added", "zh": "添加用户"},
+        "admin.action.user_changed": {"en": "user changed", "zh": "修改用户"},
+        "admin.col.at": {"en": "When", "zh": "时间"},
+        "admin.col.username": {"en": "Who", "zh": "用户"},
+        "admin.col.action": {"en": "What", "zh": "操作"},
+        "admin.col.target": {"en": "On", "zh": "对象"},
+        "admin.col.before": {"en": "Before", "zh": "修改前"},
+        "admin.col.after": {"en": "After", "zh": "修改后"},
+        "admin.rollback_title": {"en": "Roll a setting back", "zh": "回滚设置"},
+        "admin.setting": {"en": "Setting", "zh": "设置"},
+        "admin.kind.tier_rules": {"en": "Tier rules", "zh": "分层规则"},
+        "admin.kind.satisfaction_weights": {"en": "Satisfaction weights", "zh": "满意度权重"},
+        "admin.kind.care_plan": {"en": "Care plan", "zh": "关怀计划"},
+        "admin.kind.margin_rates": {"en": "Margin rates", "zh": "毛利率"},
+        "admin.no_versions": {"en": "No version saved yet.", "zh": "尚未保存任何版本。"},
+        "admin.version": {"en": "Put back version", "zh": "恢复到版本"},
+        "admin.rollback": {"en": "Roll back (saved as a new version)", "zh": "回滚（保存为新版本）"},
+        "admin.rolled_back": {
+            "en": "Version {version} is in force again, saved as version {new}.",
+            "zh": "已恢复第 {version} 版，保存为第 {new} 版。",
+        },
+        "admin.users_title": {"en": "Users", "zh": "用户"},
+        "admin.role": {"en": "Role", "zh": "角色"},
+        "admin.new_password": {
+            "en": "Password (new users; leave blank for sign-in through the mall's account only)",
+            "zh": "密码（新用户；留空则只能使用商场账号登录）",
+        },
+        "admin.disabled": {"en": "Disabled", "zh": "停用"},
+        "admin.save_user": {"en": "Add or change user", "zh": "添加或修改用户"},
+        "admin.user_saved": {"en": "User {name} saved.", "zh": "用户 {name} 已保存。"},
+        "admin.users_cli": {
+            "en": "Passwords are changed on the server: `python -m vipmodel users passwd NAME`.",
+            "zh": "密码在服务器上修改：`python -m vipmodel users passwd 用户名`。",
+        },
+    }
+)
+
+# Import of restated members (update mode).
+TEXT.update(
+    {
+        "data.update": {
+            "en": "Update members stored with different values (a corrected export)",
+            "zh": "更新已存在但信息不同的会员（更正后的导出文件）",
+        },
+        "data.updated": {"en": "{n} members updated:", "zh": "已更新 {n} 位会员："},
+    }
+)

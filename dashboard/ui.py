@@ -3,14 +3,16 @@ and saving a setting as a new version (form, success message, version history)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, state
+from dashboard import access, data, state
 from dashboard.i18n import fmt_number, fmt_percent, t
+from vipmodel import privacy, safe
+from vipmodel.auth import PermissionDenied
 
 
 def chart(fig: go.Figure, key: str) -> None:
@@ -40,22 +42,44 @@ _DIGITS = {"money": 2, "int": 0}
 MAX_TABLE_ROWS = 5_000  # more rows than anyone reads on screen; sending them all slows every rerun
 
 
+def protect(frame: pd.DataFrame, personal: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``frame`` with its personal data masked for the signed-in user's role (``vipmodel.privacy.mask_personal``).
+
+    The columns ``name``, ``phone`` and ``birthday`` are always masked; ``personal`` adds translated headers,
+    header -> kind (``{"姓名": "name"}``). Masking happens here, on the server, so nothing masked reaches the browser.
+    """
+    return privacy.mask_personal(frame, access.current_role(), personal)
+
+
+def csv_download(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, file_name: str, key: str,
+                 personal: Mapping[str, str] | None = None) -> None:
+    """A download button for ``frame`` (or a function building it on click) as CSV: personal data masked for the
+    role (:func:`protect`) and text a spreadsheet would run as a formula neutralised (``vipmodel.safe.csv_bytes``)."""
+    def csv() -> bytes:
+        return safe.csv_bytes(protect(frame() if callable(frame) else frame, personal))
+
+    st.download_button(label, csv if callable(frame) else csv(), file_name=file_name, mime="text/csv", key=key)
+
+
 def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dict[str, str] | None = None,
           max_rows: int = MAX_TABLE_ROWS, full: Callable[[], pd.DataFrame] | None = None,
-          total: int | None = None) -> None:
+          total: int | None = None, personal: Mapping[str, str] | None = None) -> None:
     """Show a table and offer it as CSV (UTF-8 with BOM so Excel opens Chinese text correctly).
 
     ``formats`` maps a column to "percent" (a share shown as 12.3%), "money", "int" or "number" for display only;
     the CSV keeps the full values and every row, while the screen shows the first ``max_rows`` (callers sort).
     A caller that builds rows at a cost (e.g. a long action list) may pass only the head as ``frame``, with ``full``
     building all ``total`` rows for the download, on click.
+
+    Both the screen and the CSV mask personal data for the signed-in user's role (:func:`protect`; ``personal``
+    names translated headers of personal columns), and the CSV neutralises formula-like text (CSV injection).
     """
     config = {
         column: st.column_config.NumberColumn(format=_FORMATS[kind]) for column, kind in (formats or {}).items()
     }
     # "localized" shows up to three decimals: money to the cent and counts to units, for display only.
     digits = {column: _DIGITS[kind] for column, kind in (formats or {}).items() if kind in _DIGITS}
-    shown = frame.head(max_rows)
+    shown = protect(frame.head(max_rows), personal)
     shown = shown.round(digits) if digits else shown
     st.dataframe(shown, width="stretch", hide_index=True, height=height or "auto", column_config=config)
     total = total if full is not None and total is not None else len(frame)
@@ -63,16 +87,10 @@ def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dic
     if total > max_rows:
         st.caption(t("common.rows_shown", lang, shown=fmt_number(max_rows, lang), total=fmt_number(total, lang)))
 
-    def csv() -> bytes:
-        return (full() if full is not None else frame).to_csv(index=False).encode("utf-8-sig")
-
-    st.download_button(
-        t("common.download_csv", lang),
-        csv if total > max_rows else csv(),  # a long table's CSV is built on click, not on every rerun
-        file_name=f"{key}.csv",
-        mime="text/csv",
-        key=f"download-{key}",
-    )
+    rows = full if full is not None else (lambda: frame)
+    # A long table's CSV is built on click, not on every rerun.
+    csv_download(rows if total > max_rows else rows(), t("common.download_csv", lang), f"{key}.csv",
+                 f"download-{key}", personal)
 
 
 def margin_note(url: str, version: str, start, end, store: str | None = None) -> None:
@@ -99,13 +117,18 @@ def require_period() -> tuple | None:
 
 def save_form(prefix: str, url: str, kind: str, payloads: dict[str, dict], submit: str, saved: str = "pyramid.saved",
               title: str | None = None, choose: tuple[str, Callable[[str], str]] | None = None) -> None:
-    """A form saving one of ``payloads`` as a new version of setting ``kind``, with its author (required) and a note.
+    """A form saving one of ``payloads`` as a new version of setting ``kind`` by the signed-in user, with a note.
 
-    Widget keys are ``<prefix>_author``, ``<prefix>_note`` (and ``<prefix>_save_which``, a radio labelled and
-    formatted by ``choose``, when there are several payloads); the form is ``<prefix>_save``. After saving, the
-    whole app reruns and :func:`flash` shows the ``saved`` message with the version.
+    Widget keys are ``<prefix>_note`` (and ``<prefix>_save_which``, a radio labelled and formatted by ``choose``,
+    when there are several payloads); the form is ``<prefix>_save``. The author is the signed-in user, never typed.
+    A role that may not save sees why instead of the form (``vipmodel.settings`` refuses it anyway). After saving,
+    the whole app reruns and :func:`flash` shows the ``saved`` message with the version.
     """
     lang = state.lang()
+    actor = access.current_actor()
+    if not access.may("save_setting"):
+        st.caption(t("auth.read_only", lang, role=t(f"auth.role.{access.current_role()}", lang)))
+        return
     with st.form(f"{prefix}_save", clear_on_submit=False):
         if title:
             st.markdown(f"**{title}**")
@@ -113,14 +136,19 @@ def save_form(prefix: str, url: str, kind: str, payloads: dict[str, dict], submi
         if choose is not None:
             which = st.radio(choose[0], list(payloads), format_func=choose[1], horizontal=True,
                              key=f"{prefix}_save_which")
-        author = st.text_input(t("pyramid.author", lang), key=f"{prefix}_author")
-        note = st.text_input(t("pyramid.note", lang), key=f"{prefix}_note")
+        note = st.text_input(t("pyramid.note", lang), key=f"{prefix}_note", max_chars=500)
+        st.caption(t("auth.saved_by", lang, name=actor.username))
         if not st.form_submit_button(submit):
             return
-        if not author.strip():
-            st.error(t("pyramid.author_required", lang))
+        try:
+            version = data.save_setting(url, kind, payloads[which], actor, note.strip()).version
+        except PermissionDenied:
+            st.error(t("auth.not_allowed", lang, role=t(f"auth.role.{actor.role}", lang)))
             return
-        version = data.save_setting(url, kind, payloads[which], author.strip(), note.strip()).version
+        except ValueError as exc:
+            concurrent = "saved concurrently" in str(exc)
+            st.error(t("auth.concurrent", lang) if concurrent else t("pyramid.invalid_rules", lang, reason=str(exc)))
+            return
         st.session_state[f"{prefix}_flash"] = t(saved, lang, version=version)
         st.rerun(scope="app")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, importing, margins_panel, state, ui
+from dashboard import access, data, importing, margins_panel, state, ui
 from dashboard.i18n import fmt_date, fmt_number, t
 from vipmodel.columns import markdown_tables
 from vipmodel.importer import KINDS, import_file
@@ -24,7 +24,7 @@ def _section_freshness(url: str, version: str, lang: str) -> None:
         st.caption(" · ".join(f"{t(f'data.kind.{k}', lang)}: {v:%Y-%m-%d %H:%M}" for k, v in fresh["last_imports"].items()))
 
 
-def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool, columns: str,
+def _run_import(url: str, upload, kind: str, options: tuple[bool, bool, bool], columns: str,
                 mapping: dict[str, str] | None, lang: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
@@ -36,9 +36,9 @@ def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool
             bar.progress(fraction, text=t("data.rows_done", lang, n=fmt_number(done, lang)))
 
         report = import_file(
-            path, kind, data.get_engine(url), partial=partial, create_members=create_members,
+            path, kind, data.get_engine(url), partial=options[0], create_members=options[1], update=options[2],
             columns=[c.strip() for c in columns.split(",")] if columns.strip() else None,
-            progress=progress, display_name=upload.name, mapping=mapping,
+            progress=progress, display_name=upload.name, mapping=mapping, actor=access.current_actor(),
         )
         bar.empty()
         rejects = report.rejects_path.read_bytes() if report.rejects_path and report.rejects_path.exists() else None
@@ -50,6 +50,8 @@ def _run_import(url: str, upload, kind: str, partial: bool, create_members: bool
                      rejected=fmt_number(len(report.errors), lang)))
     else:
         st.error(t("data.import_rejected", lang, name=upload.name, n=fmt_number(len(report.errors), lang)))
+    if report.rows_updated:  # members restated by the file, with what changed (personal fields named only)
+        st.caption(t("data.updated", lang, n=fmt_number(report.rows_updated, lang)) + " " + "; ".join(report.changes))
     for warning in report.warnings:
         st.caption(warning)
     if report.errors:
@@ -65,6 +67,7 @@ def _section_import(url: str, lang: str) -> None:
     upload = st.file_uploader(t("data.file", lang), type=["csv", "txt", "tsv", "xlsx"], key="data_file")
     partial = st.checkbox(t("data.partial", lang), key="data_partial")
     create_members = kind == "transactions" and st.checkbox(t("data.create_members", lang), key="data_create")
+    update = kind == "members" and st.checkbox(t("data.update", lang), key="data_update")
     with st.expander(t("data.advanced", lang)):
         columns = st.text_input(t("data.columns", lang), key="data_columns")
         st.markdown(markdown_tables([kind]))
@@ -75,7 +78,7 @@ def _section_import(url: str, lang: str) -> None:
         else:
             mapping, ready = _mapping_step(url, upload, kind, lang)
     if st.button(t("data.import", lang), type="primary", disabled=not ready, key="data_import"):
-        _run_import(url, upload, kind, partial, create_members, columns, mapping, lang)
+        _run_import(url, upload, kind, (partial, create_members, update), columns, mapping, lang)
 
 
 def _mapping_step(url: str, upload, kind: str, lang: str) -> tuple[dict[str, str] | None, bool]:
@@ -128,7 +131,8 @@ def _section_demo(url: str, lang: str) -> None:
     confirm = st.checkbox(t("data.demo_confirm", lang), key="data_demo_confirm")
     if st.button(t("data.demo_button", lang), disabled=not confirm, key="data_demo_go"):
         bar = st.progress(0.0, text=t("data.demo_running", lang))
-        data.regenerate_demo(url, int(members), lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        data.regenerate_demo(url, int(members), access.current_actor(),
+                             lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         bar.empty()
         st.success(t("data.demo_done", lang))
 
@@ -139,9 +143,11 @@ def main() -> None:
     url = data.database_url()
     version = data.current_version(url)
     _section_freshness(url, version, lang)
-    _section_import(url, lang)
+    if access.may("import"):  # administrators; vipmodel refuses anyone else too
+        _section_import(url, lang)
     margins_panel.render(url, version, state.period(), lang)
-    _section_demo(url, lang)
+    if access.may("regenerate_demo"):
+        _section_demo(url, lang)
 
 
 main()

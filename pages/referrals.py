@@ -8,8 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, state, ui
+from dashboard.access import current_role
 from dashboard.figures.referrals import rate_bars, value_bars
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
+from vipmodel import privacy
 from vipmodel.referrals import NO_SURVEY, REFERENCE_PER_100, SATISFACTION_BUCKETS
 
 GROUPINGS = ("tier", "satisfaction")
@@ -86,9 +88,16 @@ def _section_value(value: pd.DataFrame, end: dt.date, lang: str) -> None:
 def _section_top(ctx: filters.PageContext, rules: dict, weights: dict | None) -> None:
     (start, end), lang = ctx.period, ctx.lang
     st.subheader(t("ref.top_title", lang, start=fmt_date(start, lang), end=fmt_date(end, lang)))
-    show_names = st.toggle(t("ref.show_names", lang), value=False, key="ref_show_names")
-    top = data.load_top_referrers(ctx.url, ctx.version, start, end, TOP_N, show_names, rules, weights,
+    role = current_role()
+    may_see_names = privacy.sees(role, "name")
+    show_names = st.toggle(t("ref.show_names", lang), value=False, key="ref_show_names", disabled=not may_see_names,
+                           help=None if may_see_names else t("privacy.names_hidden", lang))
+    # Names are read only for a role that may see them and only when asked; a viewer's toggle reveals nothing, even
+    # if a client sends it switched on. Masked again as the role's (one style of mask on every page).
+    reveal = show_names and may_see_names
+    top = data.load_top_referrers(ctx.url, ctx.version, start, end, TOP_N, reveal, rules, weights,
                                   ctx.store, ctx.tiers)
+    top = privacy.mask_personal(top, role if reveal else "viewer")
     if not filters.has_members(top, ctx):
         return
     if top.empty:
@@ -99,7 +108,8 @@ def _section_top(ctx: filters.PageContext, rules: dict, weights: dict | None) ->
         satisfaction=top["satisfaction"].round(2),
     )
     names = {c: t(f"ref.col.{c}", lang) for c in shown.columns if c != "tier"}
-    ui.table(shown.rename(columns={**names, "tier": t("common.tier", lang)}), "top-referrers")
+    ui.table(shown.rename(columns={**names, "tier": t("common.tier", lang)}), "top-referrers",
+             personal={names["name"]: "name"})
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES: tuple[str, ...] = ("viewer", "marketing", "admin")
+from vipmodel.schema import USER_ROLES
+
+ROLES: tuple[str, ...] = USER_ROLES
 
 # Action -> roles allowed to perform it.
 PERMISSIONS: dict[str, frozenset[str]] = {

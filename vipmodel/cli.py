@@ -1,15 +1,18 @@
-"""Command line: generate the demo mall, import exports.
+"""Command line: generate the demo mall, import exports, manage who may sign in.
 
 Examples
 --------
 ``python -m vipmodel demo --members 20000 --years 3 --seed 7 --url sqlite:///data/demo.db``
 ``python -m vipmodel import members.csv --kind members --url postgresql://user@host/mall``
 ``python -m vipmodel import CDNOW_master.txt --kind transactions --map dollar_value=amount --map date=ts``
+``python -m vipmodel import members_corrected.csv --kind members --update``
+``python -m vipmodel users add li.na --role admin --url postgresql://user@host/mall`` (asks for the password)
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--url", default=None, help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument(
+        "--replace", action="store_true",
+        help="replace a database that holds imported data (without it, the command says what would be deleted)",
+    )
 
     imp = sub.add_parser("import", help="import a CSV/Excel export (all or nothing unless --partial)")
     imp.add_argument("file", help="CSV, TSV, TXT or XLSX file")
@@ -53,18 +60,48 @@ def _parser() -> argparse.ArgumentParser:
         help="read the file column headed SOURCE as column ROLE (a column name or alias, _ ignores it); repeatable. "
         "Without --map, a mapping saved by an earlier import of the same header layout is used",
     )
+    imp.add_argument(
+        "--update", action="store_true",
+        help="members files: apply the file's values to members stored with different values (listed in the "
+        "report) instead of rejecting those rows",
+    )  # fmt: skip
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    usr = sub.add_parser("users", help="who may sign in: add users, change roles and passwords, list them")
+    usr_sub = usr.add_subparsers(dest="users_command", required=True)
+    add = usr_sub.add_parser("add", help="add a user (the password is asked for, or read from standard input)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["viewer", "marketing", "admin"])
+    add.add_argument("--no-password", action="store_true",
+                     help="no password: the user signs in only through the mall's OIDC provider (st.login)")
+    passwd = usr_sub.add_parser("passwd", help="set a user's password (also unlocks the account)")
+    passwd.add_argument("username")
+    role = usr_sub.add_parser("set-role", help="change a user's role")
+    role.add_argument("username")
+    role.add_argument("role", choices=["viewer", "marketing", "admin"])
+    for name, text in (("disable", "stop a user from signing in"), ("enable", "let a disabled user sign in again")):
+        usr_sub.add_parser(name, help=text).add_argument("username")
+    usr_sub.add_parser("list", help="list the users (never their passwords)")
+    for command in usr_sub.choices.values():
+        command.add_argument("--url", default=None,
+                             help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
     return parser
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from vipmodel.demo import generate
+    from vipmodel.auth import SYSTEM
+    from vipmodel.demo import regenerate
 
     if args.members < 1 or args.years < 1:
         print("error: --members and --years must be at least 1", file=sys.stderr)
         return 2
     engine = make_engine(args.url or default_url())
-    truth = generate(engine, members=args.members, years=args.years, seed=args.seed, progress=not args.quiet)
+    try:
+        truth = regenerate(engine, SYSTEM, replace=args.replace, members=args.members, years=args.years,
+                           seed=args.seed, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     realised = truth.to_dict().get("realised", {})
     print(f"demo mall written to {engine.url.render_as_string(hide_password=True)}")
     for key, value in realised.items():
@@ -73,6 +110,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    from vipmodel.auth import SYSTEM
     from vipmodel.db import create_schema
     from vipmodel.importer import import_file
 
@@ -114,6 +152,8 @@ def _run_import(args: argparse.Namespace) -> int:
         progress=progress,
         mapping=mapping,
         use_saved_mapping=mapping is None and columns is None,
+        update=args.update,
+        actor=SYSTEM,  # whoever runs the command holds the database's credentials already
     )
     if bar is not None:
         bar.close()
@@ -121,9 +161,52 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0 if report.ok or (args.partial and report.written) else 1
 
 
+def _read_password(confirm: bool) -> str:
+    """A password typed twice at a terminal (not echoed), or the first line of standard input (scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _run_users(args: argparse.Namespace) -> int:
+    from vipmodel import users
+    from vipmodel.auth import SYSTEM
+    from vipmodel.db import create_schema
+
+    engine = make_engine(args.url or default_url())
+    create_schema(engine)
+    command = args.users_command
+    try:
+        if command == "add":
+            password = None if args.no_password else _read_password(confirm=True)
+            users.add_user(engine, SYSTEM, args.username, args.role, password)
+            print(f"user {args.username} added as {args.role}")
+        elif command == "passwd":
+            users.change_user(engine, SYSTEM, args.username, password=_read_password(confirm=True))
+            print(f"password of {args.username} changed")
+        elif command == "set-role":
+            users.change_user(engine, SYSTEM, args.username, role=args.role)
+            print(f"{args.username} is now {args.role}")
+        elif command in ("disable", "enable"):
+            users.change_user(engine, SYSTEM, args.username, disabled=command == "disable")
+            print(f"{args.username} {command}d")
+        else:
+            listed = users.list_users(engine, SYSTEM)
+            print(listed.to_string(index=False) if len(listed) else "no users")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 success, 1 rejected input, 2 usage error)."""
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return _run_demo(args)
+    if args.command == "users":
+        return _run_users(args)
     return _run_import(args)

@@ -132,6 +132,10 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     ),
 }
 
+# Members' personal data (vipmodel.schema keeps it in these columns only): reports of changed members name these
+# columns but never show their values.
+PERSONAL_COLUMNS: frozenset[str] = frozenset({"name", "phone", "birthday"})
+
 # Accepted cell values for coded columns: canonical value -> aliases (matched like headers).
 VALUES: dict[str, dict[object, tuple[str, ...]]] = {
     "gender": {

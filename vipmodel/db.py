@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from vipmodel import schema
@@ -126,9 +127,25 @@ def _copy_into_new_table(conn: Connection, table) -> None:
     conn.exec_driver_sql(f'DROP TABLE "{old}"')
 
 
-def drop_schema(engine: Engine) -> None:
-    """Drop every table of the data model (used before regenerating the demo mall)."""
-    schema.Base.metadata.drop_all(engine)
+# Tables that outlive a regeneration of the demo mall: who may sign in, and what was done.
+KEPT_TABLES: tuple[str, ...] = ("users", "audit_log")
+
+
+def drop_schema(engine: Engine, keep: tuple[str, ...] = KEPT_TABLES) -> None:
+    """Drop every table of the data model but ``keep`` (used before regenerating the demo mall)."""
+    metadata = schema.Base.metadata
+    schema.Base.metadata.drop_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in keep])
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Rows per existing table of the data model (what replacing the database would delete)."""
+    inspector = inspect(engine)
+    counts = {}
+    with engine.connect() as conn:
+        for table in schema.Base.metadata.sorted_tables:
+            if inspector.has_table(table.name):
+                counts[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    return counts
 
 
 def has_data(engine: Engine) -> bool:
@@ -140,11 +157,22 @@ def has_data(engine: Engine) -> bool:
 
 
 def put_info(conn: Connection, key: str, value: dict) -> None:
-    """Store ``value`` (JSON-serialisable) under ``key`` in ``dataset_info``, replacing the previous value."""
-    conn.execute(delete(schema.dataset_info).where(schema.dataset_info.c.key == key))
-    conn.execute(
-        insert(schema.dataset_info).values(key=key, value=value, updated_at=dt.datetime.now().replace(microsecond=0))
-    )
+    """Store ``value`` (JSON-serialisable) under ``key`` in ``dataset_info``, replacing the previous value.
+
+    One upsert statement, so that two transactions writing the same key at once (two imports both recording a
+    new data version) wait for each other instead of one failing on the primary key.
+    """
+    values = {"key": key, "value": value, "updated_at": dt.datetime.now().replace(microsecond=0)}
+    table = schema.dataset_info
+    name = conn.dialect.name
+    if name in ("postgresql", "sqlite"):
+        upsert = (postgresql.insert if name == "postgresql" else sqlite.insert)(table).values(**values)
+        conn.execute(upsert.on_conflict_do_update(
+            index_elements=[table.c.key], set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at}
+        ))
+        return
+    conn.execute(delete(table).where(table.c.key == key))
+    conn.execute(insert(table).values(**values))
 
 
 def get_info(conn: Connection, key: str) -> dict | None:

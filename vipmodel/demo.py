@@ -65,8 +65,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import AddConstraint
 
-from vipmodel import schema
-from vipmodel.db import bump_data_version, create_schema, drop_schema, get_info, put_info
+from vipmodel import audit, schema
+from vipmodel.auth import Actor, require
+from vipmodel.db import KEPT_TABLES, bump_data_version, create_schema, drop_schema, get_info, put_info, table_counts
 
 GROUND_TRUTH_KEY = "demo_ground_truth"
 DEFAULT_END_DATE = dt.date(2026, 10, 31)
@@ -1307,4 +1308,45 @@ def generate(
     finally:
         close()
     finish()
+    return truth
+
+
+def regenerate(engine: Engine, actor: Actor, *, replace: bool = False, **kwargs: Any) -> GroundTruth:
+    """:func:`generate` on behalf of ``actor``, refusing to delete imported data unless ``replace`` is True.
+
+    Parameters
+    ----------
+    engine : Engine
+    actor : vipmodel.auth.Actor
+        Must be an admin.
+    replace : bool, default False
+        Required when the database holds imported data (any row in ``import_log``): regenerating deletes every
+        member, purchase, survey, complaint, care action, setting and import record (users and the audit trail
+        are kept).
+    **kwargs
+        Passed to :func:`generate` (``members``, ``years``, ``seed``, ``progress`` ...).
+
+    Returns
+    -------
+    GroundTruth
+
+    Raises
+    ------
+    vipmodel.auth.PermissionDenied
+        For any role but admin.
+    ValueError
+        ``"the database holds imported data: 12 import_log, 5,000 members, ... rows would be deleted; replace it
+        explicitly (--replace)"``.
+    """
+    require(actor, "regenerate_demo")
+    counts = table_counts(engine)
+    deleted = {name: n for name, n in counts.items() if n and name not in KEPT_TABLES}
+    if counts.get("import_log") and not replace:
+        listed = ", ".join(f"{n:,} {name}" for name, n in deleted.items())
+        raise ValueError(f"the database holds imported data: {listed} rows would be deleted; "
+                         "replace it explicitly (--replace)")
+    truth = generate(engine, **kwargs)
+    with engine.begin() as conn:
+        audit.record(conn, actor.username, "demo_regenerated", engine.url.render_as_string(hide_password=True),
+                     deleted, {k: kwargs.get(k) for k in ("members", "years", "seed")})
     return truth

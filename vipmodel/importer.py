@@ -30,7 +30,9 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import os
 import re
+import zipfile
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,14 +42,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Column, Connection, Engine, Table, and_, bindparam, insert, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from vipmodel import audit, schema
 from vipmodel import columns as colmap
-from vipmodel import schema
+from vipmodel.auth import Actor, require
 from vipmodel.db import bump_data_version, get_info, put_info
+from vipmodel.safe import neutralise_text
 
 KINDS: tuple[str, ...] = colmap.KINDS
 MAX_ERRORS_KEPT = 10_000  # the report keeps this many errors; the rejects file has them all
+
+# Limits that keep a hostile or broken file from exhausting memory or time (docs/IMPORT.md, "Limits"). They are
+# read when a file is imported, so a deployment (or a test) may change them. Hitting one is a file-level problem
+# naming the limit and the row where it was hit; nothing is written.
+MAX_COLUMNS = 200  # columns in the header (trailing blank header cells do not count)
+MAX_CELLS_PER_ROW = 16_384  # cells one row may hold, blank ones included (Excel's own limit, column XFD)
+MAX_ROWS = 10_000_000  # data rows per file (spreadsheet rows after the header, blank ones included)
+MAX_ROW_CHARS = 1_048_576  # characters one row of a text file may hold (a line, or a record across lines)
+MAX_XLSX_PART_BYTES = 100 * 2**20  # uncompressed size of a workbook part read whole (shared strings, styles ...)
+MAX_SHEET_BYTES = 2 * 2**30  # uncompressed size of a worksheet (streamed, so this only bounds the time)
+MAX_CHANGES_LISTED = 10  # changed members listed in the report of an update
+_EXCEL_MAX_ROWS = 1_048_576  # a worksheet cannot have more rows
+DIFFERENT_VALUES = "already present with different values (use --update to apply)"
 _IN_BATCH = 5_000  # bound parameters per IN (...); SQLite allows 32,766 and PostgreSQL 65,535 per statement
 _SNIFF_LINES = 50
 _BLOCK = 1 << 20
@@ -105,6 +122,11 @@ class ImportReport:
         Members created because ``create_members=True``.
     items_registered : tuple of str
         New survey item codes registered from the file's header.
+    rows_updated : int
+        Stored members whose values the file changed (``update=True`` only).
+    changes : tuple of str
+        The first :data:`MAX_CHANGES_LISTED` of those changes, one member a line
+        (``"M001: home_store S1 → S3; phone changed"``); personal data fields are named, never shown.
     """
 
     kind: str
@@ -119,6 +141,8 @@ class ImportReport:
     rows_rejected: int = 0
     members_created: int = 0
     items_registered: tuple[str, ...] = ()
+    rows_updated: int = 0
+    changes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -134,6 +158,13 @@ class ImportReport:
         ]
         if self.members_created:
             lines.append(f"{self.file}: {self.members_created} members created")
+        if self.rows_updated:
+            lines.append(f"{self.file}: {self.rows_updated} members updated")
+            lines.extend(f"  {c}" for c in self.changes)
+            if self.rows_updated > len(self.changes):
+                lines.append(f"  ... and {self.rows_updated - len(self.changes)} more")
+        if self.rejects_path is not None:
+            lines.append(f"{self.file}: rejected rows saved to {self.rejects_path.name}")
         shown = self.errors if limit is None else self.errors[:limit]
         for e in shown:
             where = [self.file]
@@ -161,9 +192,9 @@ class ImportReport:
 class _FileProblem(Exception):
     """A file-level problem: stops the import with one RowError."""
 
-    def __init__(self, reason: str, value: str | None = None, column: str | None = None) -> None:
+    def __init__(self, reason: str, value: str | None = None, column: str | None = None, row: int | None = None) -> None:
         super().__init__(reason)
-        self.errors: tuple[RowError, ...] = (RowError(row=None, column=column, reason=reason, value=value),)
+        self.errors: tuple[RowError, ...] = (RowError(row=row, column=column, reason=reason, value=value),)
 
     @classmethod
     def many(cls, errors: Sequence[RowError]) -> _FileProblem:
@@ -183,6 +214,10 @@ class _Source:
     delimiter: str | None  # None = runs of whitespace
     sha256: str
     approx_lines: int | None
+    notes: tuple[str, ...] = ()  # warnings about how the file was read (e.g. UTF-16 without a byte-order mark)
+
+
+_HEAD = 1 << 16  # bytes looked at to recognise UTF-16 without a byte-order mark
 
 
 def _inspect(path: Path) -> _Source:
@@ -195,7 +230,7 @@ def _inspect(path: Path) -> _Source:
     with path.open("rb") as fh:
         while block := fh.read(_BLOCK):
             if not head:
-                head = block[:8]
+                head = block[:_HEAD]
             sha.update(block)
             size += len(block)
             lines += block.count(b"\n")
@@ -213,21 +248,49 @@ def _inspect(path: Path) -> _Source:
     if size == 0:
         raise _FileProblem("empty file", "the file has no data rows")
     if head.startswith(b"PK\x03\x04"):
+        _check_workbook(path)
         return _Source(path, "xlsx", None, None, digest, None)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise _FileProblem("unsupported file format", "old Excel .xls: save it as .xlsx or CSV")
+    notes: tuple[str, ...] = ()
+    bomless = _utf16_without_bom(head)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export: UTF-16 with BOM, tab-separated.
         encoding = "utf-16"
         if not _decodes(path, encoding):
             raise _FileProblem("unreadable encoding", "not UTF-8, GB18030 or UTF-16")
+    elif bomless is not None:
+        # Checked before UTF-8: ASCII text in UTF-16 is also valid UTF-8 (with a NUL after every letter), which
+        # used to end in a baffling "missing required column".
+        encoding = bomless
+        if size % 2 or not _decodes(path, encoding):
+            raise _FileProblem("unreadable encoding", f"looks like {encoding.upper()} without a byte-order mark, "
+                               "but does not decode as such; save it as UTF-8")  # fmt: skip
+        notes = (f"encoding: {encoding.upper()} without a byte-order mark",)
     elif utf8_ok:
         encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-    elif _decodes(path, "gb18030"):
-        encoding = "gb18030"
     else:
-        raise _FileProblem("unreadable encoding", "not UTF-8 or GB18030 (GBK)")
-    return _Source(path, "text", encoding, _sniff_delimiter(path, encoding), digest, lines + 1)
+        _check_gb18030_lines(path)
+        encoding = "gb18030"
+    return _Source(path, "text", encoding, _sniff_delimiter(path, encoding), digest, lines + 1, notes)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``"utf-16-le"`` / ``"utf-16-be"`` when the first bytes look like UTF-16 text without a byte-order mark.
+
+    Text files are mostly ASCII (digits, dates, separators, line ends); in UTF-16 every such character has a
+    NUL byte on the same side. A UTF-8 or GBK file has (almost) no NUL bytes at all.
+    """
+    sample = head[: len(head) - len(head) % 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd >= 0.3 and nul_even <= 0.02:
+        return "utf-16-le"
+    if nul_even >= 0.3 and nul_odd <= 0.02:
+        return "utf-16-be"
+    return None
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -242,11 +305,103 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
+# A line that is valid UTF-8 and decodes to Chinese text is UTF-8: GBK bytes form such a sequence only for rare
+# characters, while a GBK line with only a character or two (女 is C5 AE) is quite often valid UTF-8 by chance and
+# decodes to Latin letters (Ů), so those do not count as UTF-8 evidence.
+_CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _check_gb18030_lines(path: Path) -> None:
+    """Refuse a file that is not UTF-8 unless every line is GB18030 and none is clearly UTF-8.
+
+    Decoding a file that mixes UTF-8 and GBK lines (two exports pasted together) as GB18030 stores every UTF-8
+    line as mojibake, so such a file is refused naming the first line of the less common encoding.
+    """
+    utf8_lines: list[int] = []
+    gb_lines: list[int] = []
+    n_utf8 = n_gb = 0
+    with path.open("rb") as fh:
+        number = 0
+        while line := fh.readline(4 * MAX_ROW_CHARS + 1):
+            number += 1
+            if len(line) > 4 * MAX_ROW_CHARS:
+                raise _FileProblem("row too long", f"line {number} has more than {MAX_ROW_CHARS:,} characters",
+                                   row=number)  # fmt: skip
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    line.decode("gb18030")
+                except UnicodeDecodeError:
+                    raise _FileProblem("unreadable encoding", "not UTF-8 or GB18030 (GBK)") from None
+                n_gb += 1
+                if len(gb_lines) < 5:
+                    gb_lines.append(number)
+                continue
+            if _CJK_RE.search(text):
+                n_utf8 += 1
+                if len(utf8_lines) < 5:
+                    utf8_lines.append(number)
+    if n_utf8 and n_gb:
+        odd_lines, first = (utf8_lines, "UTF-8") if n_utf8 <= n_gb else (gb_lines, "GBK/GB18030")
+        shown = ", ".join(str(n) for n in odd_lines) + (" ..." if min(n_utf8, n_gb) > len(odd_lines) else "")
+        raise _FileProblem(
+            "mixed encodings",
+            f"lines in UTF-8: {n_utf8:,}, in GBK/GB18030: {n_gb:,} ({first}: line {shown}); "
+            "save the whole file in one encoding, e.g. UTF-8",
+            row=odd_lines[0],
+        )
+
+
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook whose parts would take too much memory or time to read (a zip bomb, huge shared strings).
+
+    openpyxl reads the shared strings, styles and the other small parts whole, even in read-only mode; only
+    worksheets are streamed. The uncompressed sizes come from the zip directory, and :mod:`zipfile` never
+    returns more bytes than a member declares, so a lying size cannot get past this check.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = {info.filename: info for info in zf.infolist()}
+            manifest = infos.get("[Content_Types].xml")
+            if manifest is None:
+                raise _FileProblem("unreadable Excel file", "not an Excel workbook (no [Content_Types].xml)")
+            if manifest.file_size > MAX_XLSX_PART_BYTES:
+                raise _too_large(manifest.filename, manifest.file_size, MAX_XLSX_PART_BYTES)
+            from openpyxl.packaging.manifest import Manifest
+            from openpyxl.xml.constants import SHARED_STRINGS, WORKSHEET_TYPE
+            from openpyxl.xml.functions import fromstring
+
+            parts = Manifest.from_tree(fromstring(zf.read(manifest.filename)))
+            sheets = {o.PartName.lstrip("/") for o in parts.Override if o.ContentType == WORKSHEET_TYPE}
+            strings = {o.PartName.lstrip("/") for o in parts.Override if o.ContentType == SHARED_STRINGS}
+    except _FileProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zipfile and the XML parser raise many types for a broken file
+        raise _FileProblem("unreadable Excel file", f"{type(exc).__name__}: {exc}") from None
+    for name, info in infos.items():
+        limit = MAX_SHEET_BYTES if name in sheets and name not in strings else MAX_XLSX_PART_BYTES
+        if info.file_size > limit:
+            raise _too_large(name, info.file_size, limit)
+
+
+def _too_large(part: str, size: int, limit: int) -> _FileProblem:
+    return _FileProblem(
+        "workbook part too large",
+        f"{part} is {size / 2**20:,.0f} MB uncompressed; at most {limit / 2**20:,.0f} MB (save the sheet as CSV)",
+    )
+
+
 def _sniff_delimiter(path: Path, encoding: str) -> str | None:
     """Tab, comma, semicolon or pipe when one splits the first lines consistently, else runs of whitespace."""
     sample: list[str] = []
+    chars = 0
     with path.open("r", encoding=encoding, newline="") as fh:
-        for line in fh:
+        # Bounded reads: a file of one endless line must not be read whole just to guess its delimiter.
+        while chars <= MAX_ROW_CHARS and (line := fh.readline(MAX_ROW_CHARS + 1)):
+            chars += len(line)
             if line.strip():
                 sample.append(line)
             if len(sample) >= _SNIFF_LINES:
@@ -286,57 +441,211 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
-    """``(row number, fields)`` of every non-blank record; row numbers count blank records too."""
+class _Fields(list):
+    """The fields of a row longer than :data:`MAX_COLUMNS` + 1, cut there; ``width`` is how many it had.
+
+    Such a row is an error (a header that wide is refused, so it has cells beyond the header), and keeping only
+    the first fields bounds a chunk's memory however wide a hostile row is.
+    """
+
+    width: int = 0
+
+
+def _fields(number: int, cells: list[str]) -> list[str]:
+    """Stripped fields of one record without trailing blank cells, checked against the size limits."""
+    if len(cells) > MAX_CELLS_PER_ROW:
+        raise _FileProblem("too many cells in a row", f"{len(cells):,} cells; at most {MAX_CELLS_PER_ROW:,}",
+                           row=number)  # fmt: skip
+    fields = [c.strip() for c in cells]
+    end = len(fields)
+    while end and not fields[end - 1]:
+        end -= 1
+    if end > MAX_COLUMNS + 1:
+        cut = _Fields(fields[: MAX_COLUMNS + 1])
+        cut.width = end
+        return cut
+    del fields[end:]
+    return fields
+
+
+def _width(fields: list[str]) -> int:
+    return fields.width if isinstance(fields, _Fields) else len(fields)
+
+
+def _check_rows(number: int) -> None:
+    if number > MAX_ROWS + 1:
+        raise _FileProblem("too many rows", f"more than {MAX_ROWS:,} rows after the header; split the file",
+                           row=number)  # fmt: skip
+
+
+class _LineFeed:
+    """The physical lines of a text file for :func:`csv.reader`, each read with a bounded ``readline``.
+
+    It remembers the lines of the record being read (to tell an unterminated quote from a quoted line break)
+    and refuses a record longer than :data:`MAX_ROW_CHARS`, so neither an endless line nor an endless quoted
+    cell is ever held whole.
+    """
+
+    def __init__(self, fh: io.TextIOBase) -> None:
+        self.fh = fh
+        self.line = 0  # physical lines read
+        self.row = 1  # the record being read
+        self.record: list[str] = []
+        self.chars = 0
+
+    def start(self, row: int) -> None:
+        self.row, self.record, self.chars = row, [], 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.chars += len(line)
+        if self.chars > MAX_ROW_CHARS:
+            raise _FileProblem("row too long", f"more than {MAX_ROW_CHARS:,} characters (line {self.line})",
+                               row=self.row)  # fmt: skip
+        self.record.append(line)
+        return line
+
+
+def _records(source: _Source, meta: dict[str, Any] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, fields)`` of every non-blank record; row numbers count blank records too.
+
+    Trailing blank cells are dropped. ``meta["total"]`` is set to a workbook's row count (from its dimension)
+    once the first record is read.
+    """
     if source.fmt == "xlsx":
-        yield from _xlsx_records(source.path)
+        yield from _xlsx_records(source.path, meta if meta is not None else {})
         return
     with source.path.open("r", encoding=source.encoding, newline="") as fh:
+        feed = _LineFeed(fh)
         if source.delimiter is None:
-            for number, line in enumerate(fh, start=1):
-                fields = line.split()
+            for number, line in enumerate(feed, start=1):
+                _check_rows(number)
+                fields = _fields(number, line.split())
+                feed.start(number + 1)
                 if fields:
                     yield number, fields
             return
-        reader = csv.reader(fh, delimiter=source.delimiter)
-        try:
-            for number, rec in enumerate(reader, start=1):
-                fields = [f.strip() for f in rec]
-                if any(fields):
-                    yield number, fields
-        except csv.Error as exc:
-            raise _FileProblem("malformed file", f"line {reader.line_num}: {exc}") from None
+        reader = csv.reader(feed, delimiter=source.delimiter)
+        number = 0
+        last: list[str] = []
+        while True:
+            feed.start(number + 1)
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise _csv_problem(exc, number + 1, feed) from None
+            number += 1
+            last = feed.record
+            _check_rows(number)
+            fields = _fields(number, rec)
+            if fields:
+                yield number, fields
+        if len(last) > 1:
+            _check_closed(last, source.delimiter, number, feed.line - len(last) + 1)
 
 
-def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _csv_problem(exc: csv.Error, row: int, feed: _LineFeed) -> _FileProblem:
+    if "field larger than field limit" in str(exc):
+        limit = csv.field_size_limit()
+        if len(feed.record) > 1:
+            first = feed.line - len(feed.record) + 1
+            return _FileProblem("unterminated quote", f"the quote opened on line {first} is not closed within "
+                                f"{limit:,} characters", row=row)  # fmt: skip
+        return _FileProblem("cell too long", f"more than {limit:,} characters", row=row)
+    return _FileProblem("malformed file", f"line {feed.line}: {exc}", row=row)
+
+
+def _check_closed(lines: list[str], delimiter: str, row: int, first_line: int) -> None:
+    """Refuse the last record when a quote in it runs to the end of the file.
+
+    The lenient reader takes an unclosed quote to the end of the file as one cell, which used to show up as
+    "missing required value"; parsed again strictly, the record says whether its quote was ever closed.
+    """
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise _FileProblem("unterminated quote", f"the quote opened on line {first_line} is never closed",
+                               row=row) from None  # fmt: skip
+
+
+_IGNORED_LISTED = 5  # unknown columns named one by one in the warnings; beyond this one summary warning
+
+
+def _encodable(text: str) -> bool:
+    """False for text holding a lone surrogate (which no database encoding can store)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(cell: str) -> str:
+    """A cell with NUL and lone surrogates spelled out (``\\x00``, ``\\ud800``), for the report."""
+    return cell.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:100]
+
+
+def _check_header(row: int | None, headers: list[str]) -> None:
+    """Refuse a header wider than :data:`MAX_COLUMNS` or holding characters no database stores."""
+    if _width(headers) > MAX_COLUMNS:
+        raise _FileProblem("too many columns", f"{_width(headers):,} columns; at most {MAX_COLUMNS:,}", row=row)
+    for pos, header in enumerate(headers):
+        if "\x00" in header:
+            raise _FileProblem("NUL character", _printable(header), column=f"column {pos + 1}", row=row)
+        if not _encodable(header):
+            raise _FileProblem("invalid character", _printable(header), column=f"column {pos + 1}", row=row)
+
+
+def _xlsx_records(path: Path, meta: dict[str, Any]) -> Iterator[tuple[int, list[str]]]:
+    """The rows of the first worksheet, streamed by openpyxl's read-only mode, never padded past the header limit.
+
+    openpyxl pads each read-only row to the sheet's dimension unless told how wide to read: a sheet whose rows
+    end in one empty cell at column XFD came back as 16,384 cells a row (74 KB took 830 MB and 22 s). Reading at
+    most :data:`MAX_COLUMNS` + 2 columns bounds every row (a header that wide is refused anyway, and a value in
+    column ``MAX_COLUMNS + 2`` marks a row wider than any accepted header); cells beyond are not read. The size
+    of the sheet's parts was checked before (:func:`_check_xlsx_parts`).
+    """
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt or foreign zip file
         raise _FileProblem("unreadable Excel file", f"{type(exc).__name__}: {exc}") from None
+    width = MAX_COLUMNS + 2
     try:
         if not wb.worksheets:
             return
         ws = wb.worksheets[0]
-        for number, row in enumerate(ws.iter_rows(values_only=True), start=ws.min_row or 1):
-            fields = [_cell_text(v).strip() for v in row]
-            if any(fields):
-                yield number, fields
+        meta["total"] = ws.max_row
+        meta["max_column"] = ws.max_column  # from the sheet's dimension: what it claims to use
+        rows = ws.iter_rows(min_row=1, max_row=_EXCEL_MAX_ROWS, max_col=width, values_only=True)
+        try:
+            for number, values in enumerate(rows, start=1):
+                if number > MAX_ROWS + 1:
+                    _check_rows(number)
+                if not any(v is not None for v in values):
+                    continue
+                fields = _fields(number, ["" if v is None else _cell_text(v) for v in values])
+                if fields:
+                    yield number, fields
+        except _FileProblem:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken sheet raises XML, key and value errors alike
+            raise _FileProblem("unreadable Excel file", f"{type(exc).__name__}: {exc}") from None
     finally:
         wb.close()
-
-
-def _xlsx_rows(path: Path) -> int | None:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True)
-        n = wb.worksheets[0].max_row if wb.worksheets else None
-        wb.close()
-        return n
-    except Exception:  # noqa: BLE001 - the real read reports the problem
-        return None
 
 
 # ------------------------------------------------------------------------------------------------ converters
@@ -354,8 +663,9 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 given its 1900 leap-y
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^[+-]?\.\d+$")
 _CURRENCY_RE = re.compile(r"[¥$€£\s]|RMB|CNY|元", re.IGNORECASE)
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
-_MONEY_LIMIT = 1e12  # Numeric(14, 2)
+_MONEY_LIMIT = 1e12  # Numeric(14, 2) holds |x| <= 999,999,999,999.99, i.e. |x| < 10**12 after rounding
 _INT_LIMIT = 2**31
+_CONTROL_RE = re.compile("[\x01-\x1f\x7f]")  # NUL has its own reason ("NUL character")
 
 
 def _nfkc(s: pd.Series) -> pd.Series:
@@ -427,8 +737,12 @@ class _Converted:
     reasons: list[str | None]  # None = fine (possibly blank)
 
 
-def _convert(type_: str, raw: pd.Series, max_len: int | None) -> _Converted:
-    """Convert one column of stripped strings; blank cells become None without an error."""
+def _convert(type_: str, raw: pd.Series, max_len: int | None, latest: dt.date | None = None) -> _Converted:
+    """Convert one column of stripped strings; blank cells become None without an error.
+
+    ``latest`` is the last day a date may fall on (``"date in the future"`` after it): one transaction dated
+    2100 would otherwise move every page's default period to 2100.
+    """
     blank = (raw == "").to_numpy()
     reasons = np.full(len(raw), None, dtype=object)
     if type_ in ("id", "text"):
@@ -437,10 +751,19 @@ def _convert(type_: str, raw: pd.Series, max_len: int | None) -> _Converted:
             too_long = (raw.str.len() > max_len).to_numpy()
             reasons[too_long] = "too long"
             values[too_long] = None
+        if type_ == "id":
+            # An id with a line break or tab (a quoted cell can hold one) breaks every later export and lookup.
+            control = raw.str.contains(_CONTROL_RE).to_numpy(dtype=bool)
+            reasons[control] = "control character"
+            values[control] = None
         return _Converted(list(values), list(reasons))
     if type_ in ("date", "datetime"):
         ts, bad = _parse_datetimes(raw)
         reasons[bad.to_numpy()] = "bad date"
+        if latest is not None:
+            future = (ts >= pd.Timestamp(latest + dt.timedelta(days=1))).to_numpy()
+            reasons[future] = "date in the future"
+            ts = ts.where(~future)
         if type_ == "date":
             values = [None if pd.isna(v) else v.date() for v in ts]
         else:
@@ -452,10 +775,12 @@ def _convert(type_: str, raw: pd.Series, max_len: int | None) -> _Converted:
         reasons[bad.to_numpy()] = "bad number"
         ok = ~blank & ~bad.to_numpy()
         if type_ in ("money", "signed_money"):
-            reasons[ok & (np.abs(arr) >= _MONEY_LIMIT)] = "number too large"
+            # Checked after rounding: 999999999999.995 is below the limit but rounds to 10**12, which
+            # Numeric(14, 2) cannot hold (PostgreSQL refused the file, SQLite stored it).
+            rounded = np.round(arr, 2)
+            reasons[ok & ~(np.abs(np.nan_to_num(rounded)) < _MONEY_LIMIT)] = "number too large"
             if type_ == "money":
                 reasons[ok & (arr < 0)] = "negative amount"
-            rounded = np.round(arr, 2)
             values = [None if r is not None or b else float(v) for v, r, b in zip(rounded, reasons, blank)]
             return _Converted(values, list(reasons))
         integral = ok & (np.mod(np.nan_to_num(arr), 1) == 0)
@@ -583,8 +908,13 @@ class _Importer:
         display_name: str,
         mapping: Mapping[str, str] | None = None,
         use_saved_mapping: bool = False,
+        update: bool = False,
+        today: dt.date | None = None,
+        actor: Actor | None = None,
     ) -> None:
-        self.path, self.kind, self.engine = path, kind, engine
+        self.path, self.kind, self.engine, self.actor = path, kind, engine, actor
+        self.update = update and kind == "members"
+        self.latest = (today or dt.date.today()) + dt.timedelta(days=1)  # dates after this are in the future
         self.mapping = dict(mapping) if mapping else None
         self.mapping_given = self.mapping is not None
         self.use_saved_mapping = use_saved_mapping
@@ -596,6 +926,12 @@ class _Importer:
         self.warnings: list[str] = []
         if create_members and kind == "members":
             self.warnings.append("create_members ignored: a members file creates its members itself")
+        if update and kind != "members":
+            self.warnings.append("update ignored: only a members file updates stored rows")
+        self.rows_updated = 0
+        self.changes: list[str] = []
+        self._pending_updates: list[tuple[int, list[str], str, dict[str, tuple[Any, Any]]]] = []
+        self._rejects_failed = False
         self.rows_read = self.rows_written = self.rows_present = self.rows_rejected = 0
         self.members_created = 0
         self.items_registered: list[str] = []
@@ -629,17 +965,59 @@ class _Importer:
         self.rows_rejected += 1
         for column, reason, value in errors:
             self._row_error(row, column, reason, value)
-        if not self.partial:
+        if not self.partial or self._rejects_failed:
             return
-        if self._rejects_writer is None:
-            self.rejects_path = self.path.with_name(f"{self.path.stem}.rejects.csv")
-            # UTF-8 with BOM: Excel then opens Chinese text correctly.
-            self._rejects_fh = self.rejects_path.open("w", encoding="utf-8-sig", newline="")
-            self._rejects_writer = csv.writer(self._rejects_fh)
-            self._rejects_writer.writerow(["row", "column", "reason", *self.headers])
         cols = "; ".join(dict.fromkeys(c for c, _, _ in errors if c))
         reasons = "; ".join(dict.fromkeys(r for _, r, _ in errors))
-        self._rejects_writer.writerow([row, cols, reasons, *fields])
+        try:
+            if self._rejects_writer is None:
+                self._open_rejects()
+            # The rejects file echoes the uploader's cells into a file made for Excel: neutralised, so a cell
+            # such as =HYPERLINK(...) stays text (vipmodel.safe).
+            self._rejects_writer.writerow([neutralise_text(v) for v in (row, cols, reasons, *fields)])
+        except OSError as exc:
+            self._rejects_broken(exc)
+
+    def _open_rejects(self) -> None:
+        """Create ``<stem>.rejects.csv`` beside the input, or ``<stem>.rejects-2.csv`` ... when it exists.
+
+        ``O_EXCL`` never opens an existing file, so an earlier rejects file is never overwritten and a symlink
+        planted under the name is never followed; mode 0600 because the file holds members' data.
+        """
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        for n in range(1, 1000):
+            suffix = ".rejects.csv" if n == 1 else f".rejects-{n}.csv"
+            candidate = self.path.with_name(f"{self.path.stem}{suffix}")
+            try:
+                fd = os.open(candidate, flags, 0o600)
+            except FileExistsError:
+                continue
+            self.rejects_path = candidate
+            # UTF-8 with BOM: Excel then opens Chinese text correctly.
+            self._rejects_fh = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in run()
+            self._rejects_writer = csv.writer(self._rejects_fh)
+            self._rejects_writer.writerow([neutralise_text(h) for h in ("row", "column", "reason", *self.headers)])
+            return
+        raise FileExistsError(f"{self.path.stem}.rejects-999.csv and every name before it exist")
+
+    def _rejects_broken(self, exc: OSError) -> None:
+        # The import goes on (the report lists the errors); the half-written file would mislead, so it goes.
+        self._rejects_failed = True
+        self.warnings.append(f"the rejects file could not be written ({type(exc).__name__}: {exc}); "
+                             "the rejected rows are listed in this report only")  # fmt: skip
+        self._close_rejects()
+        if self.rejects_path is not None:
+            self.rejects_path.unlink(missing_ok=True)
+            self.rejects_path = None
+
+    def _close_rejects(self) -> None:
+        if self._rejects_fh is not None:
+            try:
+                self._rejects_fh.close()
+            except OSError:
+                pass
+            self._rejects_fh = None
+            self._rejects_writer = None
 
     def report(self, written: bool) -> ImportReport:
         if self.n_errors > len(self.errors):
@@ -660,6 +1038,8 @@ class _Importer:
             rows_rejected=self.rows_rejected,
             members_created=self.members_created if written else 0,
             items_registered=tuple(self.items_registered) if written else (),
+            rows_updated=self.rows_updated if written else 0,
+            changes=tuple(self.changes) if written else (),
         )
 
     # ------------------------------------------------------------------------------------------------ run
@@ -670,12 +1050,13 @@ class _Importer:
         except _FileProblem as problem:
             self._file_errors(problem.errors)
             return self.report(written=False)
-        records = _records(source)
-        total = source.approx_lines if source.fmt == "text" else _xlsx_rows(self.path)
+        self.warnings.extend(source.notes)
+        meta: dict[str, Any] = {}
+        records = _records(source, meta)
         with self.engine.connect() as conn:
             trans = conn.begin()
             try:
-                committed = self._import(conn, source, records, total)
+                committed = self._import(conn, source, records, meta)
             except _FileProblem as problem:
                 self._file_errors(problem.errors)
                 committed = False
@@ -683,9 +1064,21 @@ class _Importer:
                 # Validation should have caught it; report rather than crash the app's Data page.
                 self._file_errors([RowError(None, None, "database rejected the data", str(exc.orig)[:300])])
                 committed = False
+            except OperationalError as exc:
+                # SQLite allows one writer: another import or save holds the database (row values stay out).
+                busy = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+                reason = "database busy" if busy else "database unavailable"
+                detail = ("another import or save is writing: try again in a moment" if busy
+                          else str(exc.orig).splitlines()[0][:200])
+                self._file_errors([RowError(None, None, reason, detail)])
+                committed = False
+            except (OSError, UnicodeError) as exc:
+                # A file that changed or vanished while it was read, or an unreadable device.
+                self._file_errors([RowError(None, None, "unreadable file", f"{type(exc).__name__}: {exc}"[:300])])
+                committed = False
             finally:
-                if self._rejects_fh is not None:
-                    self._rejects_fh.close()
+                records.close()
+                self._close_rejects()
             if committed:
                 trans.commit()
             else:
@@ -696,7 +1089,7 @@ class _Importer:
         return self.report(written=committed)
 
     def _import(
-        self, conn: Connection, source: _Source, records: Iterator[tuple[int, list[str]]], total: int | None
+        self, conn: Connection, source: _Source, records: Iterator[tuple[int, list[str]]], meta: dict[str, Any]
     ) -> bool:
         header_row = 1
         if self.names is None:
@@ -704,10 +1097,17 @@ class _Importer:
             if first is None:
                 raise _FileProblem("empty file", "the file has no data rows")
             header_row, self.headers = first
+            _check_header(header_row, self.headers)
+            self.headers = list(self.headers)
             if header_row != 1:
                 self.warnings.append(f"header found on row {header_row}")
         else:
             self.headers = [n if n.strip() != "_" else "" for n in self.names]
+            _check_header(None, self.headers)
+        total = source.approx_lines if source.fmt == "text" else meta.get("total")
+        if (meta.get("max_column") or 0) > MAX_COLUMNS + 2:
+            self.warnings.append(f"the sheet's used range reaches column {meta['max_column']:,}: only the first "
+                                 f"{MAX_COLUMNS + 2} columns were read")
         if self.mapping is None and self.names is None and self.use_saved_mapping:
             saved = saved_mapping(conn, self.kind, self.headers)
             if saved:
@@ -737,7 +1137,7 @@ class _Importer:
             self.progress(done, done)
         if self.n_errors and not self.partial:
             return False
-        changed = self.rows_written + self.members_created + len(self.items_registered)
+        changed = self.rows_written + self.members_created + len(self.items_registered) + self.rows_updated
         conn.execute(
             insert(schema.import_log).values(
                 kind=self.kind,
@@ -751,6 +1151,10 @@ class _Importer:
         )
         if changed:
             bump_data_version(conn)
+        who = self.actor.username if self.actor else "system"
+        counts = {"rows_read": self.rows_read, "rows_written": self.rows_written, "rows_rejected": self.rows_rejected,
+                  "rows_updated": self.rows_updated, "members_created": self.members_created, "sha256": source.sha256}
+        audit.record(conn, who, "import", f"{self.kind}: {self.display_name}", None, counts)
         if self.mapping_given:
             _save_mapping(conn, self.kind, self.headers, self.applied_mapping)
         return True
@@ -781,8 +1185,14 @@ class _Importer:
         unmatched = [p for p in match.unmatched if headers[p].strip()]
         if kind == "surveys":
             unmatched = self._map_items(conn, unmatched)
-        for pos in unmatched:
-            self.warnings.append(f"column {headers[pos]} ignored: not a known {kind} column")
+        if len(unmatched) <= _IGNORED_LISTED:
+            for pos in unmatched:
+                self.warnings.append(f"column {headers[pos]} ignored: not a known {kind} column")
+        else:
+            # One warning, not one per column: a wide export would bury everything else in the report.
+            shown = ", ".join(headers[pos] for pos in unmatched[:_IGNORED_LISTED])
+            self.warnings.append(f"{len(unmatched)} columns ignored (not known {kind} columns): {shown} "
+                                 f"and {len(unmatched) - _IGNORED_LISTED} more")  # fmt: skip
 
     def _map_items(self, conn: Connection, positions: list[int]) -> list[int]:
         """Resolve survey item columns (code, English or Chinese label, or a new prefixed code); return the rest."""
@@ -835,11 +1245,14 @@ class _Importer:
         chunk = _Chunk(rows=[r for r, _ in batch], fields=[f for _, f in batch])
         for i, fields in enumerate(chunk.fields):
             if len(fields) > width:
-                if any(fields[width:]):
-                    chunk.add_error(i, None, "too many fields", str(len(fields)))
+                if isinstance(fields, _Fields) or any(fields[width:]):
+                    chunk.add_error(i, None, "too many fields", str(_width(fields)))
                 del fields[width:]
             elif len(fields) < width:
                 fields.extend([""] * (width - len(fields)))
+            joined = "\x1f".join(fields)
+            if "\x00" in joined or not _encodable(joined):
+                self._bad_characters(chunk, i, fields)
         table = _TABLES[self.kind]
         for spec in colmap.specs(self.kind):
             pos = self.positions.get(spec.name)
@@ -848,7 +1261,7 @@ class _Importer:
             raw = pd.Series([f[pos] for f in chunk.fields], dtype=object).astype(str)
             col = table.c.get(spec.name) if spec.name in table.c else None
             max_len = getattr(col.type, "length", None) if col is not None else None
-            conv = _convert(spec.type, raw, max_len)
+            conv = _convert(spec.type, raw, max_len, self.latest)
             header = self.headers[pos]
             for i, reason in enumerate(conv.reasons):
                 if reason is not None:
@@ -862,6 +1275,16 @@ class _Importer:
         getattr(self, f"_chunk_{self.kind}")(conn, chunk)
         for i, errors in sorted(chunk.errors.items()):
             self._reject(chunk.rows[i], chunk.fields[i], errors)
+
+    def _bad_characters(self, chunk: _Chunk, i: int, fields: list[str]) -> None:
+        """NUL characters and lone surrogates are row errors: PostgreSQL refuses NUL in text (it failed the whole
+        file there while SQLite stored it), and a surrogate (``_xD800_`` in a workbook) cannot be encoded."""
+        for pos, cell in enumerate(fields):
+            header = self.headers[pos] or f"column {pos + 1}"
+            if "\x00" in cell:
+                chunk.add_error(i, header, "NUL character", _printable(cell))
+            elif not _encodable(cell):
+                chunk.add_error(i, header, "invalid character", _printable(cell))
 
     def _header(self, name: str) -> str | None:
         pos = self.positions.get(name)
@@ -953,13 +1376,26 @@ class _Importer:
             if ref is not None and ref == mid:
                 chunk.add_error(i, ref_header, "self referral", ref)
         candidates = [i for i in range(len(ids)) if chunk.ok(i)]
-        present = _existing(conn, schema.members.c.member_id, [ids[i] for i in candidates])
+        stored = self._stored_members(conn, [ids[i] for i in candidates])
         known_refs = _existing(conn, schema.members.c.member_id, [v["referred_by"][i] for i in candidates])
         cols = [s.name for s in colmap.specs("members")]
         rows, earlier = [], set()
+        updates: list[tuple[str, dict[str, tuple[Any, Any]]]] = []
         for i in candidates:
-            if ids[i] in present:
-                self.rows_present += 1
+            if ids[i] in stored:
+                diffs = self._member_diffs(stored[ids[i]], v, i)
+                if not diffs:
+                    self.rows_present += 1
+                elif not self.update:
+                    # A corrected record used to be dropped as "already present" without a word.
+                    for name, (old, new) in diffs.items():
+                        chunk.add_error(i, self._header(name), DIFFERENT_VALUES, _change_detail(name, old, new))
+                else:
+                    ref = diffs.get("referred_by", (None, None))[1]
+                    if ref is not None and ref not in known_refs and ref not in earlier:
+                        self._pending_updates.append((chunk.rows[i], chunk.fields[i], ids[i], diffs))
+                    else:
+                        updates.append((ids[i], diffs))
                 continue
             row = {c: v[c][i] for c in cols}
             ref = row["referred_by"]
@@ -972,9 +1408,50 @@ class _Importer:
         if rows:
             conn.execute(insert(schema.members), [_defaults(schema.members, r) for r in rows])
             self.rows_written += len(rows)
+        self._apply_updates(conn, updates)
+
+    def _stored_members(self, conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows of those of ``ids`` that are members already (batched ``IN``)."""
+        m = schema.members
+        found: dict[str, dict[str, Any]] = {}
+        distinct = list(dict.fromkeys(x for x in ids if x is not None))
+        for start in range(0, len(distinct), _IN_BATCH):
+            batch = distinct[start : start + _IN_BATCH]
+            for rec in conn.execute(select(m).where(m.c.member_id.in_(batch))):
+                found[rec.member_id] = dict(rec._mapping)
+        return found
+
+    def _member_diffs(self, stored: dict[str, Any], values: dict[str, list[Any]], i: int) -> dict[str, tuple[Any, Any]]:
+        """``column -> (stored, file)`` for the file's columns whose value differs; a blank cell never counts
+        (it says nothing, and never clears a stored value)."""
+        diffs = {}
+        for name in self.positions:
+            if name == "member_id":
+                continue
+            new = values[name][i]
+            if new is not None and new != stored.get(name):
+                diffs[name] = (stored.get(name), new)
+        return diffs
+
+    def _apply_updates(self, conn: Connection, updates: list[tuple[str, dict[str, tuple[Any, Any]]]]) -> None:
+        """Write the changed columns of stored members (one executemany per set of changed columns)."""
+        if not updates:
+            return
+        m = schema.members
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for mid, diffs in updates:
+            names = tuple(sorted(diffs))
+            groups.setdefault(names, []).append({"b_id": mid, **{f"b_{n}": diffs[n][1] for n in names}})
+            if len(self.changes) < MAX_CHANGES_LISTED:
+                self.changes.append(_describe_change(mid, diffs))
+        for names, params in groups.items():
+            stmt = update(m).where(m.c.member_id == bindparam("b_id")).values({n: bindparam(f"b_{n}") for n in names})
+            conn.execute(stmt, params)
+        self.rows_updated += len(updates)
 
     def _finish_members(self, conn: Connection) -> None:
         if not self._pending_members:
+            self._finish_updates(conn)
             return
         pending = self._pending_members
         stored = _existing(conn, schema.members.c.member_id, [r["referred_by"] for _, _, r in pending])
@@ -1000,6 +1477,22 @@ class _Importer:
         for k, (row_no, fields, row) in enumerate(pending):
             if k not in resolved:
                 self._reject(row_no, fields, [(header, "unknown member", row["referred_by"])])
+        self._finish_updates(conn)
+
+    def _finish_updates(self, conn: Connection) -> None:
+        # Updates whose new referrer was not stored when their chunk was read: it may have been inserted since.
+        if not self._pending_updates:
+            return
+        pending = self._pending_updates
+        known = _existing(conn, schema.members.c.member_id, [d["referred_by"][1] for _, _, _, d in pending])
+        header = self._header("referred_by")
+        ready = []
+        for row_no, fields, mid, diffs in pending:
+            if diffs["referred_by"][1] in known:
+                ready.append((mid, diffs))
+            else:
+                self._reject(row_no, fields, [(header, "unknown member", diffs["referred_by"][1])])
+        self._apply_updates(conn, ready)
 
     def _chunk_transactions(self, conn: Connection, chunk: _Chunk) -> None:
         ids = self._content_ids(chunk, "txn_id", ("member_id", "ts", "amount", "store", "category"))
@@ -1109,6 +1602,26 @@ class _Importer:
         self.rows_written += len(todo)
 
 
+def _shown(value: object) -> str:
+    return "(blank)" if value is None else _key_text(value)
+
+
+def _change_detail(name: str, old: object, new: object) -> str | None:
+    # Personal data is named, never shown: the report travels further than the members table.
+    if name in colmap.PERSONAL_COLUMNS:
+        return None
+    return f"{_shown(old)} → {_shown(new)}"
+
+
+def _describe_change(member_id: str, diffs: Mapping[str, tuple[Any, Any]]) -> str:
+    """``"M001: home_store S1 → S3; phone changed"`` (personal data fields by name only)."""
+    parts = []
+    for name, (old, new) in diffs.items():
+        detail = _change_detail(name, old, new)
+        parts.append(f"{name} changed" if detail is None else f"{name} {detail}")
+    return f"{member_id}: " + "; ".join(parts)
+
+
 def _key_text(value: object) -> str:
     # Canonical text of a parsed value, so "29.3" and "29.30" or "2024/3/5" and "2024-03-05" derive one id.
     if value is None:
@@ -1146,8 +1659,16 @@ def import_file(
     display_name: str | None = None,
     mapping: Mapping[str, str] | None = None,
     use_saved_mapping: bool = False,
+    update: bool = False,
+    today: dt.date | None = None,
+    actor: Actor | None = None,
 ) -> ImportReport:
-    """Validate and import one export file of ``kind`` into the database.
+    """Validate and import one export file of ``kind`` into the database, on behalf of ``actor`` (an admin).
+
+    Hostile or broken files end in a report, never in an exception or a half-written database: size limits
+    (:data:`MAX_COLUMNS`, :data:`MAX_CELLS_PER_ROW`, :data:`MAX_ROWS`, :data:`MAX_ROW_CHARS`,
+    :data:`MAX_XLSX_PART_BYTES`, :data:`MAX_SHEET_BYTES`) bound memory and time, and files mixing encodings,
+    unterminated quotes, NUL characters and dates in the future are refused (see ``docs/IMPORT.md``).
 
     Parameters
     ----------
@@ -1163,7 +1684,9 @@ def import_file(
         Target database with the schema created (:func:`vipmodel.db.create_schema`).
     partial : bool
         Write the valid rows even when others are rejected, and save the rejects beside the input as
-        ``<stem>.rejects.csv`` (UTF-8 with BOM; columns ``row, column, reason`` then the original fields).
+        ``<stem>.rejects.csv`` (UTF-8 with BOM; columns ``row, column, reason`` then the original fields,
+        neutralised against formula injection). An existing file or symlink of that name is never overwritten
+        or followed: the next free ``<stem>.rejects-N.csv`` is used (``ImportReport.rejects_path``).
         File-level problems (encoding, missing column ...) still write nothing.
     create_members : bool
         For every kind except members (ignored there, with a warning): create a member (join date = their
@@ -1190,6 +1713,18 @@ def import_file(
     use_saved_mapping : bool
         When no ``mapping`` (and no ``columns``) is given, use the mapping remembered for this kind and header
         layout, if any, and say so in the report's warnings.
+    update : bool
+        Members files only (ignored with a warning for other kinds). A row whose ``member_id`` is stored with
+        different values is an error (``"already present with different values (use --update to apply)"``)
+        unless ``update`` is True: then the stored member takes the file's non-blank values, and the report
+        counts them (``rows_updated``) and lists the first changes (``changes``; personal data fields by name
+        only). A blank cell never clears a stored value.
+    today : datetime.date, optional
+        The day dates are checked against (default ``datetime.date.today()``): a date after ``today`` + 1 day
+        is ``"date in the future"``.
+    actor : vipmodel.auth.Actor
+        Who imports: an admin (:mod:`vipmodel.auth`). A committed import is recorded in the audit trail
+        (``vipmodel.audit``) with its counts, under this name.
 
     Returns
     -------
@@ -1202,7 +1737,10 @@ def import_file(
         ``"unknown import kind 'x': expected one of members, transactions, complaints, surveys, care"`` or
         ``"chunk_rows must be a positive integer, got 0"``, or both ``columns`` and ``mapping`` given
         (programming errors, not bad input).
+    vipmodel.auth.PermissionDenied
+        ``actor`` missing or not an admin (``"role 'marketing' may not import data"``); nothing is read.
     """
+    require(actor, "import")  # below every page: a page that forgets the check opens no hole
     colmap.check_kind(kind)
     if not isinstance(chunk_rows, int) or chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
@@ -1223,6 +1761,9 @@ def import_file(
         display_name=display_name or path.name,
         mapping={str(k): str(v) for k, v in mapping.items()} if mapping else None,
         use_saved_mapping=use_saved_mapping and columns is None,
+        update=update,
+        today=today,
+        actor=actor,
     )
     return importer.run()
 
@@ -1373,6 +1914,7 @@ def preview_file(
             if first is None:
                 raise _FileProblem("empty file", "the file has no data rows")
             header_row, fields = first
+            _check_header(header_row, fields)
             ahead = [f for _, f in itertools.islice(records, max(rows, 1))]
             if not ahead:
                 raise _FileProblem("empty file", "the file has no data rows")
@@ -1384,6 +1926,7 @@ def preview_file(
     except (OSError, UnicodeError) as exc:
         return failed([RowError(None, None, "unreadable file", f"{type(exc).__name__}: {exc}")])
     headers = tuple(str(h) for h in fields)
+    body = [list(r)[: len(headers)] for r in body]
     width = len(headers)
     frame = pd.DataFrame(
         [(list(r) + [""] * width)[:width] for r in body], columns=_unique_labels(headers), dtype=object

@@ -31,7 +31,8 @@ from sqlalchemy import Connection, Engine, Float, case, cast, func, literal, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from vipmodel import schema, settings
-from vipmodel.db import as_date, borrow_connection, bump_data_version
+from vipmodel.auth import Actor
+from vipmodel.db import as_date, borrow_connection
 
 KIND = "margin_rates"
 # A department-store margin on what members buy, before discounts: used until the mall saves its own rate.
@@ -135,21 +136,22 @@ def current_margin_rates(conn: Engine | Connection) -> tuple[MarginRates, int | 
 
 
 def save_margin_rates(
-    conn: Engine | Connection, rates: MarginRates, author: str, note: str = ""
+    conn: Engine | Connection, rates: MarginRates, actor: Actor, note: str = ""
 ) -> settings.SettingVersion:
-    """Save ``rates`` as the next version and record a data change.
+    """Save ``rates`` as the next version, on behalf of ``actor``.
 
-    Every profit figure of sales without a margin changes with the rates, so results computed before (and
-    cached under the data version) must not be served again: the data version is bumped in the same
-    transaction (:func:`vipmodel.db.bump_data_version`).
+    Every profit figure of sales without a margin changes with the rates, so the save also starts a new data
+    version (:data:`vipmodel.settings.DATA_KINDS`): results cached under the old one are not served again.
 
     Parameters
     ----------
     conn : Engine or Connection
         With a Connection the rows are written in the caller's transaction (the caller commits).
     rates : MarginRates
-    author, note : str
-        As :func:`vipmodel.settings.save_setting` (the author must not be blank).
+    actor : vipmodel.auth.Actor
+        The signed-in user (marketing or admin).
+    note : str
+        Why.
 
     Returns
     -------
@@ -159,15 +161,12 @@ def save_margin_rates(
     ------
     ValueError
         ``"rates must be a MarginRates, got dict"`` or any message of :func:`vipmodel.settings.save_setting`.
+    vipmodel.auth.PermissionDenied
+        For a viewer.
     """
     if not isinstance(rates, MarginRates):
         raise ValueError(f"rates must be a MarginRates, got {type(rates).__name__}")
-    if isinstance(conn, Engine):
-        with conn.begin() as c:
-            return save_margin_rates(c, rates, author, note)
-    saved = settings.save_setting(conn, KIND, rates.to_payload(), author=author, note=note)
-    bump_data_version(conn)
-    return saved
+    return settings.save_setting(conn, KIND, rates.to_payload(), actor, note)
 
 
 def margin_sql(rates: MarginRates, table=None) -> ColumnElement:

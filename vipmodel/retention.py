@@ -56,6 +56,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, compla
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
 from vipmodel.pyramid import TierRules, assign_tiers
 from vipmodel.reuse import shares_result
+from vipmodel.safe import is_formula_like
 from vipmodel.schema import signed
 
 __all__ = [
@@ -117,6 +119,8 @@ MIN_TRAINING_MEMBERS = 50
 _Z95 = 1.959963984540054
 _MEMBER_CHUNK = 5_000
 _NAMES_SCAN_FROM = 50_000  # ids above which _names reads the whole members table
+# Characters an .xlsx cell cannot hold (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE; openpyxl is imported lazily).
+_ILLEGAL_IN_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 SIGNALS: tuple[str, ...] = ("low_p_alive", "overdue", "spend_falling")
 SIGNAL_LABELS: dict[str, tuple[str, str]] = {
@@ -1305,6 +1309,11 @@ def write_maintenance_plan_xlsx(
     Bold white header on a dark fill, header row frozen, column widths fitted to the contents (CJK characters
     count double), money with thousands separators, dates as Excel dates, and an auto-filter on the header.
 
+    Text is never a formula: a member name or id such as ``=HYPERLINK("http://x", "y")`` (which openpyxl would
+    otherwise store as a live formula) or ``+cmd|' /C calc'!A0`` is written as it reads, as a text cell with
+    Excel's quote prefix (``vipmodel.safe.is_formula_like``), so Excel neither evaluates it on opening nor when
+    the cell is edited. Characters a workbook cannot hold (control characters) are dropped.
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -1333,15 +1342,15 @@ def write_maintenance_plan_xlsx(
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_title
-    headers = [str(c) for c in frame.columns]
-    ws.append(headers)
+    headers = [_excel_value(str(c)) for c in frame.columns]
+    _append_as_text(ws, headers)
     fill = PatternFill("solid", fgColor="1F3864")
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in frame.itertuples(index=False):
-        ws.append([_excel_value(v) for v in row])
+        _append_as_text(ws, [_excel_value(v) for v in row])
     money = {PLAN_HEADERS[lang][c] for lang in PLAN_HEADERS for c in ("value_at_risk", "action_cost",
                                                                       "expected_benefit")}
     for j, header in enumerate(headers, start=1):
@@ -1360,13 +1369,29 @@ def write_maintenance_plan_xlsx(
     wb.save(target)
 
 
+def _append_as_text(ws: Any, values: list[Any]) -> None:
+    """Append a row; cells whose text a spreadsheet would run as a formula become quote-prefixed text cells."""
+    ws.append(values)
+    row = ws.max_row
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str) and is_formula_like(value):
+            cell = ws.cell(row=row, column=column)
+            # openpyxl made a text starting with "=" a formula when it was appended: the type is set back to
+            # text, and the quote prefix keeps Excel from turning it into one when somebody edits the cell.
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def _excel_value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (tuple, list)):
-        return "; ".join(map(str, value))
+        value = "; ".join(map(str, value))
+    if isinstance(value, str):
+        # openpyxl refuses control characters (IllegalCharacterError): one odd name must not break the download.
+        return _ILLEGAL_IN_XLSX.sub("", value)
     return value
 
 

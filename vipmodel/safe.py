@@ -41,12 +41,33 @@ def neutralise_text(value: object) -> object:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) are neutralised with :func:`neutralise_text`.
 
-    Numeric, date and boolean columns are not touched; only object and string columns are scanned.
+    Numeric, date and boolean columns are not touched; object, string and categorical columns are scanned (a
+    categorical column comes back as object, since a neutralised value is not one of its categories).
+
+    Raises
+    ------
+    ValueError
+        ``"frame must be a pandas DataFrame, got list"``.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
     out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-            out[column] = series.map(neutralise_text, na_action="ignore")
+    for position in range(out.shape[1]):  # by position: headers may repeat
+        series = out.iloc[:, position]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        elif not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        out.isetitem(position, series.map(neutralise_text, na_action="ignore"))
     out.columns = [neutralise_text(c) for c in out.columns]
     return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as a CSV download: neutralised (:func:`neutralise_frame`), without the index, UTF-8 with a byte
+    order mark so that Excel opens Chinese text correctly.
+
+    Rows end in CRLF (RFC 4180): with it, a text holding a lone carriage return is quoted, where under a bare
+    ``"\n"`` Python's writer leaves it bare and a spreadsheet starts a new row there.
+    """
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

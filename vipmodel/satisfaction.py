@@ -60,6 +60,7 @@ from scipy.special import expit, log_expit
 from sqlalchemy import Connection, Engine, Float, and_, cast, func, select
 
 from vipmodel import schema
+from vipmodel.auth import Actor
 from vipmodel.db import as_date, borrow_connection
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, year_windows
@@ -236,16 +237,16 @@ DEFAULT_WEIGHTS = SatisfactionWeights()
 
 
 def save_weights(
-    conn: Engine | Connection, weights: SatisfactionWeights, author: str, note: str = ""
+    conn: Engine | Connection, weights: SatisfactionWeights, actor: Actor, note: str = ""
 ) -> SettingVersion:
-    """Store ``weights`` as the next version of the ``"satisfaction_weights"`` setting.
+    """Store ``weights`` as the next version of the ``"satisfaction_weights"`` setting, on behalf of ``actor``.
 
-    Raises ``ValueError("weights must be a SatisfactionWeights, got dict")`` and the messages of
-    :func:`vipmodel.settings.save_setting` (blank author, long note, concurrent save).
+    Raises ``ValueError("weights must be a SatisfactionWeights, got dict")`` and the errors of
+    :func:`vipmodel.settings.save_setting` (a viewer, a long note, a concurrent save).
     """
     if not isinstance(weights, SatisfactionWeights):
         raise ValueError(f"weights must be a SatisfactionWeights, got {type(weights).__name__}")
-    return save_setting(conn, "satisfaction_weights", weights.to_payload(), author, note)
+    return save_setting(conn, "satisfaction_weights", weights.to_payload(), actor, note)
 
 
 def current_weights(conn: Engine | Connection) -> SatisfactionWeights:

@@ -61,6 +61,7 @@ CARE_KINDS: tuple[str, ...] = (
 COMPLAINT_CATEGORIES: tuple[str, ...] = ("product", "service")
 SEVERITIES: tuple[int, ...] = (1, 2, 3)  # 1 minor, 2 moderate, 3 serious
 DIMENSIONS: tuple[str, ...] = ("product_quality", "sales_service", "corporate_image")
+USER_ROLES: tuple[str, ...] = ("viewer", "marketing", "admin")  # vipmodel.auth.ROLES
 SETTING_KINDS: tuple[str, ...] = ("tier_rules", "satisfaction_weights", "care_plan", "margin_rates")
 
 # Default questionnaire: item code -> (dimension, English text, Chinese text).
@@ -253,6 +254,36 @@ class DatasetInfo(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class User(Base):
+    """A person who may sign in: a role and an argon2 password hash (never the password)."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # None: signs in through the mall's OIDC only
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="ck_users_role"),)
+
+
+class AuditEntry(Base):
+    """Who did what, when, with the state before and after (settings, imports, regenerations, sign-ins, users)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(300), default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
 @event.listens_for(Setting, "before_update")
 def _settings_are_append_only(mapper, connection, target) -> None:  # noqa: ARG001 - SQLAlchemy signature
     raise ValueError("settings are versioned: save a new version instead of updating version in place")
@@ -268,6 +299,8 @@ survey_answers = SurveyAnswer.__table__
 settings = Setting.__table__
 import_log = ImportLog.__table__
 dataset_info = DatasetInfo.__table__
+users = User.__table__
+audit_log = AuditEntry.__table__
 
 
 def signed(column: ColumnElement) -> ColumnElement:

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from vipmodel import schema
+from vipmodel import audit, schema
+from vipmodel.auth import Actor, require
+from vipmodel.db import bump_data_version
 
 HISTORY_COLUMNS: tuple[str, ...] = ("version", "author", "note", "created_at", "payload")
 
+# Settings that change what the data means: saving one starts a new data version.
+DATA_KINDS: frozenset[str] = frozenset({"margin_rates"})
 _NOTE_MAX = 500
 _AUTHOR_MAX = 100
 
@@ -85,20 +89,20 @@ def _row_to_version(row: Any) -> SettingVersion:
 
 
 def save_setting(
-    conn: Engine | Connection, kind: str, payload: Mapping[str, Any], author: str, note: str = ""
+    conn: Engine | Connection, kind: str, payload: Mapping[str, Any], actor: Actor, note: str = ""
 ) -> SettingVersion:
-    """Store ``payload`` as the next version of setting ``kind``.
+    """Store ``payload`` as the next version of setting ``kind``, on behalf of ``actor``, and audit it.
 
     Parameters
     ----------
     conn : Engine or Connection
-        With a Connection the row is written in the caller's transaction (the caller commits).
+        With a Connection the rows are written in the caller's transaction (the caller commits).
     kind : str
         One of :data:`vipmodel.schema.SETTING_KINDS`.
     payload : Mapping
         JSON-serialisable content (e.g. :meth:`vipmodel.pyramid.TierRules.to_payload`).
-    author : str
-        Who made the change; must not be blank (the history is an audit trail).
+    actor : vipmodel.auth.Actor
+        The signed-in user; recorded as the author (the history is an audit trail). Viewers may not save.
     note : str, optional
         Why (at most 500 characters).
 
@@ -107,22 +111,32 @@ def save_setting(
     SettingVersion
         The stored version, numbered one above the latest version of ``kind`` (1 for the first).
 
+    Notes
+    -----
+    Kinds in :data:`DATA_KINDS` change what the data means (margin rates change every profit), so saving one
+    also bumps the data version (:func:`vipmodel.db.bump_data_version`): results cached for the old version are
+    not served again. The audit entry holds the payload before and after.
+
     Raises
     ------
+    vipmodel.auth.PermissionDenied
+        ``"role 'viewer' may not save settings"``.
     ValueError
-        ``"unknown setting kind ..."``, ``"author must not be blank"``, ``"payload must be a mapping ..."``,
-        ``"payload must be JSON-serialisable: ..."``, ``"note is longer than 500 characters"``,
-        ``"author is longer than 100 characters"``, or
-        ``"version N of setting ... was saved concurrently; reload and save again"`` when another session
-        took the same version number first (the unique constraint on ``(kind, version)``); the transaction
-        must then be rolled back.
+        ``"unknown setting kind ..."``, ``"payload must be a mapping ..."``,
+        ``"payload must be JSON-serialisable: ..."``, ``"note is longer than 500 characters"``, or
+        ``"setting 'tier_rules' was saved concurrently by someone else; reload and save again"`` when another
+        session took the same version number first (the unique constraint on ``(kind, version)``) or held the
+        database's write lock (SQLite); the transaction must then be rolled back.
     """
     _check_kind(kind)
-    if not isinstance(author, str) or not author.strip():
-        raise ValueError("author must not be blank")
-    author = author.strip()
-    if len(author) > _AUTHOR_MAX:
-        raise ValueError(f"author is longer than {_AUTHOR_MAX} characters")
+    require(actor, "save_setting")
+    return _store(conn, kind, payload, actor, note, "setting_saved")
+
+
+def _store(
+    conn: Engine | Connection, kind: str, payload: Mapping[str, Any], actor: Actor, note: str, action: str
+) -> SettingVersion:
+    author = actor.username.strip()[:_AUTHOR_MAX]
     note = note or ""
     if len(note) > _NOTE_MAX:
         raise ValueError(f"note is longer than {_NOTE_MAX} characters")
@@ -135,21 +149,48 @@ def save_setting(
         raise ValueError(f"payload must be JSON-serialisable: {exc}") from exc
 
     s = schema.settings
-    with _connection(conn, write=True) as c:
-        latest = c.execute(select(func.max(s.c.version)).where(s.c.kind == kind)).scalar()
-        version = int(latest or 0) + 1
-        created_at = dt.datetime.now().replace(microsecond=0)
-        try:
+    try:
+        with _connection(conn, write=True) as c:
+            previous = c.execute(
+                select(s.c.version, s.c.payload).where(s.c.kind == kind).order_by(s.c.version.desc()).limit(1)
+            ).first()
+            version = (int(previous.version) if previous else 0) + 1
+            created_at = dt.datetime.now().replace(microsecond=0)
             c.execute(
                 insert(s).values(
                     kind=kind, version=version, payload=stored, author=author, note=note, created_at=created_at
                 )
             )
-        except IntegrityError as exc:
-            raise ValueError(
-                f"version {version} of setting {kind!r} was saved concurrently; reload and save again"
-            ) from exc
+            audit.record(c, author, action, f"{kind} v{version}", previous.payload if previous else None,
+                         {**stored, "note": note} if note else stored)
+            if kind in DATA_KINDS:
+                bump_data_version(c)
+    except (IntegrityError, OperationalError) as exc:
+        # PostgreSQL: the unique (kind, version) of the other session's row; SQLite: its write lock.
+        raise ValueError(f"setting {kind!r} was saved concurrently by someone else; reload and save again") from exc
     return SettingVersion(kind, version, copy.deepcopy(stored), author, note, created_at)
+
+
+def rollback_setting(
+    conn: Engine | Connection, kind: str, version: int, actor: Actor, note: str = ""
+) -> SettingVersion:
+    """Put version ``version`` of ``kind`` back in force by saving its payload as the next version (audited).
+
+    The history is never rewritten: the rolled-back versions stay readable, and the new version's note says
+    which version it restores.
+
+    Raises
+    ------
+    vipmodel.auth.PermissionDenied
+        For a viewer.
+    ValueError
+        ``"setting 'tier_rules' has no version 7"`` and the messages of :func:`save_setting`.
+    """
+    _check_kind(kind)
+    require(actor, "rollback_setting")
+    old = get_setting(conn, kind, version)
+    restores = f"rollback to version {old.version}" + (f": {note}" if note else "")
+    return _store(conn, kind, old.payload, actor, restores[:_NOTE_MAX], "setting_rolled_back")
 
 
 def latest_setting(conn: Engine | Connection, kind: str) -> SettingVersion | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -9,9 +10,12 @@ from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from dashboard import access
 from vipmodel import db
+from vipmodel.auth import Actor
 
 APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py")
 
@@ -29,11 +33,24 @@ def _fresh_caches():
     st.cache_resource.clear()
 
 
+def app_as(role: str | None = "admin", username: str = "tester", timeout: float = 90) -> AppTest:
+    """The app (not yet run) with ``username`` signed in as ``role`` (None: nobody signed in).
+
+    A database named by the environment is never in demo mode, so every page test signs in, as a real session
+    would after the sign-in form (which tests/dashboard/test_access.py drives itself).
+    """
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if role is not None:
+        at.session_state[access.ACTOR_KEY] = Actor(username, role)
+        at.session_state[access.SIGNED_IN_AT] = dt.datetime.now()
+    return at
+
+
 @pytest.fixture
 def demo_app(demo_sqlite_url, monkeypatch) -> AppTest:
-    """The app (not yet run) on the demo mall."""
+    """The app (not yet run) on the demo mall, an administrator signed in."""
     monkeypatch.setenv(db.ENV_URL, demo_sqlite_url)
-    return AppTest.from_file(APP, default_timeout=90)
+    return app_as("admin")
 
 
 @pytest.fixture
@@ -45,7 +62,7 @@ def fresh_demo_app(tmp_path, demo_sqlite_url, monkeypatch) -> AppTest:
     copy = tmp_path / "demo.db"
     shutil.copy(source, copy)
     monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
-    return AppTest.from_file(APP, default_timeout=90)
+    return app_as("admin")
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -57,3 +74,18 @@ def open_page(at: AppTest, page: str) -> AppTest:
 def chart_spec(at: AppTest, index: int) -> dict[str, Any]:
     """The Plotly figure of the page's ``index``-th chart, parsed (its JSON's formatting depends on the serialiser)."""
     return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """Bytes handed to download buttons in this test, by file name (AppTest does not expose them otherwise)."""
+    captured: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if file_name is not None and isinstance(path_or_data, bytes):
+            captured[file_name] = path_or_data
+        return original(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return captured

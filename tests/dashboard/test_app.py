@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, chart_spec
+from tests.dashboard.conftest import APP, app_as, chart_spec
 from vipmodel import db
 
 
@@ -65,14 +65,14 @@ def test_an_empty_external_database_explains_how_to_load_data(tmp_path, monkeypa
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     db.create_schema(db.make_engine(url))
     monkeypatch.setenv(db.ENV_URL, url)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_as("admin", timeout=60).run()
     assert not at.exception
     assert any("python -m vipmodel import" in info.value for info in at.info)
 
 
 def test_an_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch):
     monkeypatch.setenv(db.ENV_URL, "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_as("admin", timeout=60).run()
     assert not at.exception
     assert any("Cannot open the database" in err.value for err in at.error)
 
@@ -83,7 +83,7 @@ def test_first_start_fills_the_embedded_database_with_the_demo_mall(tmp_path, mo
     monkeypatch.delenv(db.ENV_URL, raising=False)
     monkeypatch.setattr(db, "DEFAULT_SQLITE_PATH", tmp_path / "demo.db")
     monkeypatch.setattr(dashboard.data, "DEMO_MEMBERS", 300)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = app_as("admin", timeout=120).run()
     assert not at.exception
     assert db.has_data(db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))
     assert len(at.metric) == 8
@@ -99,3 +99,15 @@ def test_the_server_config_turns_off_the_full_collection_after_every_run():
     settings = tomllib.loads((Path(APP).parent.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["runner"]["postScriptGC"] is False
     assert "runner.postScriptGC" in config.get_config_options()
+
+
+def test_visitors_get_no_traceback_the_server_config_hides_error_details():
+    """An unexpected error shows a generic message in the browser; the details only reach the server's log."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+
+    path = Path(__file__).resolve().parent.parent.parent / ".streamlit" / "config.toml"
+    assert tomllib.loads(path.read_text(encoding="utf-8"))["client"]["showErrorDetails"] == "none"
+    assert "client.showErrorDetails" in config.get_config_options()

@@ -10,10 +10,11 @@ import os
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard import access, data
 from dashboard.figures.care import allocation_bars, spend_curves
 from tests.dashboard.conftest import open_page
 from vipmodel import care, db, features, kpi, settings
+from vipmodel.auth import Actor
 from vipmodel.outcomes import add_years
 from vipmodel.pyramid import DEFAULT_RULES, assign_tiers
 
@@ -109,15 +110,14 @@ def test_changing_the_budget_changes_the_optimisers_allocation(demo_app):
     assert sum(bars[2]["y"]) == pytest.approx(40_000.0, abs=1.0)
 
 
-def test_saving_needs_an_author_and_then_records_the_edited_plan(fresh_demo_app, demo_year):
+def test_saving_records_the_edited_plan_with_the_signed_in_user_as_its_author(fresh_demo_app, demo_year):
     _, _, history_plan = demo_year
+    fresh_demo_app.session_state[access.ACTOR_KEY] = Actor("Wang Fang", "marketing")
     at = open_page(fresh_demo_app, "care")
     at.slider(key="care_scale").set_value(50).run()
-    at.button[-1].click().run()  # the form's submit button, without an author
-    assert any("enter your name" in e.value for e in at.error)
-    at.text_input(key="care_author").input("Wang Fang")
+    assert any("Saved as Wang Fang" in c.value for c in at.caption)
     at.text_input(key="care_note").input("half the care for the test")
-    at.button[-1].click().run()
+    next(b for b in at.button if str(b.key).startswith("FormSubmitter:care_save")).click().run()
     assert not at.exception
     assert any("version 1" in s.value for s in at.success)
     assert at.radio(key="care_start").options[0] == "Saved plan (version 1)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, chart_spec, open_page
+from tests.dashboard.conftest import app_as, chart_spec, open_page
 from vipmodel import db
 
 PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
@@ -17,7 +17,7 @@ NEEDS_IMPORT = {"satisfaction": "survey", "complaints": "complaint", "care": "ca
 @pytest.fixture
 def cdnow_app(cdnow_sqlite_url, monkeypatch) -> AppTest:
     monkeypatch.setenv(db.ENV_URL, cdnow_sqlite_url)
-    return AppTest.from_file(APP, default_timeout=120)
+    return app_as("admin", timeout=120)
 
 
 def _texts(at: AppTest) -> str:

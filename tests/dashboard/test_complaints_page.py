@@ -13,7 +13,7 @@ from dashboard.figures.complaints import (
     churn_bars, correlation_heatmap, effect_sentence, effects_frame, explain_error, forest_plot, group_label,
     iceberg_figure,
 )
-from tests.dashboard.conftest import open_page
+from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db, schema
 from vipmodel import complaints as cpl
 
@@ -135,10 +135,6 @@ def test_a_regression_that_cannot_be_estimated_is_explained_in_a_warning(demo_ap
 
 @pytest.fixture
 def app_without_complaints(tmp_path, demo_sqlite_url, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.dashboard.conftest import APP
-
     copy = tmp_path / "demo.db"
     shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
     engine = db.make_engine(f"sqlite:///{copy}")
@@ -147,7 +143,7 @@ def app_without_complaints(tmp_path, demo_sqlite_url, monkeypatch):
         assert conn.execute(select(func.count()).select_from(schema.complaints)).scalar() == 0
     engine.dispose()
     monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
-    return AppTest.from_file(APP, default_timeout=90)
+    return app_as("admin", timeout=90)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

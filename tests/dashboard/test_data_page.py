@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.dashboard.conftest import open_page
+from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db, schema
 
 IMPORT_DATA = Path(__file__).resolve().parent.parent / "data" / "import"
@@ -42,14 +42,11 @@ def test_a_bad_upload_is_reported_row_by_row_and_nothing_is_written(fresh_demo_a
 
 def test_regenerating_the_embedded_demo_needs_confirmation_and_replaces_the_data(tmp_path, monkeypatch):
     import dashboard.data
-    from streamlit.testing.v1 import AppTest
-
-    from tests.dashboard.conftest import APP
 
     monkeypatch.delenv(db.ENV_URL, raising=False)
     monkeypatch.setattr(db, "DEFAULT_SQLITE_PATH", tmp_path / "demo.db")
     monkeypatch.setattr(dashboard.data, "DEMO_MEMBERS", 300)
-    at = open_page(AppTest.from_file(APP, default_timeout=120), "data")
+    at = open_page(app_as("admin", timeout=120), "data")
     assert at.button(key="data_demo_go").disabled
     at.number_input(key="data_demo_n").set_value(400).run()
     at.checkbox(key="data_demo_confirm").check().run()

@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
-from tests.dashboard.conftest import APP, open_page
+from tests.dashboard.conftest import app_as, open_page
+from vipmodel.auth import SYSTEM
 from vipmodel import db
 from vipmodel.db import create_schema, make_engine
 
@@ -46,7 +47,7 @@ def _import_transactions(directory, first: dt.date, last: dt.date, members: int,
     engine = make_engine(url)
     create_schema(engine)
     _write_transactions(directory / "transactions.csv", first, last, members, rows, seed)
-    report = import_file(directory / "transactions.csv", "transactions", engine, create_members=True)
+    report = import_file(directory / "transactions.csv", "transactions", engine, create_members=True, actor=SYSTEM)
     engine.dispose()
     assert report.ok, report.format()
     return url
@@ -90,7 +91,7 @@ def _data_span(url: str) -> tuple[dt.date, dt.date]:
 
 def _app_on(url: str, monkeypatch) -> AppTest:
     monkeypatch.setenv(db.ENV_URL, url)
-    return AppTest.from_file(APP, default_timeout=120)
+    return app_as("admin", timeout=120)
 
 
 @pytest.fixture(params=["transactions only", "full"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, open_page
+from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db
 from vipmodel.margins import current_margin_rates
+from vipmodel.settings import setting_history
 
 SAVE = "FormSubmitter:mrg_save-Save these rates as a new version"
 
@@ -25,7 +25,7 @@ def cdnow_copy(cdnow_sqlite_url, tmp_path, monkeypatch) -> str:
 
 
 def test_the_data_page_says_the_default_rate_is_in_force_and_how_much_of_sales_it_serves(cdnow_copy):
-    at = open_page(AppTest.from_file(APP, default_timeout=120), "data")
+    at = open_page(app_as("admin", timeout=120), "data")
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "the product's default (20.0%)" in captions
@@ -33,22 +33,18 @@ def test_the_data_page_says_the_default_rate_is_in_force_and_how_much_of_sales_i
     assert at.number_input(key="mrg_default").value == 20.0
 
 
-def test_saving_a_rate_needs_a_name_then_makes_a_version_and_every_profit_follows(cdnow_copy):
+def test_saving_a_rate_makes_a_version_by_the_signed_in_user_and_every_profit_follows(cdnow_copy):
     engine = db.make_engine(cdnow_copy)
     with engine.connect() as conn:
         before = db.data_token(conn)
-    at = open_page(AppTest.from_file(APP, default_timeout=120), "data")
+    at = open_page(app_as("marketing", "Zhao Min", timeout=120), "data")
     at.number_input(key="mrg_default").set_value(35.0)
-    at.button(key=SAVE).click().run()
-    assert any("enter your name" in e.value for e in at.error)
-    assert current_margin_rates(engine)[1] is None  # nothing saved
-    at.number_input(key="mrg_default").set_value(35.0)
-    at.text_input(key="mrg_author").input("Zhao Min")
     at.button(key=SAVE).click().run()
     assert not at.exception
     assert any("version 1" in s.value for s in at.success)
     rates, version = current_margin_rates(engine)
     assert (rates.default, version) == (0.35, 1)
+    assert setting_history(engine, "margin_rates")["author"].tolist() == ["Zhao Min"]
     with engine.connect() as conn:
         assert db.data_token(conn) != before  # cached profits of the old rate are not served again
     engine.dispose()
@@ -58,7 +54,7 @@ def test_saving_a_rate_needs_a_name_then_makes_a_version_and_every_profit_follow
 
 
 def test_the_margin_rates_speak_chinese(cdnow_copy):
-    app = AppTest.from_file(APP, default_timeout=120)
+    app = app_as("admin", timeout=120)
     app.query_params["lang"] = "zh"
     at = open_page(app, "data")
     assert not at.exception

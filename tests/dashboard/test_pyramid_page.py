@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dashboard import access
 from tests.dashboard.conftest import open_page
+from vipmodel.auth import Actor
 
 
 def _metric(at, label):
@@ -33,18 +35,26 @@ def test_absolute_thresholds_that_are_not_descending_are_explained(demo_app):
     assert any("cannot be applied" in e.value for e in at.error)
 
 
-def test_saving_requires_an_author_and_then_records_a_new_version(fresh_demo_app):
+def test_saving_records_a_new_version_by_the_signed_in_user(fresh_demo_app):
+    fresh_demo_app.session_state[access.ACTOR_KEY] = Actor("Li Na", "marketing")
     at = open_page(fresh_demo_app, "pyramid")
     at.slider(key="pyr_share_A").set_value(2.0).run()
-    at.button[-1].click().run()  # the form's submit button, without an author
-    assert any("enter your name" in e.value for e in at.error)
     # A form sends its widgets' values with the submit click, so fill and click in one run.
-    at.text_input(key="pyr_author").input("Li Na")
     at.text_input(key="pyr_note").input("wider platinum tier")
-    at.button[-1].click().run()
+    next(b for b in at.button if str(b.key).startswith("FormSubmitter:pyr_save")).click().run()
     assert not at.exception
     assert any("version 1" in s.value for s in at.success)
     assert "version 1" in " ".join(c.value for c in at.caption)
+    assert at.dataframe[-1].value["author"].tolist() == ["Li Na"]  # the version history
+
+
+def test_a_viewer_sees_the_preview_but_no_save_form(fresh_demo_app):
+    fresh_demo_app.session_state[access.ACTOR_KEY] = Actor("ceo", "viewer")
+    at = open_page(fresh_demo_app, "pyramid")
+    at.slider(key="pyr_share_A").set_value(2.0).run()
+    assert not at.exception
+    assert any("may read this page but not save" in c.value for c in at.caption)
+    assert not [b for b in at.button if str(b.key).startswith("FormSubmitter:pyr_save")]
 
 
 def test_pyramid_page_in_chinese_uses_the_tier_names_of_the_documents(demo_app):

@@ -12,28 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from openpyxl import load_workbook
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from dashboard import data
 from dashboard.figures.value import MAX_OUTLIERS, clv_by_tier, holdout_fit, is_skewed, risk_calibration
 from tests.dashboard.conftest import open_page
 from vipmodel.pyramid import DEFAULT_RULES
 from vipmodel.retention import PLAN_HEADERS
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """Bytes handed to download buttons in this test, by file name (AppTest does not expose them otherwise)."""
-    captured: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
-        if file_name is not None and isinstance(path_or_data, bytes):
-            captured[file_name] = path_or_data
-        return original(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return captured
 
 
 def _metric(at, label: str) -> str:

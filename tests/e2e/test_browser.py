@@ -64,6 +64,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# A mall's database always asks who you are: the browser signs in through the real form, as a person would.
+E2E_USER, E2E_PASSWORD = "e2e-marketing", "browser test password"
+SIGN_IN_TITLES = ("Sign in", "登录")
+
+
+def _with_user(url: str) -> str:
+    """``url`` after making sure the browser's user exists there (a marketing user: may save settings)."""
+    from vipmodel.auth import SYSTEM
+    from vipmodel.users import add_user, list_users
+
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    if E2E_USER not in set(list_users(engine, SYSTEM)["username"]):
+        add_user(engine, SYSTEM, E2E_USER, "marketing", E2E_PASSWORD)
+    engine.dispose()
+    return url
+
+
+def _goto(page, url: str, **kwargs) -> None:
+    """Open ``url``; when the sign-in form shows (a new browser session), sign in and wait for the page."""
+    page.goto(url, **kwargs)
+    page.wait_for_selector("h1", timeout=60_000)  # the sign-in page's title or the page's own
+    page.wait_for_selector(DONE, timeout=60_000)
+    if page.locator("h1").first.inner_text().strip() in SIGN_IN_TITLES:
+        form = page.locator('[data-testid="stForm"]')
+        form.locator('input[type="password"]').wait_for(timeout=30_000)
+        form.locator('input[type="text"]').first.fill(E2E_USER)
+        form.locator('input[type="password"]').fill(E2E_PASSWORD)
+        form.locator('[data-testid="stFormSubmitButton"] button').click()
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stForm\"] input[type=\"password\"]')",
+                               timeout=60_000)
+
+
 @pytest.fixture(scope="module")
 def server_home(tmp_path_factory) -> Path:
     """The browser-test server's home folder (Streamlit persists ``persist="disk"`` caches under it)."""
@@ -77,7 +110,7 @@ def server(demo_sqlite_url, server_home) -> Iterator[str]:
     As in production, the server precomputes the pages in the background and persists its caches on disk (under
     its own home folder here, so no other run's cache is read).
     """
-    yield from _serve(demo_sqlite_url, server_home, precompute="1")
+    yield from _serve(_with_user(demo_sqlite_url), server_home, precompute="1")
 
 
 @pytest.fixture
@@ -85,7 +118,7 @@ def writable_server(demo_sqlite_url, tmp_path) -> Iterator[tuple[str, str]]:
     """A server on a private copy of the demo mall, for a test that saves a setting; yields (base URL, db URL)."""
     copy = tmp_path / "demo.db"
     shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
-    url = f"sqlite:///{copy}"
+    url = _with_user(f"sqlite:///{copy}")
     for base in _serve(url, tmp_path, precompute="0"):
         yield base, url
 
@@ -140,10 +173,15 @@ def browser():
 
 
 def _wait_rendered(page, charts: bool = True) -> None:
-    page.wait_for_selector(DONE, timeout=60_000)
-    if charts:
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
-    page.wait_for_selector(DONE, timeout=60_000)
+    try:
+        page.wait_for_selector(DONE, timeout=60_000)
+        if charts:
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+        page.wait_for_selector(DONE, timeout=60_000)
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)  # what the browser showed, for the failure's report
+        page.screenshot(path=str(SHOTS / f"not-rendered-{int(time.time())}.png"))
+        raise
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -152,7 +190,7 @@ def test_every_page_renders_without_exceptions_in_both_languages(server, browser
     page = browser.new_page(viewport={"width": 1400, "height": 2200})
     try:
         for path, title_en, title_zh, has_charts in PAGES:
-            page.goto(f"{server}/{path}?lang={lang}")
+            _goto(page, f"{server}/{path}?lang={lang}")
             _wait_rendered(page, charts=has_charts)
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.get_by_text("Page not found").count() == 0
@@ -168,7 +206,7 @@ def test_every_page_renders_without_exceptions_in_both_languages(server, browser
 def test_switching_language_in_the_sidebar_rerenders_in_chinese(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     try:
-        page.goto(f"{server}/?lang=en")
+        _goto(page, f"{server}/?lang=en")
         _wait_rendered(page)
         page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
         page.get_by_role("option", name="中文").click()
@@ -183,7 +221,7 @@ def test_switching_language_in_the_sidebar_rerenders_in_chinese(server, browser)
 def test_moving_a_threshold_slider_previews_members_moving_up(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     try:
-        page.goto(f"{server}/pyramid?lang=en")
+        _goto(page, f"{server}/pyramid?lang=en")
         _wait_rendered(page)
         slider = page.locator('[data-testid="stSlider"]').filter(has_text="A Platinum").locator('input[type="range"]')
         slider.focus()
@@ -207,7 +245,7 @@ def test_moving_a_threshold_slider_previews_members_moving_up(server, browser):
 def test_the_server_persists_the_page_caches_on_disk(server, browser, server_home):
     # Runs after the page visits above: every loader keyed on the data wrote its result (it could be pickled).
     page = browser.new_page()
-    page.goto(f"{server}/value", wait_until="domcontentloaded")
+    _goto(page, f"{server}/value", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=180_000)
     page.close()
     persisted = {p.name.split("-")[0] for p in (server_home / ".streamlit" / "cache").glob("*.memo")}
@@ -232,13 +270,13 @@ def test_a_restarted_server_reads_the_precomputed_views_back_as_it_starts(server
     assert "aggregations run 0," in _log_line(first_log, "precompute read back in", timeout=1)
     # A second server on the same home is a restart: before any visit it reads every default view back from the
     # disk cache, and aggregates nothing again.
-    for base in _serve(demo_sqlite_url, server_home, precompute="1"):
+    for base in _serve(_with_user(demo_sqlite_url), server_home, precompute="1"):
         line = _log_line(server_home / f"server-{base.rsplit(':', 1)[1]}.log",
                          "precompute read from the disk cache in", timeout=300)
         assert "aggregations run 0," in line, line
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
         try:
-            page.goto(f"{base}/pyramid")
+            _goto(page, f"{base}/pyramid")
             _wait_rendered(page)
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
@@ -255,7 +293,7 @@ def test_save_records_the_weights_a_slider_moved_without_a_page_rerun(writable_s
     base, url = writable_server
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     try:
-        page.goto(f"{base}/satisfaction?lang=en")
+        _goto(page, f"{base}/satisfaction?lang=en")
         _wait_rendered(page)
         sliders = page.locator('[data-testid="stSlider"] input[type="range"]')
         before = [int(sliders.nth(i).input_value()) for i in range(3)]
@@ -266,9 +304,8 @@ def test_save_records_the_weights_a_slider_moved_without_a_page_rerun(writable_s
                                                                            before[0] + 7])
         _wait_rendered(page)
         form = page.locator('[data-testid="stForm"]')
-        form.locator('input[type="text"]').nth(0).fill("Browser test")
-        form.locator('input[type="text"]').nth(1).fill("moved in the fragment")
-        form.locator("button").first.click()
+        form.locator('input[type="text"]').first.fill("moved in the fragment")
+        form.locator('[data-testid="stFormSubmitButton"] button').click()
         page.wait_for_selector('[data-testid="stAlertContentSuccess"]', timeout=60_000)
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
@@ -277,7 +314,7 @@ def test_save_records_the_weights_a_slider_moved_without_a_page_rerun(writable_s
     with engine.connect() as conn:
         payload, author = conn.execute(select(schema.settings.c.payload, schema.settings.c.author)).one()
     engine.dispose()
-    assert author == "Browser test"
+    assert author == E2E_USER  # the signed-in user, never typed
     assert SatisfactionWeights.from_payload(payload) == SatisfactionWeights.normalised(before[0] + 7, *before[1:])
 
 
@@ -288,7 +325,7 @@ CDNOW_CHARTS = {"", "pyramid", "migration", "referrals", "value"}
 @pytest.fixture(scope="module")
 def cdnow_server(cdnow_sqlite_url, tmp_path_factory) -> Iterator[str]:
     """The README's server on a mall whose only data is the CDNOW master file (1997-1998, no margins)."""
-    yield from _serve(cdnow_sqlite_url, tmp_path_factory.mktemp("cdnow-home"), precompute="0")
+    yield from _serve(_with_user(cdnow_sqlite_url), tmp_path_factory.mktemp("cdnow-home"), precompute="0")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -297,7 +334,7 @@ def test_every_page_renders_on_a_real_pos_export_from_the_1990s(cdnow_server, br
     page = browser.new_page(viewport={"width": 1400, "height": 2200})
     try:
         for path, title_en, title_zh, _ in PAGES:
-            page.goto(f"{cdnow_server}/{path}?lang={lang}")
+            _goto(page, f"{cdnow_server}/{path}?lang={lang}")
             charts = path in CDNOW_CHARTS
             _wait_rendered(page, charts=charts)
             assert page.locator('[data-testid="stException"]').count() == 0, path

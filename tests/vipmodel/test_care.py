@@ -17,6 +17,7 @@ from scipy.special import expit, logit
 from sqlalchemy import func, insert, select
 
 from vipmodel import schema
+from vipmodel.auth import Actor
 from vipmodel.care import (
     DEFAULT_MAX_PER_YEAR,
     DEFAULT_UNIT_COST,
@@ -93,7 +94,7 @@ def test_annual_cost_per_member_is_times_per_year_times_unit_cost():
 
 def test_care_plan_round_trips_through_the_versioned_setting(engine):
     plan = CarePlan({"A": {"lecture": 2.5}, "C": {"holiday_card": 2}}, unit_costs={**DEFAULT_UNIT_COST, "lecture": 75})
-    save_setting(engine, "care_plan", plan.to_payload(), author="marketing", note="lectures for A")
+    save_setting(engine, "care_plan", plan.to_payload(), actor=Actor("marketing", "marketing"), note="lectures for A")
     assert CarePlan.from_payload(latest_setting(engine, "care_plan").payload) == plan
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vipmodel.auth import SYSTEM
 from vipmodel import importer
 from vipmodel.clv import BetaGeoModel, GammaGammaModel, holdout_fit_table
 from vipmodel.features import calibration_summary
@@ -32,7 +33,7 @@ def sig3(value: float) -> float:
 @pytest.fixture
 def cdnow_summary(engine):
     report = importer.import_file(
-        CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"], create_members=True
+        CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"], create_members=True, actor=SYSTEM
     )
     assert report.rows_rejected == 0
     with engine.connect() as conn:

@@ -117,3 +117,14 @@ def test_a_map_to_an_unknown_column_is_rejected_input_with_the_column_named(tmp_
     assert code == 1
     out = capsys.readouterr().out
     assert "column dollar_value: unknown mapping target ('price' is not a transactions column" in out
+
+
+def test_import_update_applies_a_corrected_member_record(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    corrected = ROOT / "tests" / "data" / "hostile" / "members_corrected.csv"
+    assert main(["import", str(IMPORT_DATA / "members_good.csv"), "--kind", "members", "--url", url, "--quiet"]) == 0
+    assert main(["import", str(corrected), "--kind", "members", "--url", url, "--quiet"]) == 1
+    assert "already present with different values (use --update to apply)" in capsys.readouterr().out
+    assert main(["import", str(corrected), "--kind", "members", "--url", url, "--quiet", "--update"]) == 0
+    out = capsys.readouterr().out
+    assert "1 members updated" in out and "M001: phone changed; home_store S1 → S3" in out

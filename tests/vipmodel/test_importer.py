@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
+from vipmodel.auth import SYSTEM
 from vipmodel import columns as colmap
 from vipmodel import schema
 from vipmodel.db import data_version
@@ -64,7 +65,7 @@ def rows(engine: Engine, table, *order) -> list[dict]:
 @pytest.fixture
 def members_loaded(engine: Engine) -> Engine:
     """The engine with members_good.csv (M001..M005) imported."""
-    report = import_file(DATA / "members_good.csv", "members", engine)
+    report = import_file(DATA / "members_good.csv", "members", engine, actor=SYSTEM)
     assert report.ok, report.format()
     return engine
 
@@ -74,11 +75,11 @@ def members_loaded(engine: Engine) -> Engine:
 
 def test_an_unknown_kind_is_a_value_error_not_a_report():
     with pytest.raises(ValueError, match=r"^unknown import kind 'orders': expected one of members, transactions, "):
-        import_file(DATA / "members_good.csv", "orders", engine=None)  # type: ignore[arg-type]
+        import_file(DATA / "members_good.csv", "orders", engine=None, actor=SYSTEM)  # type: ignore[arg-type]
 
 
 def test_create_members_with_a_members_file_is_ignored_with_a_warning(engine):
-    report = import_file(DATA / "members_good.csv", "members", engine, create_members=True)
+    report = import_file(DATA / "members_good.csv", "members", engine, create_members=True, actor=SYSTEM)
     assert report.ok and report.rows_written == 5 and report.members_created == 0
     assert report.warnings == ("create_members ignored: a members file creates its members itself",)
 
@@ -86,7 +87,7 @@ def test_create_members_with_a_members_file_is_ignored_with_a_warning(engine):
 @pytest.mark.parametrize("chunk_rows", [0, -5])
 def test_chunk_rows_must_be_positive(chunk_rows):
     with pytest.raises(ValueError, match=r"^chunk_rows must be a positive integer, got -?\d+$"):
-        import_file(DATA / "members_good.csv", "members", engine=None, chunk_rows=chunk_rows)  # type: ignore[arg-type]
+        import_file(DATA / "members_good.csv", "members", engine=None, chunk_rows=chunk_rows, actor=SYSTEM)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------------- good files
@@ -94,7 +95,7 @@ def test_chunk_rows_must_be_positive(chunk_rows):
 
 def test_members_file_is_parsed_with_every_date_style_and_a_forward_referral(engine):
     # chunk_rows=2 puts M003 (referred by M005) in an earlier chunk than M005 itself.
-    report = import_file(DATA / "members_good.csv", "members", engine, chunk_rows=2)
+    report = import_file(DATA / "members_good.csv", "members", engine, chunk_rows=2, actor=SYSTEM)
     assert report.ok and report.written and report.rows_written == 5
     got = {r["member_id"]: r for r in rows(engine, schema.members, schema.members.c.member_id)}
     assert got["M002"]["birthday"] == dt.date(1979, 11, 3) and got["M002"]["gender"] == "M"
@@ -105,7 +106,7 @@ def test_members_file_is_parsed_with_every_date_style_and_a_forward_referral(eng
 
 
 def test_gbk_file_with_chinese_headers_reads_chinese_names(engine):
-    report = import_file(DATA / "members_gbk.txt", "members", engine)
+    report = import_file(DATA / "members_gbk.txt", "members", engine, actor=SYSTEM)
     assert report.ok, report.format()
     got = {r["member_id"]: r for r in rows(engine, schema.members, schema.members.c.member_id)}
     assert [got[m]["name"] for m in ("M201", "M202", "M203")] == ["王芳", "刘洋", "陈静"]
@@ -114,7 +115,7 @@ def test_gbk_file_with_chinese_headers_reads_chinese_names(engine):
 
 
 def test_utf8_bom_file_maps_chinese_headers(engine):
-    report = import_file(DATA / "members_bom.csv", "members", engine)
+    report = import_file(DATA / "members_bom.csv", "members", engine, actor=SYSTEM)
     assert report.ok, report.format()
     got = {r["member_id"]: r for r in rows(engine, schema.members, schema.members.c.member_id)}
     assert got["M101"]["name"] == "张伟" and got["M102"]["referred_by"] == "M101"
@@ -122,7 +123,7 @@ def test_utf8_bom_file_maps_chinese_headers(engine):
 
 
 def test_transactions_amounts_with_separators_currency_and_return_flags(members_loaded):
-    report = import_file(DATA / "transactions_good.csv", "transactions", members_loaded)
+    report = import_file(DATA / "transactions_good.csv", "transactions", members_loaded, actor=SYSTEM)
     assert report.ok, report.format()
     got = {r["txn_id"]: r for r in rows(members_loaded, schema.transactions, schema.transactions.c.id)}
     # 1,299.00 + ¥88.50 + 299.00 + 560 + 45.20, by hand
@@ -137,7 +138,7 @@ def test_transactions_amounts_with_separators_currency_and_return_flags(members_
 
 
 def test_identical_rows_without_an_id_get_distinct_deterministic_ids(members_loaded):
-    report = import_file(DATA / "transactions_gbk.csv", "transactions", members_loaded)
+    report = import_file(DATA / "transactions_gbk.csv", "transactions", members_loaded, actor=SYSTEM)
     assert report.ok and report.rows_written == 4
     ids = [r["txn_id"] for r in rows(members_loaded, schema.transactions, schema.transactions.c.id)]
     first = derived_id("M001", "2024-04-01 10:00:00", "100.00", "一号店", "服装", 1)
@@ -148,7 +149,7 @@ def test_identical_rows_without_an_id_get_distinct_deterministic_ids(members_loa
 
 
 def test_semicolon_file_with_english_headers_is_sniffed(members_loaded):
-    report = import_file(DATA / "transactions_semicolon.csv", "transactions", members_loaded)
+    report = import_file(DATA / "transactions_semicolon.csv", "transactions", members_loaded, actor=SYSTEM)
     assert report.ok and report.rows_written == 2
 
 
@@ -156,7 +157,7 @@ def test_complaints_care_and_surveys_map_their_coded_values(members_loaded):
     eng = members_loaded
     files = (("complaints_good.csv", "complaints"), ("care_good.csv", "care"), ("surveys_good.csv", "surveys"))
     for name, kind in files:
-        report = import_file(DATA / name, kind, eng)
+        report = import_file(DATA / name, kind, eng, actor=SYSTEM)
         assert report.ok, report.format()
     comp = rows(eng, schema.complaints, schema.complaints.c.id)
     assert [(c["category"], c["severity"]) for c in comp] == [("product", 1), ("service", 3), ("service", 2)]
@@ -167,7 +168,7 @@ def test_complaints_care_and_surveys_map_their_coded_values(members_loaded):
 
 
 def test_survey_items_by_code_label_or_new_prefix_and_blank_items_missing(members_loaded):
-    report = import_file(DATA / "surveys_good.csv", "surveys", members_loaded)
+    report = import_file(DATA / "surveys_good.csv", "surveys", members_loaded, actor=SYSTEM)
     assert report.ok, report.format()
     assert report.items_registered == ("ss_parking", "ci_社会责任")
     items = {r["item_code"]: r["dimension"] for r in rows(members_loaded, schema.survey_items, "item_code")}
@@ -196,10 +197,10 @@ GOOD_FILES = [
 
 @pytest.mark.parametrize(("name", "kind", "n"), GOOD_FILES)
 def test_reimporting_a_file_adds_nothing_twice(members_loaded, name, kind, n):
-    first = import_file(DATA / name, kind, members_loaded)
+    first = import_file(DATA / name, kind, members_loaded, actor=SYSTEM)
     assert first.ok and first.rows_written == n and first.rows_already_present == 0
     before = state(members_loaded)
-    again = import_file(DATA / name, kind, members_loaded)
+    again = import_file(DATA / name, kind, members_loaded, actor=SYSTEM)
     after = state(members_loaded)
     assert again.ok and again.written and again.rows_written == 0 and again.rows_already_present == n
     assert {k: v for k, v in after.items() if k != "import_log"} == {
@@ -210,7 +211,7 @@ def test_reimporting_a_file_adds_nothing_twice(members_loaded, name, kind, n):
 
 def test_a_successful_import_logs_the_file_and_bumps_the_data_version(engine):
     before = state(engine)
-    import_file(DATA / "members_good.csv", "members", engine, display_name="crm-export.csv")
+    import_file(DATA / "members_good.csv", "members", engine, display_name="crm-export.csv", actor=SYSTEM)
     with engine.connect() as conn:
         log = conn.execute(select(schema.import_log)).one()
     assert log.file_name == "crm-export.csv" and log.kind == "members"
@@ -244,7 +245,7 @@ BAD_ROWS = [
 @pytest.mark.parametrize(("name", "kind", "row", "column", "reason", "value"), BAD_ROWS)
 def test_each_bad_row_is_reported_and_nothing_is_written(members_loaded, name, kind, row, column, reason, value):
     before = state(members_loaded)
-    report = import_file(DATA / name, kind, members_loaded)
+    report = import_file(DATA / name, kind, members_loaded, actor=SYSTEM)
     assert report.errors == (RowError(row=row, column=column, reason=reason, value=value),)
     assert not report.ok and not report.written and report.rows_written == 0 and report.rejects_path is None
     assert state(members_loaded) == before
@@ -263,13 +264,13 @@ FILE_PROBLEMS = [
 @pytest.mark.parametrize(("name", "kind", "column", "reason"), FILE_PROBLEMS)
 def test_file_level_problems_are_reported_without_a_row(members_loaded, name, kind, column, reason):
     before = state(members_loaded)
-    report = import_file(DATA / name, kind, members_loaded)
+    report = import_file(DATA / name, kind, members_loaded, actor=SYSTEM)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [(None, column, reason)]
     assert not report.written and state(members_loaded) == before
 
 
 def test_missing_column_names_the_accepted_aliases(engine):
-    report = import_file(DATA / "missing_column.csv", "transactions", engine)
+    report = import_file(DATA / "missing_column.csv", "transactions", engine, actor=SYSTEM)
     assert "消费金额" in report.errors[0].value and "amount" in report.errors[0].value
 
 
@@ -277,7 +278,7 @@ def test_missing_column_names_the_accepted_aliases(engine):
                                                       ("members_good.csv", "transactions", "members"),
                                                       ("care_good.csv", "surveys", "care")])  # fmt: skip
 def test_wrong_file_kind_says_which_kind_the_file_looks_like(engine, name, kind, looks):
-    report = import_file(DATA / name, kind, engine)
+    report = import_file(DATA / name, kind, engine, actor=SYSTEM)
     assert report.errors[0].reason == "wrong file kind"
     assert f"looks like a {looks} file" in report.errors[0].value
 
@@ -293,12 +294,12 @@ def test_wrong_file_kind_says_which_kind_the_file_looks_like(engine, name, kind,
 def test_negative_money_is_rejected_in_every_money_column(members_loaded, tmp_path, kind, header, line, column):
     path = tmp_path / "neg.csv"
     path.write_text(f"{header}\n{line}\n", encoding="utf-8")
-    report = import_file(path, kind, members_loaded)
+    report = import_file(path, kind, members_loaded, actor=SYSTEM)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [(2, column, "negative amount")]
 
 
 def test_report_format_and_errors_frame_show_row_column_reason_value(members_loaded):
-    report = import_file(DATA / "negative_amount.csv", "transactions", members_loaded)
+    report = import_file(DATA / "negative_amount.csv", "transactions", members_loaded, actor=SYSTEM)
     assert "negative_amount.csv, row 4, column 消费金额: negative amount (-5.00)" in report.format().splitlines()
     frame = report.errors_frame()
     assert list(frame.columns) == ["row", "column", "reason", "value"]
@@ -319,7 +320,7 @@ def test_format_limits_the_listed_errors():
 def test_partial_mode_writes_good_rows_and_saves_rejects_beside_the_input(members_loaded, tmp_path):
     path = tmp_path / "transactions_mixed.csv"
     shutil.copy(DATA / "transactions_mixed.csv", path)
-    report = import_file(path, "transactions", members_loaded, partial=True)
+    report = import_file(path, "transactions", members_loaded, partial=True, actor=SYSTEM)
     assert report.written and report.rows_written == 3 and report.rows_rejected == 2
     assert report.rejects_path == tmp_path / "transactions_mixed.rejects.csv"
     assert report.rejects_path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM so Excel reads Chinese
@@ -330,7 +331,7 @@ def test_partial_mode_writes_good_rows_and_saves_rejects_beside_the_input(member
     assert rejects[2] == ["5", "member_id", "unknown member", "P4", "M999", "2024-06-03", "40.00", "S2"]
     stored = [r["txn_id"] for r in rows(members_loaded, schema.transactions, schema.transactions.c.txn_id)]
     assert stored == ["P1", "P3", "P5"]
-    again = import_file(path, "transactions", members_loaded, partial=True)
+    again = import_file(path, "transactions", members_loaded, partial=True, actor=SYSTEM)
     assert again.rows_written == 0 and again.rows_already_present == 3 and again.rows_rejected == 2
 
 
@@ -338,7 +339,7 @@ def test_all_or_nothing_leaves_the_database_exactly_as_it_was(members_loaded, tm
     path = tmp_path / "transactions_mixed.csv"
     shutil.copy(DATA / "transactions_mixed.csv", path)
     before = state(members_loaded)
-    report = import_file(path, "transactions", members_loaded, chunk_rows=2)
+    report = import_file(path, "transactions", members_loaded, chunk_rows=2, actor=SYSTEM)
     assert not report.written and report.rows_read == 5 and report.rows_rejected == 2
     assert state(members_loaded) == before
     assert not (tmp_path / "transactions_mixed.rejects.csv").exists()
@@ -347,7 +348,7 @@ def test_all_or_nothing_leaves_the_database_exactly_as_it_was(members_loaded, tm
 def test_unknown_members_are_created_when_asked_with_their_first_date_as_join_date(engine, tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("member_id,ts,amount\nX1,2024-05-03,1\nX2,2024-05-01,2\nX1,2024-04-30 18:00,3\n", "utf-8")
-    report = import_file(path, "transactions", engine, create_members=True, chunk_rows=1)
+    report = import_file(path, "transactions", engine, create_members=True, chunk_rows=1, actor=SYSTEM)
     assert report.ok and report.members_created == 2 and report.rows_written == 3
     joined = {r["member_id"]: r["join_date"] for r in rows(engine, schema.members, schema.members.c.member_id)}
     assert joined == {"X1": dt.date(2024, 4, 30), "X2": dt.date(2024, 5, 1)}
@@ -362,7 +363,7 @@ def test_large_file_streams_in_chunks_with_progress_and_cross_chunk_checks(membe
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     calls: list[tuple[int, int | None]] = []
     report = import_file(
-        path, "transactions", members_loaded, chunk_rows=100, progress=lambda done, total: calls.append((done, total))
+        path, "transactions", members_loaded, chunk_rows=100, progress=lambda done, total: calls.append((done, total)), actor=SYSTEM
     )
     assert report.ok and report.rows_written == 250
     assert [d for d, _ in calls] == [0, 100, 200, 250, 250] and calls[-1] == (250, 250)
@@ -374,7 +375,7 @@ def test_large_file_streams_in_chunks_with_progress_and_cross_chunk_checks(membe
     ids = [f"Z{i}" for i in range(250)]
     ids[240] = "Z5"
     dup.write_text("txn_id,member_id,ts,amount\n" + "".join(f"{t},M001,2024-01-01,1\n" for t in ids), "utf-8")
-    report = import_file(dup, "transactions", members_loaded, chunk_rows=100)
+    report = import_file(dup, "transactions", members_loaded, chunk_rows=100, actor=SYSTEM)
     assert report.errors == (RowError(242, "txn_id", "duplicate id", "Z5"),)
 
 
@@ -393,7 +394,7 @@ def xlsx_file(tmp_path) -> Path:
 
 
 def test_xlsx_first_sheet_imports_date_cells_serials_and_text(members_loaded, xlsx_file):
-    report = import_file(xlsx_file, "transactions", members_loaded)
+    report = import_file(xlsx_file, "transactions", members_loaded, actor=SYSTEM)
     assert report.ok and report.rows_written == 3, report.format()
     got = {r["txn_id"]: r for r in rows(members_loaded, schema.transactions, schema.transactions.c.id)}
     assert got["X1"]["ts"] == dt.datetime(2024, 3, 5, 10, 15) and got["X1"]["amount"] == pytest.approx(1299.5)
@@ -406,7 +407,7 @@ def test_xlsx_errors_carry_the_sheet_row_number(members_loaded, xlsx_file, tmp_p
     wb.active.append([])
     wb.active.append(["X5", "M001", "2024-13-01", 5, "否"])
     wb.save(xlsx_file)
-    report = import_file(xlsx_file, "transactions", members_loaded)
+    report = import_file(xlsx_file, "transactions", members_loaded, actor=SYSTEM)
     assert report.errors == (RowError(6, "交易时间", "bad date", "2024-13-01"),)
 
 
@@ -418,7 +419,7 @@ def test_cdnow_sample_imports_as_headerless_transactions(engine):
         total += Decimal(dollars)
         first[member] = min(first.get(member, day), day)
     report = import_file(
-        CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"], create_members=True
+        CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"], create_members=True, actor=SYSTEM
     )
     assert report.ok and report.rows_read == 6919 and report.rows_written == 6919
     assert report.members_created == 2357 == len(first)
@@ -430,7 +431,7 @@ def test_cdnow_sample_imports_as_headerless_transactions(engine):
     assert cds == sum(int(line.split()[3]) for line in CDNOW.read_text().splitlines())
     assert joined["00004"] == dt.date(1997, 1, 1)  # ids keep their leading zeros
     assert all(joined[m] == dt.datetime.strptime(d, "%Y%m%d").date() for m, d in first.items())
-    again = import_file(CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"])
+    again = import_file(CDNOW, "transactions", engine, columns=["member_id", "_", "ts", "quantity", "amount"], actor=SYSTEM)
     assert again.ok and again.rows_written == 0 and again.rows_already_present == 6919
 
 
@@ -444,7 +445,7 @@ def test_cdnow_sample_imports_as_headerless_transactions(engine):
 def test_every_accepted_date_style_means_the_same_day(members_loaded, tmp_path, text):
     path = tmp_path / "d.csv"
     path.write_text(f"member_id,action_date,kind\nM001,{text},sms\n", encoding="utf-8")
-    report = import_file(path, "care", members_loaded)
+    report = import_file(path, "care", members_loaded, actor=SYSTEM)
     assert report.ok, report.format()
     assert rows(members_loaded, schema.care_actions, "id")[0]["action_date"] == dt.date(2024, 3, 5)
 
@@ -453,7 +454,7 @@ def test_every_accepted_date_style_means_the_same_day(members_loaded, tmp_path, 
 def test_impossible_or_ambiguous_dates_are_bad_dates(members_loaded, tmp_path, text):
     path = tmp_path / "d.csv"
     path.write_text(f"member_id,action_date,kind\nM001,{text},sms\n", encoding="utf-8")
-    report = import_file(path, "care", members_loaded)
+    report = import_file(path, "care", members_loaded, actor=SYSTEM)
     assert [(e.row, e.reason) for e in report.errors] == [(2, "bad date")]
 
 
@@ -464,7 +465,7 @@ def test_impossible_or_ambiguous_dates_are_bad_dates(members_loaded, tmp_path, t
 def test_numbers_accept_currency_signs_and_thousands_separators(members_loaded, tmp_path, text, expected):
     path = tmp_path / "n.csv"
     path.write_text(f'member_id,ts,amount\nM001,2024-01-01,"{text}"\n', encoding="utf-8")
-    report = import_file(path, "transactions", members_loaded)
+    report = import_file(path, "transactions", members_loaded, actor=SYSTEM)
     assert report.ok, report.format()
     assert rows(members_loaded, schema.transactions, "id")[0]["amount"] == pytest.approx(expected)
 
@@ -473,7 +474,7 @@ def test_numbers_accept_currency_signs_and_thousands_separators(members_loaded, 
 def test_numbers_with_a_decimal_comma_or_text_are_bad_numbers(members_loaded, tmp_path, text):
     path = tmp_path / "n.csv"
     path.write_text(f'member_id,ts,amount\nM001,2024-01-01,"{text}"\n', encoding="utf-8")
-    report = import_file(path, "transactions", members_loaded)
+    report = import_file(path, "transactions", members_loaded, actor=SYSTEM)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [(2, "amount", "bad number")]
 
 
@@ -485,7 +486,7 @@ def test_numbers_with_a_decimal_comma_or_text_are_bad_numbers(members_loaded, tm
 def test_return_flags_accept_the_usual_spellings(members_loaded, tmp_path, text, expected):
     path = tmp_path / "b.csv"
     path.write_text(f"member_id,ts,amount,退货\nM001,2024-01-01,1,{text}\n", encoding="utf-8")
-    report = import_file(path, "transactions", members_loaded)
+    report = import_file(path, "transactions", members_loaded, actor=SYSTEM)
     assert report.ok, report.format()
     assert rows(members_loaded, schema.transactions, "id")[0]["is_return"] is expected
 
@@ -493,7 +494,7 @@ def test_return_flags_accept_the_usual_spellings(members_loaded, tmp_path, text,
 def test_too_long_ids_are_rejected_before_the_database_sees_them(members_loaded, tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("member_id,join_date\n" + "M" * 65 + ",2024-01-01\n", encoding="utf-8")
-    report = import_file(path, "members", members_loaded)
+    report = import_file(path, "members", members_loaded, actor=SYSTEM)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [(2, "member_id", "too long")]
 
 
@@ -565,10 +566,10 @@ def stored_mappings(engine: Engine) -> dict[str, dict]:
 
 def test_the_cdnow_master_header_is_refused_until_its_amount_column_is_mapped(engine, cdnow_master):
     records = cdnow_master_records()
-    refused = import_file(cdnow_master, "transactions", engine, create_members=True)
+    refused = import_file(cdnow_master, "transactions", engine, create_members=True, actor=SYSTEM)
     assert [(e.column, e.reason) for e in refused.errors] == [("amount", "missing required column")]
     assert "map a file column to amount" in refused.errors[0].value
-    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP)
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP, actor=SYSTEM)
     assert report.ok and report.rows_read == report.rows_written == len(records) == 299, report.format()
     assert report.members_created == len({r[0] for r in records})
     assert report.warnings == ()
@@ -587,7 +588,7 @@ def test_the_cdnow_master_header_is_refused_until_its_amount_column_is_mapped(en
      {"ｄｏｌｌａｒ＿ｖａｌｕｅ": " Amount "}],
 )  # fmt: skip
 def test_mapping_keys_and_targets_match_like_headers_and_aliases(engine, cdnow_master, mapping):
-    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping)
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping, actor=SYSTEM)
     assert report.ok and report.rows_written == 299, report.format()
 
 
@@ -603,7 +604,7 @@ def test_mapping_keys_and_targets_match_like_headers_and_aliases(engine, cdnow_m
 def test_an_explicit_mapping_beats_the_automatic_alias_match(members_loaded, tmp_path, mapping, amount, warnings):
     path = tmp_path / "pos.csv"
     path.write_text("member_id,ts,amount,net,store\nM001,2024-01-01,100,90,S1\n", encoding="utf-8")
-    report = import_file(path, "transactions", members_loaded, mapping=mapping)
+    report = import_file(path, "transactions", members_loaded, mapping=mapping, actor=SYSTEM)
     assert report.ok and report.rows_written == 1, report.format()
     assert report.warnings == warnings
     row = rows(members_loaded, schema.transactions, "id")[0]
@@ -632,14 +633,14 @@ def test_an_explicit_mapping_beats_the_automatic_alias_match(members_loaded, tmp
 )  # fmt: skip
 def test_a_bad_mapping_is_reported_by_column_and_nothing_is_written(engine, cdnow_master, mapping, errors):
     before = state(engine)
-    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping)
+    report = import_file(cdnow_master, "transactions", engine, create_members=True, mapping=mapping, actor=SYSTEM)
     assert [(e.row, e.column, e.reason, e.value) for e in report.errors] == [(None, *e) for e in errors]
     assert not report.written and state(engine) == before and stored_mappings(engine) == {}
 
 
 def test_columns_and_mapping_together_are_a_programming_error(engine, cdnow_master):
     with pytest.raises(ValueError, match=r"^pass columns \(a headerless file\) or mapping \(a file with a header\)"):
-        import_file(cdnow_master, "transactions", engine, columns=["member_id", "ts", "_", "amount"], mapping=CDNOW_MAP)
+        import_file(cdnow_master, "transactions", engine, columns=["member_id", "ts", "_", "amount"], mapping=CDNOW_MAP, actor=SYSTEM)
 
 
 def test_match_header_reports_mapping_problems_instead_of_raising():
@@ -651,7 +652,7 @@ def test_match_header_reports_mapping_problems_instead_of_raising():
 
 
 def test_a_committed_mapping_is_remembered_for_the_layout_and_reused_next_week(engine, cdnow_master, tmp_path):
-    assert import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP).ok
+    assert import_file(cdnow_master, "transactions", engine, create_members=True, mapping=CDNOW_MAP, actor=SYSTEM).ok
     headers = ["customer_id", "date", "number_of_cds", "dollar_value"]
     key = mapping_key("transactions", headers)
     assert key.startswith("import_mapping:transactions:") and len(key) <= 64
@@ -665,9 +666,9 @@ def test_a_committed_mapping_is_remembered_for_the_layout_and_reused_next_week(e
         assert saved_mapping(conn, "care", headers) is None
     next_week = tmp_path / "CDNOW_next_week.txt"
     next_week.write_text("customer_id date number_of_cds dollar_value\n 00001 19970801  2   23.54\n", encoding="utf-8")
-    plain = import_file(next_week, "transactions", engine)
+    plain = import_file(next_week, "transactions", engine, actor=SYSTEM)
     assert [e.reason for e in plain.errors] == ["missing required column"]  # the library default leaves it out
-    report = import_file(next_week, "transactions", engine, use_saved_mapping=True)
+    report = import_file(next_week, "transactions", engine, use_saved_mapping=True, actor=SYSTEM)
     assert report.ok and report.rows_written == 1, report.format()
     assert report.warnings == (
         "column mapping saved for this file layout used: number_of_cds=quantity, dollar_value=amount",
@@ -675,9 +676,9 @@ def test_a_committed_mapping_is_remembered_for_the_layout_and_reused_next_week(e
 
 
 def test_a_mapping_is_remembered_only_when_the_import_commits(members_loaded, tmp_path, cdnow_master):
-    report = import_file(cdnow_master, "transactions", members_loaded, mapping=CDNOW_MAP)  # unknown members
+    report = import_file(cdnow_master, "transactions", members_loaded, mapping=CDNOW_MAP, actor=SYSTEM)  # unknown members
     assert not report.written and stored_mappings(members_loaded) == {}
-    assert import_file(DATA / "transactions_good.csv", "transactions", members_loaded).ok
+    assert import_file(DATA / "transactions_good.csv", "transactions", members_loaded, actor=SYSTEM).ok
     assert stored_mappings(members_loaded) == {}
 
 
@@ -685,7 +686,7 @@ def test_a_headerless_import_does_not_look_for_a_saved_mapping(engine, tmp_path)
     path = tmp_path / "headerless.txt"
     path.write_text("00001 19970101 1 11.77\n", encoding="utf-8")
     report = import_file(path, "transactions", engine, columns=["member_id", "ts", "quantity", "amount"],
-                         create_members=True, use_saved_mapping=True)  # fmt: skip
+                         create_members=True, use_saved_mapping=True, actor=SYSTEM)  # fmt: skip
     assert report.ok and report.rows_written == 1 and report.warnings == ()
 
 
@@ -762,7 +763,50 @@ def test_dates_written_as_yyyymmdd_integers_are_read_as_dates(members_loaded, tm
     else:
         path = tmp_path / "pos.csv"
         path.write_text("member_id,ts,amount\nM001,20240305,12\nM002,20231231,5\n", encoding="utf-8")
-    report = import_file(path, "transactions", members_loaded)
+    report = import_file(path, "transactions", members_loaded, actor=SYSTEM)
     assert report.ok and report.rows_written == 2, report.format()
     got = [r["ts"] for r in rows(members_loaded, schema.transactions, "id")]
     assert got == [dt.datetime(2024, 3, 5), dt.datetime(2023, 12, 31)]
+
+
+# ------------------------------------------------------------------------------------------------ update mode
+
+HOSTILE = REPO / "tests" / "data" / "hostile"
+DIFFERENT = "already present with different values (use --update to apply)"
+
+
+def test_a_corrected_member_is_reported_not_dropped(members_loaded):
+    before = state(members_loaded)
+    report = import_file(HOSTILE / "members_corrected.csv", "members", members_loaded, actor=SYSTEM)
+    assert [(e.row, e.column, e.reason, e.value) for e in report.errors] == [
+        (2, "phone", DIFFERENT, None),  # personal data: never shown
+        (2, "home_store", DIFFERENT, "S1 → S3"),
+    ]
+    assert not report.written and state(members_loaded) == before
+
+
+def test_update_mode_applies_the_changes_and_lists_them(members_loaded):
+    report = import_file(HOSTILE / "members_corrected.csv", "members", members_loaded, update=True, actor=SYSTEM)
+    assert report.ok and report.written and report.rows_updated == 1 and report.rows_already_present == 1
+    assert report.changes == ("M001: phone changed; home_store S1 → S3",)
+    assert "13900000009" not in report.format() and "M001: phone changed; home_store S1 → S3" in report.format()
+    got = {r["member_id"]: r for r in rows(members_loaded, schema.members, schema.members.c.member_id)}
+    assert got["M001"]["phone"] == "13900000009" and got["M001"]["home_store"] == "S3"
+    assert got["M001"]["gender"] == "F" and got["M001"]["birthday"] == dt.date(1985, 4, 12)  # not in the file
+    again = import_file(HOSTILE / "members_corrected.csv", "members", members_loaded, update=True, actor=SYSTEM)
+    assert again.ok and again.rows_updated == 0 and again.rows_already_present == 2
+
+
+def test_a_blank_cell_never_clears_a_stored_value_and_a_referrer_may_come_later(members_loaded, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("member_id,phone,join_date,referred_by\nM004,,2022-03-15,M601\nM601,,2023-01-01,\n", "utf-8")
+    report = import_file(path, "members", members_loaded, update=True, chunk_rows=1, actor=SYSTEM)
+    assert report.ok and report.rows_updated == 1 and report.rows_written == 1, report.format()
+    assert report.changes == ("M004: referred_by M002 → M601",)
+    got = {r["member_id"]: r for r in rows(members_loaded, schema.members, schema.members.c.member_id)}
+    assert got["M004"]["referred_by"] == "M601" and got["M004"]["phone"] == "13800000004"
+
+
+def test_update_mode_is_ignored_with_a_warning_for_other_kinds(members_loaded):
+    report = import_file(DATA / "transactions_good.csv", "transactions", members_loaded, update=True, actor=SYSTEM)
+    assert report.ok and "update ignored: only a members file updates stored rows" in report.warnings

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import CheckConstraint, MetaData, insert, inspect, select
 
 from vipmodel import db, schema
+from vipmodel.auth import SYSTEM, Actor
 from vipmodel.features import member_features
 from vipmodel.margins import (
     DEFAULT_RATE,
@@ -33,7 +34,8 @@ def mall(engine):
     """Four members of 1997: one with exported margins, three without (different stores and categories)."""
     with engine.begin() as conn:
         conn.execute(insert(schema.members), [
-            {"member_id": m, "join_date": dt.date(1996, 5, 1), "gender": "U"} for m in ("given", "plain", "east", "shoe")
+            {"member_id": m, "join_date": dt.date(1996, 5, 1), "gender": "U"}
+            for m in ("given", "plain", "east", "shoe")
         ])
         conn.execute(insert(schema.transactions), [
             _sale("t1", "given", 200.0, margin=90.0, store="East", category="shoes"),
@@ -70,9 +72,10 @@ def test_saved_rates_are_versioned_used_by_default_and_bump_the_data_version(mal
     assert current_margin_rates(mall) == (DEFAULT_RATES, None)
     with mall.connect() as conn:
         before = db.data_version(conn)
-    saved = save_margin_rates(mall, MarginRates(0.35, by_store={"East": 0.4}), author="Li Na", note="finance 1997")
+    saved = save_margin_rates(mall, MarginRates(0.35, by_store={"East": 0.4}), actor=Actor("Li Na", "marketing"),
+                              note="finance 1997")
     assert saved.version == 1 and saved.kind == "margin_rates"
-    save_margin_rates(mall, MarginRates(0.3), author="Li Na")
+    save_margin_rates(mall, MarginRates(0.3), actor=Actor("Li Na", "marketing"))
     rates, version = current_margin_rates(mall)
     assert (rates, version) == (MarginRates(0.3), 2)
     with mall.connect() as conn:
@@ -118,7 +121,7 @@ def test_rates_survive_their_payload_and_unknown_keys_are_refused():
     with pytest.raises(ValueError, match="has no 'default'"):
         MarginRates.from_payload({})
     with pytest.raises(ValueError, match="rates must be a MarginRates, got dict"):
-        save_margin_rates(None, {"default": 0.2}, author="x")  # type: ignore[arg-type]
+        save_margin_rates(None, {"default": 0.2}, actor=Actor("x", "marketing"))  # type: ignore[arg-type]
 
 
 def _older_data_model() -> MetaData:
@@ -153,7 +156,7 @@ def test_a_database_made_by_the_older_data_model_is_upgraded_and_keeps_its_rows(
             ("t1", 0.0)
         ]
         conn.execute(insert(schema.transactions).values(**_sale("t2", "m1", 50.0)))
-    save_margin_rates(engine, MarginRates(0.4), author="admin")
+    save_margin_rates(engine, MarginRates(0.4), actor=Actor("admin", "marketing"))
     assert _margins(engine)["m1"] == pytest.approx(0.0 + 0.4 * 50)
     engine.dispose()
 
@@ -170,7 +173,7 @@ def test_an_export_with_margins_for_part_of_its_rows_gets_the_rate_only_where_th
         "P3,1997-04-04,80.00,\n",
         encoding="utf-8",
     )
-    report = import_file(export, "transactions", engine, create_members=True)
+    report = import_file(export, "transactions", engine, create_members=True, actor=SYSTEM)
     assert report.ok, report.format()
     with engine.connect() as conn:
         stored = conn.execute(select(schema.transactions.c.gross_margin).order_by(schema.transactions.c.ts)).scalars()

@@ -12,6 +12,7 @@ from scipy import stats
 from sqlalchemy import insert
 
 from vipmodel import referrals, schema
+from vipmodel.auth import Actor
 from vipmodel.db import make_engine
 from vipmodel.pyramid import TierRules
 from vipmodel.referrals import (
@@ -150,7 +151,7 @@ def test_latest_satisfaction_uses_the_latest_response_up_to_the_date_and_the_sav
     assert equal.loc["R1", "satisfaction"] == pytest.approx(5.5)  # equal weights over the two answered dimensions
     assert math.isnan(equal.loc["R1", "sat_corporate_image"])
     save_setting(tiny_mall, "satisfaction_weights", {"product_quality": 1.0, "sales_service": 0.0,
-                                                     "corporate_image": 0.0}, author="test")
+                                                     "corporate_image": 0.0}, actor=Actor("test", "marketing"))
     assert latest_satisfaction(tiny_mall, END).set_index("member_id").loc["R1", "satisfaction"] == pytest.approx(6.0)
     later = latest_satisfaction(tiny_mall, dt.date(2026, 6, 30), WEIGHTS).set_index("member_id")
     assert later.loc["R1", "satisfaction"] == pytest.approx(1.0)

@@ -503,3 +503,24 @@ def test_names_read_by_id_lists_or_by_one_scan_are_the_same(demo_engine, monkeyp
         by_scan = retention._names(conn, ids).reindex(ids)
     assert by_lists.notna().sum() == 300 and by_lists.isna().tolist()[-1]
     pd.testing.assert_series_equal(by_scan, by_lists)
+
+
+def test_the_plan_workbook_writes_formula_like_text_as_quoted_text_never_as_a_formula():
+    import zipfile
+
+    attacks = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
+    plan = pd.DataFrame({"Member ID": ["=1+1", "M2", "M3", "M4"], "Name": attacks,
+                         "Cost (CNY)": [-1.5, 2.0, 3.0, 4.0], "Note": ["a\x07b", "ok", None, "-12.50"]})
+    buffer = io.BytesIO()
+    write_maintenance_plan_xlsx(plan, buffer)
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert [c.value for c in sheet["B"][1:]] == attacks  # the text as it was, no apostrophe added
+    assert all(c.data_type == "s" and c.quotePrefix for c in sheet["B"][1:])
+    assert sheet["A2"].value == "=1+1" and sheet["A2"].quotePrefix and not sheet["A3"].quotePrefix
+    assert [c.value for c in sheet["C"][1:]] == [-1.5, 2, 3, 4]  # numbers stay numbers
+    assert sheet["D2"].value == "ab"  # a control character is dropped instead of breaking the download
+    assert sheet["D5"].value == "-12.50" and not sheet["D5"].quotePrefix
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()

@@ -16,6 +16,7 @@ from scipy.special import expit
 from sqlalchemy import Engine, insert
 
 from vipmodel import schema
+from vipmodel.auth import Actor, PermissionDenied
 from vipmodel.db import make_engine
 from vipmodel.demo import DEFAULT_END_DATE, load_ground_truth
 from vipmodel.outcomes import churn_panel
@@ -128,17 +129,18 @@ def test_bad_payloads_are_rejected_with_a_clear_message(payload, message):
 
 def test_weights_are_saved_as_versioned_settings_with_their_author(engine):
     assert current_weights(engine) == DEFAULT_WEIGHTS
-    first = save_weights(engine, SatisfactionWeights(0.5, 0.3, 0.2), "marketing", "brand positioning: quality")
-    second = save_weights(engine, SatisfactionWeights.normalised(1, 1, 2), "ceo")
+    first = save_weights(engine, SatisfactionWeights(0.5, 0.3, 0.2), Actor("marketing", "marketing"),
+                         "brand positioning: quality")
+    second = save_weights(engine, SatisfactionWeights.normalised(1, 1, 2), Actor("ceo", "admin"))
     assert (first.version, second.version) == (1, 2)
     assert current_weights(engine) == SatisfactionWeights(0.25, 0.25, 0.5)
     history = setting_history(engine, "satisfaction_weights")
     assert history["author"].tolist() == ["marketing", "ceo"]
     assert history["payload"].iloc[0] == {"product_quality": 0.5, "sales_service": 0.3, "corporate_image": 0.2}
     with pytest.raises(ValueError, match="^weights must be a SatisfactionWeights, got dict$"):
-        save_weights(engine, {"product_quality": 1.0}, "x")
-    with pytest.raises(ValueError, match="^author must not be blank$"):
-        save_weights(engine, DEFAULT_WEIGHTS, "  ")
+        save_weights(engine, {"product_quality": 1.0}, Actor("x", "marketing"))
+    with pytest.raises(PermissionDenied, match="^role 'viewer' may not save settings$"):
+        save_weights(engine, DEFAULT_WEIGHTS, Actor("ceo", "viewer"))
 
 
 # --------------------------------------------------------------------------------------------------- index
