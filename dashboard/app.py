@@ -96,8 +96,8 @@ def _sidebar_filters(url: str, version: str, lang: str) -> None:
                            key=state.TIERS, help=t("sidebar.tiers_help", lang))
 
 
-def _pages(lang: str) -> dict[str, list]:
-    """The navigation: sections and pages (the Administration page for administrators only)."""
+def _pages(lang: str, admin: bool) -> dict[str, list]:
+    """The navigation: sections and pages (the Administration page only with ``admin``)."""
     pages: dict[str, list] = {
         t("nav.executive", lang): [
             st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
@@ -118,7 +118,7 @@ def _pages(lang: str) -> dict[str, list]:
             # pages:data
         ],
     }
-    if access.may("view_audit"):  # administrators only: the audit trail, rollbacks and users
+    if admin:
         pages[t("nav.data", lang)].append(
             st.Page("../pages/admin.py", title=t("page.admin", lang), icon="🛡️", url_path="admin"))
     return pages
@@ -134,7 +134,8 @@ def main() -> None:
     state.keep_period_within(latest, first)
     if access.signed_in(url) is None:  # demo mode needs nobody to sign in
         # The link's page stays the page to show after sign-in; the sign-in page is in the link's language.
-        st.navigation(_pages(state.lang()), position="hidden")
+        # Every page is known here, so a link to any of them (the Administration page too) is kept, not "not found".
+        st.navigation(_pages(state.lang(), admin=True), position="hidden")
         access.sign_in_page(url)  # stops the run
     if ready:
         precompute.start(url, version, latest)
@@ -143,7 +144,8 @@ def main() -> None:
     lang = state.lang()
     ui.presentation_frame()
 
-    st.navigation(_pages(lang)).run()
+    # Administrators only see the audit trail, rollbacks and users; the page checks the role again.
+    st.navigation(_pages(lang, admin=access.may("view_audit"))).run()
 
 
 main()
