@@ -64,6 +64,8 @@ def _sidebar(url: str, version: str) -> None:
         )
         if (asked := state.period_adjusted()) is not None:
             _period_adjusted_caption(asked, first, latest, lang_now)
+        if ignored := state.ignored_params():
+            st.sidebar.caption(t("period.link_ignored", lang_now, params=", ".join(ignored)))
         _sidebar_filters(url, version, lang_now)
         fresh = data.load_freshness(url, version)
         st.sidebar.caption(

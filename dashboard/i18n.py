@@ -1442,3 +1442,13 @@ TEXT.update(
         "data.updated": {"en": "{n} members updated:", "zh": "已更新 {n} 位会员："},
     }
 )
+
+# Link parameters that could not be used.
+TEXT.update(
+    {
+        "period.link_ignored": {
+            "en": "Not understood in the link, so not used: {params}.",
+            "zh": "链接中的以下参数无法识别，已忽略：{params}。",
+        },
+    }
+)

@@ -16,6 +16,7 @@ PRESENT = "present"
 STORE = "store"  # session key and query parameter; "" = all stores
 TIERS = "tiers"  # session key; its query parameter is TIER_PARAM, e.g. ?tier=A,B
 TIER_PARAM = "tier"
+IGNORED = "_link_ignored"  # the link's parameters that could not be used, for a notice
 NO_TIERS = "none"  # the tier parameter when the user cleared the selection
 ALL_TIERS: tuple[str, ...] = ("A", "B", "C", "D")
 _LOADED = "_query_params_loaded"
@@ -91,6 +92,28 @@ def load_from_query_params(latest: dt.date | None, stores: Sequence[str] = (), f
     store = params.get(STORE)
     st.session_state[STORE] = store if store in stores else ""
     st.session_state[TIERS] = list(_parse_tiers(params.get(TIER_PARAM)))
+    st.session_state[IGNORED] = _ignored(params, stores, lang, start, end)
+
+
+def _ignored(params, stores: Sequence[str], lang: str | None, start, end) -> list[str]:
+    """The link's ``name=value`` pairs that were malformed or unknown and so not used (shown in the sidebar)."""
+    tier = params.get(TIER_PARAM)
+    bad = {
+        LANG: lang is not None and lang not in LANGUAGES,
+        PRESENT: params.get(PRESENT) not in (None, "", "0", "1"),
+        "from": params.get("from") not in (None, "") and start is None,
+        "to": params.get("to") not in (None, "") and end is None,
+        STORE: params.get(STORE) not in (None, "") and params.get(STORE) not in stores,
+        TIER_PARAM: tier not in (None, "", NO_TIERS) and _parse_tiers(tier) == ALL_TIERS
+        and {p.strip().upper() for p in tier.split(",")} != set(ALL_TIERS),
+    }
+    # Values are cut short: a link can carry anything, and the notice only needs to say which part was ignored.
+    return [f"{name}={str(params.get(name))[:40]}" for name, flag in bad.items() if flag]
+
+
+def ignored_params() -> list[str]:
+    """What :func:`load_from_query_params` could not use from the session's link."""
+    return list(st.session_state.get(IGNORED) or [])
 
 
 def keep_period_within(latest: dt.date | None, first: dt.date | None = None) -> None:

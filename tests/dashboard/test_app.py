@@ -111,3 +111,16 @@ def test_visitors_get_no_traceback_the_server_config_hides_error_details():
     path = Path(__file__).resolve().parent.parent.parent / ".streamlit" / "config.toml"
     assert tomllib.loads(path.read_text(encoding="utf-8"))["client"]["showErrorDetails"] == "none"
     assert "client.showErrorDetails" in config.get_config_options()
+
+
+def test_a_hostile_link_is_clamped_or_ignored_with_a_notice_never_a_traceback(demo_app):
+    for name, value in {"store": "Nowhere", "tier": "Z,A", "lang": "xx", "present": "maybe", "from": "1900-01-01",
+                        "to": "=cmd|' /C calc'!A0"}.items():
+        demo_app.query_params[name] = value
+    at = demo_app.run()
+    assert not at.exception and at.title[0].value == "Overview"
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "lies outside the data" in captions  # from=1900-01-01 moved into the data
+    assert "Not understood in the link, so not used: lang=xx, present=maybe, to==cmd|' /C calc'!A0, store=Nowhere, " \
+           "tier=Z,A." in captions
+    assert at.query_params["lang"] == "en" and "store" not in at.query_params
