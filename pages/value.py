@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, state, ui
-from dashboard.access import current_role
+from dashboard import data, filters, maintenance, state, ui
 from dashboard.figures.value import clv_box_figure, holdout_fit, model_vs_simple, risk_calibration, tier_value_table
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
-from vipmodel import privacy
-from vipmodel.retention import (DEFAULT_SAVE_RATES, NO_CLEAR_REASON, PERIODS_PER_YEAR, PLAN_HEADERS, REASON_LABELS,
-                                REASONS, MemberValues, RiskEvaluation, maintenance_plan)
+from vipmodel.retention import (NO_CLEAR_REASON, PERIODS_PER_YEAR, REASON_LABELS,
+                                REASONS, MemberValues, RiskEvaluation)
 
 INACTIVE = data.INACTIVE_TIER
-MONEY = ("value_at_risk", "action_cost", "expected_benefit")
+MONEY = maintenance.MONEY
 REASON_CODES = [*REASONS, NO_CLEAR_REASON]
 
 
@@ -102,11 +99,6 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, tiers: tuple[str, ..
     picked = set(middle.multiselect(t("value.filter_reasons", lang), REASON_CODES, default=REASON_CODES,
                                     format_func=lambda r: REASON_LABELS[r][lang != "en"], key="val_reasons"))
     minimum = right.number_input(t("value.filter_min", lang), min_value=0.0, step=100.0, key="val_min_value")
-    role = current_role()
-    may_see_names = privacy.sees(role, "name")
-    show_personal = st.toggle(t("value.show_personal", lang), value=False, key="val_show_personal",
-                              disabled=not may_see_names,
-                              help=None if may_see_names else t("privacy.names_hidden", lang))
     has_reason = flagged[[f"reason:{r}" for r in REASON_CODES if r in picked]].any(axis=1).to_numpy()
     shown = flagged[flagged["tier"].isin(picked_tiers).to_numpy() & has_reason & (flagged["value_at_risk"] >= minimum)]
     if shown.empty:
@@ -114,26 +106,7 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, tiers: tuple[str, ..
         return
     value, cost, benefit = (fmt_money(shown[c].sum(), lang) for c in MONEY)
     st.caption(t("value.risk_summary", lang, n=fmt_number(len(shown), lang), value=value, cost=cost, benefit=benefit))
-    # Names as the role may see them, and then only when asked (a shared screen): masked before the plan is built,
-    # so the table, its CSV and the workbook hold the same names. A viewer's toggle reveals nothing, even if a
-    # client sends it switched on.
-    shown_as = role if show_personal else "viewer"
-    personal = {PLAN_HEADERS[lang]["name"]: "name"}
-
-    def plan(rows: pd.DataFrame) -> pd.DataFrame:
-        return maintenance_plan(privacy.mask_personal(rows, shown_as), lang, show_personal=True)
-
-    full = partial(plan, shown)  # every row: for the downloads, built on click
-    ui.table(plan(shown.head(ui.MAX_TABLE_ROWS)), "maintenance-plan", height=420,
-             formats={PLAN_HEADERS[lang][c]: "money" for c in MONEY}, full=full, total=len(shown), personal=personal)
-    # A long plan's workbook takes seconds to write: then only when the button is clicked, not on every rerun.
-    def workbook() -> bytes:
-        return data.maintenance_plan_xlsx(ui.protect(full(), personal), t("value.plan_sheet", lang))
-
-    st.download_button(t("value.download_xlsx", lang), workbook if len(shown) > ui.MAX_TABLE_ROWS else workbook(),
-                       file_name=f"maintenance-plan-{as_of.isoformat()}.xlsx", key="val_download_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    st.caption(t("value.plan_caption", lang, **{k: fmt_percent(v, lang, 0) for k, v in DEFAULT_SAVE_RATES.items()}))
+    maintenance.plan_table(shown, as_of, lang)
 
 
 def main() -> None:
