@@ -41,7 +41,9 @@ def current_actor() -> Actor | None:
     if actor == DEMO_ACTOR:
         return actor
     signed_in_at = st.session_state.get(SIGNED_IN_AT)
-    if not isinstance(signed_in_at, dt.datetime) or dt.datetime.now() - signed_in_at > dt.timedelta(hours=SESSION_HOURS):
+    expired = not isinstance(signed_in_at, dt.datetime) or dt.datetime.now() - signed_in_at > dt.timedelta(
+        hours=SESSION_HOURS)
+    if expired:
         st.session_state.pop(ACTOR_KEY, None)
         st.session_state[EXPIRED] = True
         return None
@@ -95,8 +97,9 @@ def _password_sign_in(url: str, lang: str) -> None:
             return
     try:
         actor = users.authenticate(engine, username, password)
-    except users.SignInError as exc:
-        st.error(t("auth.refused", lang, reason=str(exc)))
+    except users.SignInError as exc:  # the words in the user's language, never whether the name exists
+        locked = exc.locked_until
+        st.error(t("auth.locked", lang, time=f"{locked:%H:%M}") if locked else t("auth.wrong", lang))
         return
     sign_in(actor)
     st.rerun()

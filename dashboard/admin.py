@@ -18,8 +18,7 @@ def load_audit(url: str, actor: Actor) -> pd.DataFrame:
 
 def rollback(url: str, kind: str, version: int, actor: Actor, note: str) -> settings.SettingVersion:
     """Put an earlier version of a setting back in force as a new version (audited), and drop cached histories."""
-    with data.get_engine(url).begin() as conn:
-        saved = settings.rollback_setting(conn, kind, version, actor, note)
+    saved = settings.rollback_setting(data.get_engine(url), kind, version, actor, note)
     data.load_setting_history.clear()
     return saved
 

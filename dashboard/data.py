@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from dashboard.state import ALL_TIERS
 from vipmodel import db, features, kpi, margins, migration, settings
@@ -184,11 +183,8 @@ def load_tier_rules(url: str) -> tuple[TierRules, int | None]:
 
 def save_setting(url: str, kind: str, payload: dict, actor: Actor, note: str) -> settings.SettingVersion:
     """Save a new version as ``actor`` and drop the cached history (margin rates also start a new data version)."""
-    try:
-        with get_engine(url).begin() as conn:
-            saved = settings.save_setting(conn, kind, payload, actor, note=note)
-    except OperationalError as exc:  # SQLite's write lock taken at commit by another session
-        raise ValueError(f"setting {kind!r} was saved concurrently by someone else; reload and save again") from exc
+    # Given the engine, vipmodel commits inside its own check for a concurrent save (SQLite's lock shows at commit).
+    saved = settings.save_setting(get_engine(url), kind, payload, actor, note=note)
     load_setting_history.clear()
     return saved
 

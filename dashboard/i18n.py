@@ -126,10 +126,8 @@ TEXT: dict[str, dict[str, str]] = {
     "pyramid.direction": {"en": "Direction", "zh": "方向"},
     "pyramid.direction.up": {"en": "Up", "zh": "升级"},
     "pyramid.direction.down": {"en": "Down", "zh": "降级"},
-    "pyramid.author": {"en": "Your name", "zh": "您的姓名"},
     "pyramid.note": {"en": "Note (why)", "zh": "备注（原因）"},
     "pyramid.save": {"en": "Save as new version", "zh": "保存为新版本"},
-    "pyramid.author_required": {"en": "Please enter your name: every version records its author.", "zh": "请输入姓名：每个版本都记录作者。"},
     "pyramid.saved": {"en": "Saved as version {version}.", "zh": "已保存为版本 {version}。"},
     "pyramid.history": {"en": "Version history", "zh": "版本历史"},
     "pyramid.no_history": {"en": "No saved versions yet: the default pyramid is in force.", "zh": "尚无保存的版本：使用默认金字塔。"},
@@ -1340,7 +1338,11 @@ TEXT.update(
         "auth.password": {"en": "Password", "zh": "密码"},
         "auth.sign_in": {"en": "Sign in", "zh": "登录"},
         "auth.sign_out": {"en": "Sign out", "zh": "退出登录"},
-        "auth.refused": {"en": "Sign-in refused: {reason}.", "zh": "登录失败：{reason}。"},
+        "auth.wrong": {"en": "Sign-in refused: wrong name or password.", "zh": "登录失败：用户名或密码错误。"},
+        "auth.locked": {
+            "en": "Sign-in refused: too many failed attempts; try again after {time}.",
+            "zh": "登录失败：失败次数过多，请在 {time} 之后再试。",
+        },
         "auth.expired": {
             "en": "Your session ended after {hours} hours: please sign in again.",
             "zh": "会话已超过 {hours} 小时自动结束，请重新登录。",

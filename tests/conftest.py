@@ -162,3 +162,10 @@ def cdnow_postgres_url(postgres_server) -> str:
 def cdnow_url(request) -> str:
     """The CDNOW mall on each backend."""
     return request.getfixturevalue({"sqlite": "cdnow_sqlite_url", "postgresql": "cdnow_postgres_url"}[request.param])
+
+
+def copy_database(sqlite_url: str, folder: Path, name: str = "mall.db") -> str:
+    """A private copy of an SQLite database (for a test that writes), as a URL."""
+    copy = folder / name
+    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"

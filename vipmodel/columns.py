@@ -134,7 +134,7 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
 
 # Members' personal data (vipmodel.schema keeps it in these columns only): reports of changed members name these
 # columns but never show their values.
-PERSONAL_COLUMNS: frozenset[str] = frozenset({"name", "phone", "birthday"})
+PERSONAL_COLUMNS: tuple[str, ...] = ("name", "phone", "birthday")
 
 # Accepted cell values for coded columns: canonical value -> aliases (matched like headers).
 VALUES: dict[str, dict[object, tuple[str, ...]]] = {

@@ -253,6 +253,14 @@ def borrow_connection(conn: Connection | Engine) -> AbstractContextManager[Conne
     raise ValueError(f"conn must be a SQLAlchemy Engine or Connection, got {type(conn).__name__}")
 
 
+def writing(conn: Connection | Engine) -> AbstractContextManager[Connection]:
+    """A context manager yielding a connection to write with: ``conn`` itself when it is one (the caller owns its
+    transaction and commits), else a short transaction of the engine's own, committed on exit."""
+    if isinstance(conn, Engine):
+        return conn.begin()
+    return borrow_connection(conn)
+
+
 def as_date(value: object, name: str) -> dt.date:
     """``value`` as a date (a datetime is cut to its day); ``ValueError("<name> must be a date, got <type>")``."""
     if isinstance(value, dt.datetime):

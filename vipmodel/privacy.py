@@ -25,8 +25,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from vipmodel import columns as colmap
 
-KINDS: tuple[str, ...] = ("name", "phone", "birthday")
+KINDS: tuple[str, ...] = colmap.PERSONAL_COLUMNS  # one list of what is personal, shared with the importer
 # The columns of personal data under their own names (``vipmodel.schema.members``): header -> kind.
 PERSONAL_COLUMNS: dict[str, str] = {kind: kind for kind in KINDS}
 # How each role sees each kind: "full", "masked" or (birthdays) "month_day". A role added to vipmodel.auth.ROLES

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vipmodel import audit, schema
 from vipmodel.auth import Actor, require
-from vipmodel.db import bump_data_version
+from vipmodel.db import borrow_connection, bump_data_version, writing
 
 HISTORY_COLUMNS: tuple[str, ...] = ("version", "author", "note", "created_at", "payload")
 
@@ -56,19 +55,6 @@ class SettingVersion:
     author: str
     note: str
     created_at: dt.datetime
-
-
-@contextmanager
-def _connection(bind: Engine | Connection, write: bool) -> Iterator[Connection]:
-    # A Connection belongs to the caller, who decides when its transaction commits; an Engine gets a
-    # short transaction of its own.
-    if isinstance(bind, Connection):
-        yield bind
-    elif isinstance(bind, Engine):
-        with (bind.begin() if write else bind.connect()) as conn:
-            yield conn
-    else:
-        raise TypeError(f"expected an SQLAlchemy Engine or Connection, got {type(bind).__name__}")
 
 
 def _check_kind(kind: str) -> None:
@@ -150,7 +136,7 @@ def _store(
 
     s = schema.settings
     try:
-        with _connection(conn, write=True) as c:
+        with writing(conn) as c:
             previous = c.execute(
                 select(s.c.version, s.c.payload).where(s.c.kind == kind).order_by(s.c.version.desc()).limit(1)
             ).first()
@@ -203,7 +189,7 @@ def latest_setting(conn: Engine | Connection, kind: str) -> SettingVersion | Non
     """
     _check_kind(kind)
     s = schema.settings
-    with _connection(conn, write=False) as c:
+    with borrow_connection(conn) as c:
         row = c.execute(select(s).where(s.c.kind == kind).order_by(s.c.version.desc()).limit(1)).first()
     return None if row is None else _row_to_version(row)
 
@@ -218,7 +204,7 @@ def get_setting(conn: Engine | Connection, kind: str, version: int) -> SettingVe
     """
     _check_kind(kind)
     s = schema.settings
-    with _connection(conn, write=False) as c:
+    with borrow_connection(conn) as c:
         row = c.execute(select(s).where(s.c.kind == kind, s.c.version == int(version))).first()
     if row is None:
         raise ValueError(f"setting {kind!r} has no version {version}")
@@ -241,7 +227,7 @@ def setting_history(conn: Engine | Connection, kind: str) -> pd.DataFrame:
     """
     _check_kind(kind)
     s = schema.settings
-    with _connection(conn, write=False) as c:
+    with borrow_connection(conn) as c:
         rows = c.execute(
             select(s.c.version, s.c.author, s.c.note, s.c.created_at, s.c.payload)
             .where(s.c.kind == kind)

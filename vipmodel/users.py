@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, insert, inspect, select, update
 
 from vipmodel import audit, schema
 from vipmodel.auth import ROLES, Actor, require
-from vipmodel.db import borrow_connection
+from vipmodel.db import borrow_connection, writing
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_MINUTES = 15
@@ -39,7 +39,17 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
 class SignInError(Exception):
-    """Sign-in refused; the message is safe to show (it never says whether the name exists)."""
+    """Sign-in refused; it never says whether the name exists.
+
+    Attributes
+    ----------
+    locked_until : datetime or None
+        When a locked account may try again; None for a wrong name or password.
+    """
+
+    def __init__(self, message: str, locked_until: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
 
 
 def _check_username(username: str) -> str:
@@ -63,10 +73,6 @@ def _check_role(role: str) -> None:
         raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
 
 
-def _write(conn: Engine | Connection):
-    return conn.begin() if isinstance(conn, Engine) else borrow_connection(conn)
-
-
 def add_user(conn: Engine | Connection, actor: Actor, username: str, role: str, password: str | None) -> None:
     """Create a user (``password`` None: the user signs in only through the mall's OIDC provider).
 
@@ -83,7 +89,7 @@ def add_user(conn: Engine | Connection, actor: Actor, username: str, role: str, 
     _check_role(role)
     _check_password(password)
     u = schema.users
-    with _write(conn) as c:
+    with writing(conn) as c:
         if c.execute(select(u.c.username).where(u.c.username == username)).first() is not None:
             raise ValueError(f"user {username!r} exists already")
         c.execute(insert(u).values(
@@ -122,7 +128,7 @@ def change_user(
         values.update(password_hash=_hasher.hash(password), failed_attempts=0, locked_until=None)
     if disabled is not None:
         values["disabled"] = bool(disabled)
-    with _write(conn) as c:
+    with writing(conn) as c:
         row = c.execute(select(u.c.role, u.c.disabled).where(u.c.username == username)).first()
         if row is None:
             raise ValueError(f"no user {username!r}")
@@ -183,7 +189,7 @@ def authenticate(conn: Engine, username: str, password: str, now: dt.datetime | 
         row = c.execute(select(u).where(u.c.username == name)).first() if name else None
         if row is not None and row.locked_until is not None and row.locked_until > now:
             audit.record(c, name, "sign_in_failed", name, None, {"reason": "locked"})
-            raise SignInError(f"too many failed attempts: try again after {row.locked_until:%H:%M}")
+            raise SignInError(f"too many failed attempts: try again after {row.locked_until:%H:%M}", row.locked_until)
         stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
         try:
             ok = _hasher.verify(stored, str(password or "")) and stored is not _DUMMY_HASH

@@ -14,8 +14,10 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access
+from tests.conftest import copy_database
 from vipmodel import db
-from vipmodel.auth import Actor
+from vipmodel.auth import SYSTEM, Actor
+from vipmodel.users import add_user
 
 APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py")
 
@@ -56,12 +58,7 @@ def demo_app(demo_sqlite_url, monkeypatch) -> AppTest:
 @pytest.fixture
 def fresh_demo_app(tmp_path, demo_sqlite_url, monkeypatch) -> AppTest:
     """The app on a private copy of the demo mall, for tests that write (saving settings)."""
-    import shutil
-
-    source = demo_sqlite_url.removeprefix("sqlite:///")
-    copy = tmp_path / "demo.db"
-    shutil.copy(source, copy)
-    monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
+    monkeypatch.setenv(db.ENV_URL, copy_database(demo_sqlite_url, tmp_path, "demo.db"))
     return app_as("admin")
 
 
@@ -89,3 +86,19 @@ def downloads(monkeypatch) -> dict[str, bytes]:
 
     monkeypatch.setattr(MediaFileManager, "add", add)
     return captured
+
+
+PASSWORD = "a long enough password"  # of every user of the ``mall`` fixture
+
+
+@pytest.fixture
+def mall(tmp_path, demo_sqlite_url, monkeypatch) -> str:
+    """A private copy of the demo mall named by the environment (so never in demo mode), with three users."""
+    url = copy_database(demo_sqlite_url, tmp_path)
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    for name, role in (("ceo", "viewer"), ("wang.fang", "marketing"), ("root", "admin")):
+        add_user(engine, SYSTEM, name, role, PASSWORD)
+    engine.dispose()
+    monkeypatch.setenv(db.ENV_URL, url)
+    return url

@@ -8,35 +8,18 @@ import shutil
 import pytest
 
 from dashboard import access
-from tests.dashboard.conftest import app_as, open_page
+from tests.conftest import copy_database
+from tests.dashboard.conftest import PASSWORD, app_as, open_page
 from vipmodel import db
 from vipmodel.audit import audit_trail
-from vipmodel.auth import SYSTEM, Actor
-from vipmodel.settings import latest_setting, save_setting
-from vipmodel.users import add_user
-
-PASSWORD = "a long enough password"
+from vipmodel.auth import Actor
+from vipmodel.users import MAX_FAILED_ATTEMPTS
 
 
-@pytest.fixture
-def mall(tmp_path, demo_sqlite_url, monkeypatch) -> str:
-    """A private copy of the demo mall named by the environment (so never in demo mode), with three users."""
-    copy = tmp_path / "mall.db"
-    shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
-    url = f"sqlite:///{copy}"
-    engine = db.make_engine(url)
-    db.create_schema(engine)
-    for name, role in (("ceo", "viewer"), ("wang.fang", "marketing"), ("root", "admin")):
-        add_user(engine, SYSTEM, name, role, PASSWORD)
-    engine.dispose()
-    monkeypatch.setenv(db.ENV_URL, url)
-    return url
-
-
-def _sign_in(at, username: str, password: str):
+def _sign_in(at, username: str, password: str, button: str = "Sign in"):
     at.text_input(key="auth_username").input(username)
     at.text_input(key="auth_password").input(password)
-    return at.button(key="FormSubmitter:auth_sign_in-Sign in").click().run()
+    return at.button(key=f"FormSubmitter:auth_sign_in-{button}").click().run()
 
 
 def test_a_malls_database_shows_only_the_sign_in_form_to_a_visitor(mall):
@@ -69,9 +52,7 @@ def test_a_session_expires_and_asks_for_sign_in_again(mall):
 
 def test_without_any_user_the_sign_in_page_says_how_to_create_the_first_admin(tmp_path, demo_sqlite_url,
                                                                               monkeypatch):
-    copy = tmp_path / "mall.db"
-    shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
-    monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
+    monkeypatch.setenv(db.ENV_URL, copy_database(demo_sqlite_url, tmp_path))
     at = app_as(None).run()
     assert not at.exception
     assert any("python -m vipmodel users add" in w.value for w in at.warning)
@@ -106,20 +87,23 @@ def test_each_role_sees_the_controls_it_may_use_and_no_others(mall, role, import
             pyramid.switch_page("../pages/admin.py").run()
 
 
-def test_the_admin_page_lists_the_audit_trail_and_rolls_a_setting_back(mall):
-    engine = db.make_engine(mall)
-    save_setting(engine, "tier_rules", {"basis": "share", "shares": [0.02, 0.05, 0.2]}, Actor("wang.fang", "marketing"))
-    save_setting(engine, "tier_rules", {"basis": "share", "shares": [0.03, 0.05, 0.2]}, Actor("wang.fang", "marketing"))
-    at = open_page(app_as("admin", "root"), "admin")
-    assert not at.exception
-    trail = at.dataframe[0].value
-    assert "setting_saved" in set(trail["What"]) and "wang.fang" in set(trail["Who"])
-    at.selectbox(key="adm_kind").set_value("tier_rules").run()
-    at.selectbox(key="adm_version").set_value(1).run()
-    at.text_input(key="adm_note").input("back to 2%")
-    at.button(key="FormSubmitter:adm_rollback-Roll back (saved as a new version)").click().run()
-    assert not at.exception
-    restored = latest_setting(engine, "tier_rules")
-    assert (restored.version, restored.author, restored.payload["shares"]) == (3, "root", [0.02, 0.05, 0.2])
-    assert any("Version 1 is in force again" in s.value for s in at.success)
-    engine.dispose()
+
+def test_a_locked_account_is_told_when_to_try_again_in_the_users_language(mall):
+    at = app_as(None)
+    at.query_params["lang"] = "zh"
+    at.run()
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        at = _sign_in(at, "wang.fang", "not the password", button="登录")
+    assert any("登录失败：用户名或密码错误" in e.value for e in at.error)
+    at = _sign_in(at, "wang.fang", PASSWORD, button="登录")
+    assert any("失败次数过多" in e.value for e in at.error)
+    assert [t.value for t in at.title] == ["登录"]
+
+
+def test_signing_out_returns_to_the_sign_in_page_and_is_audited(mall):
+    at = _sign_in(app_as(None).run(), "ceo", PASSWORD)
+    assert at.title[0].value == "Overview"
+    at = at.sidebar.button(key="auth_sign_out").click().run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    trail = audit_trail(db.make_engine(mall), Actor("auditor", "admin"))
+    assert trail["action"].tolist()[:2] == ["sign_out", "sign_in"] and trail["username"].iloc[0] == "ceo"

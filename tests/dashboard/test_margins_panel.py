@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
+from tests.conftest import copy_database
 from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db
 from vipmodel.margins import current_margin_rates
@@ -17,9 +17,7 @@ SAVE = "FormSubmitter:mrg_save-Save these rates as a new version"
 @pytest.fixture
 def cdnow_copy(cdnow_sqlite_url, tmp_path, monkeypatch) -> str:
     """A private copy of the CDNOW mall (no margins in the export), for a test that saves rates."""
-    copy = tmp_path / "cdnow.db"
-    shutil.copy(cdnow_sqlite_url.removeprefix("sqlite:///"), copy)
-    url = f"sqlite:///{copy}"
+    url = copy_database(cdnow_sqlite_url, tmp_path, "cdnow.db")
     monkeypatch.setenv(db.ENV_URL, url)
     return url
 
