@@ -171,6 +171,21 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+def _merge_area_texts() -> None:
+    """Add the strings of every module in dashboard/texts; a key defined twice is a mistake and stops the import."""
+    import importlib
+    import pkgutil
+
+    from dashboard import texts
+
+    for info in sorted(pkgutil.iter_modules(texts.__path__), key=lambda m: m.name):
+        area = importlib.import_module(f"dashboard.texts.{info.name}")
+        clash = sorted(set(area.TEXT) & set(TEXT))
+        if clash:
+            raise RuntimeError(f"dashboard/texts/{info.name}.py redefines {', '.join(clash)}")
+        TEXT.update(area.TEXT)
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``{placeholders}`` filled; the key itself if it is missing."""
     entry = TEXT.get(key)
@@ -1454,3 +1469,6 @@ TEXT.update(
         },
     }
 )
+
+
+_merge_area_texts()

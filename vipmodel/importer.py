@@ -32,8 +32,8 @@ import io
 import itertools
 import os
 import re
-import zipfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path

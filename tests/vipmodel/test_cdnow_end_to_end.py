@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vipmodel.auth import SYSTEM
 from vipmodel import importer
+from vipmodel.auth import SYSTEM
 from vipmodel.clv import BetaGeoModel, GammaGammaModel, holdout_fit_table
 from vipmodel.features import calibration_summary
 

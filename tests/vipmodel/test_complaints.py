@@ -11,9 +11,9 @@ from scipy import stats
 
 from vipmodel.complaints import (
     COUNT_COLUMNS,
-    compare_groups,
     churn_by_group,
     churn_regression,
+    compare_groups,
     correlation_matrix,
     group_difference_test,
     iceberg,

@@ -24,8 +24,8 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, select
 
-from vipmodel.auth import SYSTEM
 from vipmodel import importer, schema
+from vipmodel.auth import SYSTEM
 from vipmodel.importer import import_file
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
-from vipmodel.auth import SYSTEM
 from vipmodel import columns as colmap
 from vipmodel import schema
+from vipmodel.auth import SYSTEM
 from vipmodel.db import data_version
 from vipmodel.importer import (
     ImportReport,

@@ -9,8 +9,18 @@ import pandas as pd
 import pytest
 
 from vipmodel.auth import ROLES
-from vipmodel.privacy import (KINDS, MASKED_DATE, PERSONAL_COLUMNS, VISIBILITY, mask_birthday, mask_name,
-                              mask_personal, mask_phone, mask_value, sees)
+from vipmodel.privacy import (
+    KINDS,
+    MASKED_DATE,
+    PERSONAL_COLUMNS,
+    VISIBILITY,
+    mask_birthday,
+    mask_name,
+    mask_personal,
+    mask_phone,
+    mask_value,
+    sees,
+)
 
 
 @pytest.mark.parametrize(

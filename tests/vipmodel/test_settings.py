@@ -25,7 +25,6 @@ from vipmodel.settings import (
 )
 
 
-
 def by(name: str) -> Actor:
     """A marketing user, who may save settings."""
     return Actor(name, "marketing")
