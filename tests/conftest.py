@@ -127,6 +127,32 @@ def large_demo_url(tmp_path_factory) -> str:
     return url
 
 
+# Demo malls for the recovery tests of the causal estimators (care, complaints, satisfaction weights): seed 5 is the
+# session's large mall, the others were picked fresh when these tests were written and never tuned to. Every
+# tolerance in those tests is set from the spread of the estimates across seeds, not from one seed.
+RECOVERY_SEEDS: tuple[int, ...] = (5, 11, 29, 404, 2718)
+
+
+@pytest.fixture(scope="session")
+def recovery_mall(tmp_path_factory, large_demo_url):
+    """``recovery_mall(seed) -> url``: a 20,000-member, 3-year demo mall in SQLite per seed of RECOVERY_SEEDS,
+    generated on first use and shared by every test of the session; read-only for every test."""
+    from vipmodel.demo import generate
+
+    made: dict[int, str] = {LARGE_DEMO["seed"]: large_demo_url}
+
+    def get(seed: int) -> str:
+        if seed not in made:
+            url = f"sqlite:///{tmp_path_factory.mktemp(f'recovery_{seed}') / 'demo.db'}"
+            eng = make_engine(url)
+            generate(eng, progress=False, members=LARGE_DEMO["members"], years=LARGE_DEMO["years"], seed=seed)
+            eng.dispose()
+            made[seed] = url
+        return made[seed]
+
+    return get
+
+
 CDNOW_MASTER = REPO_ROOT / "tests" / "data" / "cdnow" / "CDNOW_master.txt"
 # The header names the CDNOW file uses for two roles: amount and quantity (customer_id and date are aliases).
 CDNOW_MAP = ["--map", "dollar_value=amount", "--map", "number_of_cds=quantity"]
