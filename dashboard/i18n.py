@@ -959,9 +959,9 @@ TEXT.update(
         },
         "value.kpi.value_at_risk": {"en": "Value at risk", "zh": "风险价值"},
         "value.kpi.value_at_risk_help": {
-            "en": "Sum over members at risk of churn risk × lifetime value: the future profit expected to be lost "
-            "if nothing is done.",
-            "zh": "流失风险会员的“流失风险 × 终身价值”之和：不采取措施时预计损失的未来利润。",
+            "en": "Sum over members at risk of churn risk × value if retained (lifetime value given the member stays "
+            "active): the future profit expected to be lost if nothing is done.",
+            "zh": "流失风险会员的“流失风险 × 留住时的价值（会员保持活跃时的终身价值）”之和：不采取措施时预计损失的未来利润。",
         },
         "value.kpi.action_cost": {"en": "Cost of the recommended actions", "zh": "建议挽留措施费用"},
         "value.kpi.action_cost_help": {

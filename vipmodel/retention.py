@@ -110,6 +110,8 @@ __all__ = [
     "evaluate_churn_risk",
     "maintenance_plan",
     "member_values",
+    "value_at_risk",
+    "value_if_retained",
     "write_maintenance_plan_xlsx",
 ]
 
@@ -166,6 +168,7 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "annual_profit",
     "expected_lifetime_years",
     "model_clv",
+    "value_if_retained",
     "simple_clv",
 )
 AT_RISK_COLUMNS: tuple[str, ...] = (
@@ -186,6 +189,7 @@ AT_RISK_COLUMNS: tuple[str, ...] = (
     "reasons",
     "reason_primary",
     "model_clv",
+    "value_if_retained",
     "value_at_risk",
     "action",
     "actions",
@@ -194,6 +198,55 @@ AT_RISK_COLUMNS: tuple[str, ...] = (
     "expected_benefit",
     "net_benefit",
 )
+
+
+def value_if_retained(model_clv: np.ndarray, probability_alive: np.ndarray) -> np.ndarray:
+    """Expected lifetime value of members given that they are still active: ``model_clv / probability_alive``.
+
+    BG/NBD's expected purchases conditional on a member's history are ``P(alive)`` times those of a member known
+    to be active (Fader, Hardie & Lee 2005, eq. 10) [1]_, so dividing the lifetime value by ``P(alive)`` removes
+    the dropout it already contains. Negative values (loss-making members) are kept; where ``P(alive)`` is 0 or
+    missing the value is 0 (nothing can be retained).
+
+    Parameters
+    ----------
+    model_clv : numpy.ndarray
+        Discounted expected profit over the horizon (:func:`member_values`).
+    probability_alive : numpy.ndarray
+        BG/NBD probability that the member is still active, same length.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per member, in yuan.
+    """
+    clv = np.asarray(model_clv, dtype=float)
+    alive = np.asarray(probability_alive, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(alive > 0, clv / alive, 0.0)
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def value_at_risk(churn_probability: np.ndarray, value_retained: np.ndarray) -> np.ndarray:
+    """The one definition of value at risk: ``P(churn) x value if retained`` (losses of negative value are 0).
+
+    ``P(churn)`` is the churn-risk score of :func:`at_risk` (probability of no purchase in the next year); the
+    value is :func:`value_if_retained`, not ``model_clv``, which already discounts the future by the chance of
+    dropout and so would count it twice.
+
+    Parameters
+    ----------
+    churn_probability : numpy.ndarray
+        Values in [0, 1].
+    value_retained : numpy.ndarray
+        :func:`value_if_retained` of the same members.
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected future profit lost if nothing is done, >= 0.
+    """
+    return np.asarray(churn_probability, dtype=float) * np.clip(np.asarray(value_retained, dtype=float), 0.0, None)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -533,7 +586,10 @@ def member_values(
         ``expected_spend`` (yuan per purchase day) and ``spend_source``; ``margin``; ``annual_profit`` (profit
         contribution of the last year: margin - discount - care - complaint cost, 0 without activity);
         ``expected_lifetime_years`` (BG/NBD, capped at the horizon); ``model_clv`` (discounted expected profit
-        over the horizon, :func:`vipmodel.clv.lifetime_value`); ``simple_clv`` (the documents' rule,
+        over the horizon, :func:`vipmodel.clv.lifetime_value`; it already weighs the future by the chance that
+        the member is still active); ``value_if_retained`` (``model_clv / probability_alive``: the same expected
+        profit given that the member is still active, exact for BG/NBD because its conditional expected
+        purchases are ``P(alive) x`` those of an active member [1]_); ``simple_clv`` (the documents' rule,
         ``expected_lifetime_years x annual_profit``, :func:`vipmodel.clv.simple_lifetime_value`; undiscounted
         and negative for loss-making members).
 
@@ -645,6 +701,7 @@ def _member_values(
             "annual_profit": annual_profit.to_numpy(),
             "expected_lifetime_years": years.to_numpy(),
             "model_clv": model_clv.to_numpy(),
+            "value_if_retained": value_if_retained(model_clv.to_numpy(), alive.to_numpy()),
             "simple_clv": simple.to_numpy(),
         }
     )
@@ -1084,7 +1141,8 @@ def at_risk(
         ``days_since_last_purchase``; ``median_interval_days`` (NaN with one purchase day); ``sales_recent``
         and ``sales_before`` (net sales of the two spend windows); ``reasons`` (tuple of :data:`REASONS`
         codes) and ``reason_primary`` (the first in :data:`REASONS` order, ``"no_clear_reason"`` if none);
-        ``model_clv``; ``value_at_risk`` (``score x model_clv``: expected future profit lost if nothing is
+        ``model_clv`` and ``value_if_retained`` (from ``values``); ``value_at_risk``
+        (:func:`value_at_risk`: ``score x value_if_retained``, the expected future profit lost if nothing is
         done); ``action`` (the tier's action code, :data:`ACTIONS`) and ``actions`` (tuple; complaint reasons
         put ``"resolve_complaint"`` first); ``action_cost`` (yuan, sum over ``actions``); ``save_rate``;
         ``expected_benefit`` (``value_at_risk x save_rate``); ``net_benefit`` (benefit minus cost).
@@ -1144,9 +1202,10 @@ def _at_risk(
     ev["signals"] = _fired(ev, SIGNALS)
     ev["reasons"] = _fired(ev, REASONS)
     ev["reason_primary"] = [r[0] if r else NO_CLEAR_REASON for r in ev["reasons"]]
-    clv = values.frame.set_index("member_id")["model_clv"].reindex(ev.index)
-    ev["model_clv"] = clv.fillna(0.0).astype(float)
-    ev["value_at_risk"] = ev["score"] * ev["model_clv"].clip(lower=0.0)
+    member_value = values.frame.set_index("member_id")[["model_clv", "value_if_retained"]].reindex(ev.index)
+    ev["model_clv"] = member_value["model_clv"].fillna(0.0).astype(float)
+    ev["value_if_retained"] = member_value["value_if_retained"].fillna(0.0).astype(float)
+    ev["value_at_risk"] = value_at_risk(ev["score"].to_numpy(), ev["value_if_retained"].to_numpy())
 
     c_clv = ev.loc[ev["tier"] == "C", "model_clv"]
     potential_cut = float(c_clv.median()) if len(c_clv) else 0.0

@@ -158,8 +158,40 @@ def test_at_risk_list_is_sorted_by_value_at_risk_and_complete(demo):
     assert len(risk) > 0
     assert risk["value_at_risk"].is_monotonic_decreasing
     assert (risk["signals"].map(len) > 0).all()
-    np.testing.assert_allclose(risk["value_at_risk"], risk["score"] * risk["model_clv"].clip(lower=0))
+    # Value at risk is P(churn) x value if retained; model_clv, which already contains the dropout, is not used.
+    np.testing.assert_allclose(risk["value_at_risk"], risk["score"] * risk["value_if_retained"].clip(lower=0))
+    assert (risk["value_if_retained"] >= risk["model_clv"] - 1e-9).all()
     assert risk["score"].between(0, 1).all()
+
+
+def test_value_if_retained_is_the_lifetime_value_of_an_active_member_by_the_closed_form(demo):
+    """Independent of vipmodel.clv: the BG/NBD expected purchases of a member known to be active,
+    E[X(t) | alive] = (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))**(r+x) * 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+    (Fader, Hardie & Lee 2005, eq. 10 without the P(alive) denominator), discounted week by week."""
+    from scipy.special import hyp2f1
+
+    values = demo.values
+    prm = values.bgnbd.params_
+    r, alpha, a, b = prm["r"], prm["alpha"], prm["a"], prm["b"]
+    frame = values.frame
+    sample = pd.concat([frame[frame["frequency"] == 0].head(3), frame[frame["frequency"] > 2].head(5)])
+    weeks = max(1, round(values.horizon_years * 365.25 / 7))
+    weekly = (1 + values.discount_rate_annual) ** (7 / 365.25) - 1
+
+    def active_purchases(x: float, T: float, t: float) -> float:
+        if t == 0:
+            return 0.0
+        z = t / (alpha + T + t)
+        return (a + b + x - 1) / (a - 1) * (
+            1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z))
+
+    for row in sample.itertuples():
+        expected = sum((active_purchases(row.frequency, row.T, k) - active_purchases(row.frequency, row.T, k - 1))
+                       / (1 + weekly) ** k for k in range(1, weeks + 1)) * row.expected_spend * row.margin
+        assert row.value_if_retained == pytest.approx(expected, rel=1e-6)
+    # Members who never came back are active for sure under BG/NBD: both values agree.
+    new = frame[frame["frequency"] == 0]
+    np.testing.assert_allclose(new["value_if_retained"], new["model_clv"], rtol=1e-9)
 
 
 def test_members_with_an_unresolved_complaint_carry_that_reason(demo):
