@@ -7,6 +7,7 @@ Examples
 ``python -m vipmodel import CDNOW_master.txt --kind transactions --map dollar_value=amount --map date=ts``
 ``python -m vipmodel import members_corrected.csv --kind members --update``
 ``python -m vipmodel users add li.na --role admin --url postgresql://user@host/mall`` (asks for the password)
+``python -m vipmodel refresh --url postgresql://user@host/mall`` (after the nightly import: results into the database)
 """
 
 from __future__ import annotations
@@ -85,7 +86,34 @@ def _parser() -> argparse.ArgumentParser:
     for command in usr_sub.choices.values():
         command.add_argument("--url", default=None,
                              help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
+    ref = sub.add_parser("refresh", help="compute the data's results into the database (pages and reports read them)")
+    ref.add_argument("--url", default=None, help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
+    ref.add_argument("--as-of", default=None, help="day of analysis, YYYY-MM-DD (default: the latest transaction)")
+    ref.add_argument("--force", action="store_true", help="compute again even when the results are up to date")
     return parser
+
+
+def _run_refresh(args: argparse.Namespace) -> int:
+    """One line for the scheduler's log: what ran and how long, or why it could not."""
+    import datetime as dt
+
+    from vipmodel.results import refresh
+
+    try:
+        as_of = None if args.as_of is None else dt.date.fromisoformat(args.as_of)
+    except ValueError:
+        print(f"error: --as-of must be a date YYYY-MM-DD, got {args.as_of!r}", file=sys.stderr)
+        return 2
+    engine = make_engine(args.url or default_url())
+    try:
+        run = refresh(engine, as_of, force=args.force)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(run.summary())
+    return 0
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -209,4 +237,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_demo(args)
     if args.command == "users":
         return _run_users(args)
+    if args.command == "refresh":
+        return _run_refresh(args)
     return _run_import(args)

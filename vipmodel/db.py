@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from vipmodel import schema
+from vipmodel import results_schema, schema  # noqa: F401 - importing results_schema adds its tables to the metadata
 
 ENV_URL = "VIPDASH_DATABASE_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,17 +85,27 @@ def _outdated(engine: Engine) -> list[str]:
     return outdated
 
 
+# Tables a later version of the data model added: an older database gets them, empty, from upgrade_schema.
+ADDED_TABLES: tuple[str, ...] = ("campaigns", "campaign_members")
+
+
 def upgrade_schema(engine: Engine) -> list[str]:
     """Bring tables made by an older version of the data model up to date, keeping their rows; return their names.
 
     ``transactions.gross_margin`` became nullable (a sale exported without a margin is estimated from the mall's
     margin rates, :mod:`vipmodel.margins`) and ``settings`` gained the kind ``margin_rates``. PostgreSQL alters
     the tables in place; SQLite, which cannot alter a column or a constraint, copies the table into a new one.
+    The tables of :data:`ADDED_TABLES` (recorded campaigns and their random assignment) are created where missing
+    and named in the list after the altered ones.
     """
     outdated = _outdated(engine)
-    if not outdated:
+    inspector = inspect(engine)
+    added = [name for name in ADDED_TABLES if not inspector.has_table(name)]
+    if not outdated and not added:
         return []
     with engine.begin() as conn:
+        for name in added:  # in ADDED_TABLES order: campaign_members refers to campaigns
+            schema.Base.metadata.tables[name].create(conn)
         for name in outdated:
             if engine.dialect.name == "postgresql":
                 if name == "transactions":
@@ -108,7 +118,7 @@ def upgrade_schema(engine: Engine) -> list[str]:
                     )
             else:
                 _copy_into_new_table(conn, schema.Base.metadata.tables[name])
-    return outdated
+    return outdated + added
 
 
 def _copy_into_new_table(conn: Connection, table) -> None:

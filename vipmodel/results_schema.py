@@ -1,0 +1,45 @@
+"""Tables of the results :mod:`vipmodel.results` writes (derived data: safe to delete, rebuilt by a refresh)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
+
+from vipmodel.schema import Base, MemberId
+
+refresh_runs = Table(
+    "refresh_runs",
+    Base.metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False),
+    Column("data_version", String(64), nullable=False),
+    Column("model_version", String(32), nullable=False),
+    Column("settings_key", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("steps", Text),
+    Column("error", Text),
+    Column("members", Integer, nullable=False, default=0),
+    Index("ix_refresh_runs_stamps", "data_version", "model_version", "settings_key", "status"),
+)
+
+member_results = Table(
+    "member_results",
+    Base.metadata,
+    Column("run_id", Integer, ForeignKey("refresh_runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", MemberId, primary_key=True),
+    Column("tier", String(1)),
+    Column("tier_last_year", String(1)),
+    Column("sales_12m", Float, nullable=False),
+    Column("profit_12m", Float, nullable=False),
+    Column("probability_alive", Float),
+    Column("expected_lifetime_years", Float),
+    Column("model_clv", Float),
+    Column("value_if_retained", Float),
+    Column("simple_clv", Float),
+    Column("churn_score", Float),
+    Column("value_at_risk", Float, nullable=False),
+    Column("reason_primary", String(40)),
+    Column("action", String(40)),
+    Index("ix_member_results_run_tier", "run_id", "tier"),
+)
