@@ -225,11 +225,13 @@ def member_results(
     return frame[names].reset_index(drop=True) if len(frame) else pd.DataFrame({n: [] for n in names})
 
 
-def _saved_rules(conn: Connection) -> tuple[TierRules, dict | None]:
+def _saved_rules(conn: Connection) -> tuple[TierRules, dict]:
+    """The saved tier rules and satisfaction weights (defaults when none saved), as the weekly summary uses them."""
+    from vipmodel.satisfaction import current_weights
+
     rules = latest_setting(conn, "tier_rules")
-    weights = latest_setting(conn, "satisfaction_weights")
     return (DEFAULT_RULES if rules is None else TierRules.from_payload(rules.payload),
-            None if weights is None else dict(weights.payload))
+            current_weights(conn).as_dict())
 
 
 def _member_frame(values: pd.DataFrame, risk: pd.DataFrame, profit: pd.Series, sales: pd.Series) -> pd.DataFrame:
