@@ -10,7 +10,8 @@ import streamlit as st
 from dashboard import data, filters, state, ui
 from dashboard.figures.satisfaction import (ci_text, dimension_names, evaluation_sentence, gain_sentence, gap_bars,
                                             group_names, index_bars, insufficient_text, ipa_quadrant, ipa_table,
-                                            loyalty_table, quadrant_names, weight_bars, weights_text)
+                                            loyalty_table, order_sentence, quadrant_names, suggested_caption,
+                                            suggested_metrics, weight_bars, weights_text)
 from dashboard.i18n import fmt_number, t
 from vipmodel.satisfaction import BY_OPTIONS, PERIODS, InsufficientSurveyData, SatisfactionWeights, SuggestedWeights
 
@@ -94,8 +95,12 @@ def _section_suggested(ctx: filters.PageContext, rules: dict, saved: Satisfactio
     filters.scope(ctx, "filters.reason.weights")
     series = (t("sat.in_force", lang), t("sat.suggested", lang))
     ui.chart(weight_bars(suggested.table(), dims, series, t("sat.suggested_chart", lang)), "sat-suggested")
+    for col, (label, value, help_text) in zip(st.columns(2), suggested_metrics(suggested, lang)):
+        col.metric(label, value, help=help_text)
+    sentence, established = order_sentence(suggested, lang)
+    (st.write if established else st.warning)(sentence)  # an order the data does not support must not read as fact
     st.write(gain_sentence(suggested, lang))
-    st.caption(t("sat.suggested_caption", lang, n=fmt_number(suggested.n, lang), boot=suggested.n_boot))
+    st.caption(suggested_caption(suggested, lang))
     st.button(t("sat.try_suggested", lang), key="sat_try", on_click=_set_sliders, args=(suggested.weights,),
               type="primary")
     st.subheader(t("sat.ipa_title", lang))

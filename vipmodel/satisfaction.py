@@ -15,7 +15,11 @@ dimensions: product quality, sales service and corporate image. This module
 * **suggests weights** from the data: a logistic regression of churn on the three dimension scores whose
   satisfaction coefficients are constrained to ``beta_d = -scale * w_d`` with ``w`` on the simplex and
   ``scale >= 0`` (equivalently ``beta_d <= 0``), with optional controls for value, care and complaints,
-  because churn depends on those too and they are correlated with satisfaction;
+  because churn depends on those too and they are correlated with satisfaction. A member answers in several
+  years, so the uncertainty is measured per member: the bootstrap resamples whole members [6]_, the gain over
+  the weights in force is cross-fitted (folds by member, never judged on the rows that fitted it) with a
+  clustered AUC variance [5]_, and the share of bootstrap draws keeping the suggested order of the three
+  weights says whether the data can tell the weights apart (:data:`ORDER_PROBABILITY_THRESHOLD`);
 * gives importance–performance data per dimension for the quadrant chart of Martilla & James (1977) [3]_,
   and the loyalty indicators the data supports.
 
@@ -41,6 +45,10 @@ References
    77-79.
 .. [4] Sun, X. & Xu, W. (2014). Fast implementation of DeLong's algorithm for comparing the areas under
    correlated receiver operating characteristic curves. *IEEE Signal Processing Letters* 21(11), 1389-1393.
+.. [5] Obuchowski, N. A. (1997). Nonparametric analysis of clustered ROC curve data. *Biometrics* 53(2),
+   567-578.
+.. [6] Field, C. A. & Welsh, A. H. (2007). Bootstrapping clustered data. *Journal of the Royal Statistical Society
+   B* 69(3), 369-390 (resampling whole clusters).
 """
 
 from __future__ import annotations
@@ -127,6 +135,10 @@ NO_TIER_LABEL = "inactive"
 NO_STORE_LABEL = "unknown"
 MIN_CLASS_SIZE = 10
 WEIGHT_TOLERANCE = 1e-6
+# The rule for "the data can tell the weights apart": the suggested order of the three weights must hold in at
+# least this share of the member-level bootstrap draws. Below it, the order is reversed in more than one draw in
+# ten, and the page says the data cannot tell those weights apart instead of presenting the order as a finding.
+ORDER_PROBABILITY_THRESHOLD = 0.90
 
 NO_SURVEYS = "no survey responses: nobody answered a satisfaction survey in the selected data"
 ONE_RESPONDENT = "only one member answered the survey: at least two respondents are needed"
@@ -703,11 +715,60 @@ def _delong_components(scores: np.ndarray, positive: np.ndarray) -> tuple[np.nda
     return auc, v10, v01
 
 
-def _auc_difference(score_a: np.ndarray, score_b: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
-    """AUC(b) − AUC(a) on the same rows and DeLong's variance of the difference (correlated AUCs) [1]_."""
-    auc, v10, v01 = _delong_components(np.vstack([score_a, score_b]), positive)
+def auc_difference(
+    score_a: np.ndarray, score_b: np.ndarray, positive: np.ndarray, clusters: np.ndarray | None = None
+) -> tuple[float, float]:
+    """AUC(b) − AUC(a) on the same rows and the variance of the difference (correlated AUCs).
+
+    Without ``clusters`` this is DeLong's variance [1]_. With ``clusters`` (one label per row, e.g. the member of
+    each member-year) rows of one cluster are not taken as independent: the structural components are summed per
+    cluster and the variance is Obuchowski's clustered estimator [5]_,
+    ``S10 / M + S01 / N + 2 S11 / (M N)`` per AUC and its covariance analogue for the pair, which equals DeLong's
+    when every cluster holds one row.
+
+    Parameters
+    ----------
+    score_a, score_b : ndarray
+        Scores of the same rows (higher = more likely positive).
+    positive : ndarray of bool
+        The outcome; both classes must be present (the caller checks).
+    clusters : ndarray, optional
+        Cluster label of each row.
+
+    Returns
+    -------
+    (float, float)
+        ``(auc_b - auc_a, variance)``.
+
+    Raises
+    ------
+    ValueError
+        ``"clusters must have one label per row: got 3 for 4 rows"``; ``"the clustered AUC variance needs at least
+        two clusters with each outcome"``.
+    """
+    positive = np.asarray(positive, bool)
+    auc, v10, v01 = _delong_components(np.vstack([np.asarray(score_a, float), np.asarray(score_b, float)]), positive)
     m, n = v10.shape[1], v01.shape[1]
-    cov = np.cov(v10) / m + np.cov(v01) / n
+    if clusters is None:
+        cov = np.cov(v10) / m + np.cov(v01) / n
+    else:
+        clusters = np.asarray(clusters)
+        if clusters.shape != positive.shape:
+            raise ValueError(f"clusters must have one label per row: got {clusters.size} for {positive.size} rows")
+        codes, labels = pd.factorize(clusters)
+        k = len(labels)
+        # Per cluster: the summed components of its positive (negative) rows minus their number times the AUC.
+        m_i = np.bincount(codes[positive], minlength=k).astype(float)
+        n_i = np.bincount(codes[~positive], minlength=k).astype(float)
+        a = np.vstack([np.bincount(codes[positive], weights=v, minlength=k) for v in v10]) - m_i * auc[:, None]
+        b = np.vstack([np.bincount(codes[~positive], weights=v, minlength=k) for v in v01]) - n_i * auc[:, None]
+        k10, k01 = int((m_i > 0).sum()), int((n_i > 0).sum())
+        if min(k10, k01) < 2:
+            raise ValueError("the clustered AUC variance needs at least two clusters with each outcome")
+        s10 = k10 / ((k10 - 1) * m) * (a @ a.T)
+        s01 = k01 / ((k01 - 1) * n) * (b @ b.T)
+        s11 = k / (k - 1) * (a @ b.T)
+        cov = s10 / m + s01 / n + (s11 + s11.T) / (m * n)
     contrast = np.array([-1.0, 1.0])
     return float(auc[1] - auc[0]), float(max(contrast @ cov @ contrast, 0.0))
 
@@ -1109,8 +1170,11 @@ class SuggestedWeights:
     ----------
     weights : SatisfactionWeights
         ``w_d = beta_d / sum(beta)`` from the sign-constrained logistic fit (see :func:`suggest_weights`).
-    weights_low, weights_high : SatisfactionWeights-like dict
-        Percentile 95% bootstrap interval of each weight (``{dimension: value}``); NaN with ``n_boot = 0``.
+    weights_low, weights_high : dict
+        Percentile 95% interval of each weight (``{dimension: value}``) from the member-level (cluster)
+        bootstrap [6]_; NaN with ``n_boot = 0``.
+    weights_se : dict
+        Bootstrap standard error of each weight (``{dimension: value}``); NaN with ``n_boot = 0``.
     current : SatisfactionWeights
         The weights compared against.
     coefficients : dict
@@ -1120,47 +1184,81 @@ class SuggestedWeights:
         Control variables used.
     n, n_churned : int
         Complete member-years used (every dimension answered).
+    n_members : int
+        Distinct members (clusters) among them: the unit that is resampled and split into folds.
     n_incomplete : int
         Surveyed rows left out because a whole dimension was unanswered.
     n_boot, n_boot_failed : int
-        Bootstrap replicates drawn, and those where no dimension predicted retention (left out).
-    auc_current, auc_suggested : float
-        In-sample AUC of the negated index for churn under each weight vector (same rows).
-    auc_gain, auc_gain_low, auc_gain_high : float
-        ``auc_suggested - auc_current`` with DeLong's 95% interval for correlated AUCs [1]_.
+        Bootstrap replicates drawn, and those where no dimension predicted retention (left out of the
+        intervals, counted against the order).
+    order : tuple of str
+        The dimensions by suggested weight, largest first (ties keep the order of :data:`DIMENSIONS`).
+    order_probability : float
+        Share of the ``n_boot`` draws whose three weights fall strictly in ``order`` (failed draws count as
+        not); NaN with ``n_boot = 0``.
+    pair_probabilities : tuple of (str, str, float)
+        For each neighbouring pair of ``order`` (larger, smaller), the share of draws in which the larger
+        weight stays strictly larger.
+    folds : int
+        Folds of the cross-fitting (by member).
+    auc_current : float
+        AUC of the negated index for churn under the current weights (nothing fitted: no optimism).
+    auc_suggested : float
+        In-sample AUC of the suggested index: judged on the rows that fitted it, so optimistic.
     auc_suggested_cv : float
-        Out-of-fold AUC of the suggested index (weights refitted on the other folds): an honest estimate, since
-        the in-sample figure is slightly optimistic.
+        Cross-fitted AUC: each member's rows scored with weights fitted on the other folds' members, pooled.
+    auc_gain, auc_gain_low, auc_gain_high : float
+        The reported gain, ``auc_suggested_cv - auc_current``, with a 95% interval from the clustered variance of
+        two correlated AUCs [5]_ (the fold weights held fixed).
+    auc_gain_in_sample : float
+        ``auc_suggested - auc_current``, for comparison only (optimistic).
     log_loss_current, log_loss_suggested : float
         Mean negative log-likelihood of the logistic model (same controls) with the satisfaction effect
         constrained to the current / the suggested weights.
     lr_statistic, lr_pvalue : float
         Likelihood-ratio test of the current weights against the fit: ``2 n (log_loss_current -
         log_loss_suggested)`` against chi-square with 2 degrees of freedom (approximate, conservative when a
-        fitted weight is 0).
+        fitted weight is 0; it takes member-years as independent).
     """
 
     weights: SatisfactionWeights
     weights_low: dict[str, float] = field(hash=False)
     weights_high: dict[str, float] = field(hash=False)
+    weights_se: dict[str, float] = field(hash=False)
     current: SatisfactionWeights
     coefficients: dict[str, float] = field(hash=False)
     controls: tuple[str, ...]
     n: int
     n_churned: int
+    n_members: int
     n_incomplete: int
     n_boot: int
     n_boot_failed: int
+    order: tuple[str, ...]
+    order_probability: float
+    pair_probabilities: tuple[tuple[str, str, float], ...]
+    folds: int
     auc_current: float
     auc_suggested: float
+    auc_suggested_cv: float
     auc_gain: float
     auc_gain_low: float
     auc_gain_high: float
-    auc_suggested_cv: float
+    auc_gain_in_sample: float
     log_loss_current: float
     log_loss_suggested: float
     lr_statistic: float
     lr_pvalue: float
+
+    @property
+    def order_established(self) -> bool:
+        """Whether the data tells the three weights apart: the suggested order holds in at least
+        :data:`ORDER_PROBABILITY_THRESHOLD` of the bootstrap draws (False without a bootstrap: nothing shows it)."""
+        return bool(self.order_probability >= ORDER_PROBABILITY_THRESHOLD)  # NaN compares False
+
+    def weakest_pair(self) -> tuple[str, str, float]:
+        """The neighbouring pair of :attr:`order` least often kept in the bootstrap: ``(larger, smaller, share)``."""
+        return min(self.pair_probabilities, key=lambda pair: (np.nan_to_num(pair[2], nan=-1.0), pair[0]))
 
     def table(self) -> pd.DataFrame:
         """Per dimension: ``dimension``, ``current``, ``suggested``, ``low``, ``high`` (for a bar chart)."""
@@ -1186,6 +1284,38 @@ def _fit_fixed_weights(x: np.ndarray, controls: np.ndarray, y: np.ndarray, w: np
     return loss
 
 
+def _cluster_codes(panel: pd.DataFrame, cluster: str | None, rows: np.ndarray) -> np.ndarray:
+    """0-based cluster number of each selected row (each row its own cluster without a cluster column)."""
+    if cluster is None:
+        return np.arange(int(rows.sum()))
+    labels = panel[cluster]
+    if labels.isna().any():
+        raise ValueError(f"panel column {cluster!r} has {int(labels.isna().sum())} missing value(s)")
+    codes, _ = pd.factorize(labels.to_numpy()[rows])
+    return codes
+
+
+def _resample_clusters(rng: np.random.Generator, order: np.ndarray, start: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Row numbers of one cluster bootstrap draw: as many clusters as there are, drawn with replacement, each
+    bringing all its rows (``order`` lists the rows cluster by cluster, ``start``/``size`` locate each cluster)."""
+    drawn = rng.integers(0, len(size), len(size))
+    lengths = size[drawn]
+    before = np.cumsum(lengths) - lengths
+    return order[np.repeat(start[drawn] - before, lengths) + np.arange(int(lengths.sum()))]
+
+
+def _member_folds(codes: np.ndarray, churned: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """Fold of each row, all rows of a cluster in one fold; clusters with and without a churned row are dealt
+    round-robin separately, so every fold gets its share of churners."""
+    n_clusters = int(codes.max()) + 1
+    any_churned = np.bincount(codes, weights=churned.astype(float), minlength=n_clusters) > 0
+    fold_of = np.empty(n_clusters, dtype=int)
+    for label in (False, True):
+        idx = np.flatnonzero(any_churned == label)
+        fold_of[idx] = rng.permutation(len(idx)) % folds
+    return fold_of[codes]
+
+
 def suggest_weights(
     panel: pd.DataFrame,
     current: SatisfactionWeights = DEFAULT_WEIGHTS,
@@ -1193,8 +1323,9 @@ def suggest_weights(
     n_boot: int = 200,
     seed: int = 0,
     folds: int = 5,
+    cluster: str | None = "member_id",
 ) -> SuggestedWeights:
-    """Weights derived from the data: which dimensions go with members staying, and how much.
+    """Weights derived from the data: which dimensions go with members staying, how much, and how surely.
 
     The model is a logistic regression of ``churned`` on the three dimension scores and the controls,
 
@@ -1203,27 +1334,37 @@ def suggest_weights(
 
     i.e. the satisfaction coefficients ``beta_d = -scale * w_d`` are constrained non-positive (more satisfied
     members do not churn more) and the suggested weights are their shares. It is fitted exactly (Newton on each
-    face of the constraint set). Measurement noise in the item means pulls the fitted weights slightly
-    towards equal weights (errors in variables); the demo mall shows the size of that bias.
+    face of the constraint set). Measurement noise in the item means biases the fitted weights (errors in
+    variables; the demo malls show its size); the intervals do not include that bias.
+
+    The panel holds a member once per year, so its rows are not independent. Uncertainty is therefore measured
+    per member (``cluster``): the bootstrap draws whole members with replacement [6]_ (percentile 95% intervals,
+    standard errors, and the share of draws keeping the suggested order of the weights); the gain over the
+    current weights is cross-fitted — members are split into ``folds``, each fold's rows are scored with
+    weights fitted on the other folds, and the pooled out-of-fold AUC is compared with the current weights' AUC
+    on the same rows, with Obuchowski's clustered variance [5]_ for the interval.
 
     Parameters
     ----------
     panel : DataFrame
-        :func:`vipmodel.outcomes.churn_panel` rows. Needs ``sat_<dimension>``, ``churned`` and the columns
-        of the controls: ``sales`` (``log_sales``), ``care_cost`` (``log_care_cost``), the six
-        ``<category>_<status>`` complaint counts (``complaints``). Rows with a dimension unanswered are left
-        out (``n_incomplete``).
+        :func:`vipmodel.outcomes.churn_panel` rows. Needs ``sat_<dimension>``, ``churned``, the ``cluster``
+        column and the columns of the controls: ``sales`` (``log_sales``), ``care_cost`` (``log_care_cost``),
+        the six ``<category>_<status>`` complaint counts (``complaints``). Rows with a dimension unanswered are
+        left out (``n_incomplete``).
     current : SatisfactionWeights
         The weights in use, to compare against.
     controls : sequence of {"log_sales", "log_care_cost", "complaints"}
         Variables held fixed while the satisfaction weights are estimated. Money enters as
         ``log(1 + x / median)``, unit-free. Pass ``()`` for none.
     n_boot : int
-        Bootstrap replicates (rows resampled with replacement, seeded by ``seed``) for the weight intervals;
-        0 skips them.
+        Bootstrap replicates (members resampled with replacement) for the intervals and the order
+        probability; 0 skips them.
     seed : int
+        Seeds the bootstrap and the fold split (independent streams: the folds do not depend on ``n_boot``).
     folds : int
-        Folds of the cross-validated AUC (>= 2).
+        Folds of the cross-fitting (>= 2), split by member.
+    cluster : str or None
+        Column identifying the member of each row; ``None`` only for data with one row per member.
 
     Returns
     -------
@@ -1235,10 +1376,16 @@ def suggest_weights(
         The messages of :func:`evaluate_weights` (counted on complete responses);
         :data:`NO_COMPLETE_RESPONSES`; ``"every respondent gave the same sales_service score (zero
         variance): its weight cannot be estimated"``; ``"no satisfaction dimension goes with better retention in
-        this data (higher scores do not come with less churn): weights cannot be suggested"``.
+        this data (higher scores do not come with less churn): weights cannot be suggested"``;
+        ``"too few members to cross-fit: 4 member(s) with a churned year and 60 with a retained year; at least 5
+        of each are needed for 5 folds"``.
     ValueError
         Missing columns, ``"unknown control 'x'; ..."``, ``"n_boot must be an integer >= 0"``,
-        ``"folds must be an integer >= 2"``.
+        ``"folds must be an integer >= 2"``, ``"panel column 'member_id' has 2 missing value(s)"``.
+
+    References
+    ----------
+    See the module's references [1]_, [5]_ and [6]_.
     """
     current = _check_weights(current)
     if isinstance(controls, str):
@@ -1248,7 +1395,7 @@ def suggest_weights(
     for name, value, low in (("n_boot", n_boot, 0), ("folds", folds, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}")
-    _require_frame(panel, [*PANEL_REQUIRED, *needed], "panel")
+    _require_frame(panel, [*PANEL_REQUIRED, *needed, *([cluster] if cluster is not None else [])], "panel")
     x_all = _score_matrix(panel, "panel")
     churned_all = _panel_outcome(panel)
     surveyed = ~np.isnan(x_all).all(axis=1)
@@ -1257,6 +1404,7 @@ def suggest_weights(
     bad_controls = np.isnan(z_all).any(axis=1) & complete
     if bad_controls.any():
         raise ValueError(f"panel has {int(bad_controls.sum())} surveyed row(s) with missing control values")
+    codes = _cluster_codes(panel, cluster, complete)
     if surveyed.any() and not complete.any():
         raise InsufficientSurveyData(NO_COMPLETE_RESPONSES)
     x, z, y_bool = x_all[complete], z_all[complete], churned_all[complete]
@@ -1267,6 +1415,14 @@ def suggest_weights(
             raise InsufficientSurveyData(
                 f"every respondent gave the same {dim} score (zero variance): its weight cannot be estimated"
             )
+    n_members = int(codes.max()) + 1
+    churners = int((np.bincount(codes, weights=y, minlength=n_members) > 0).sum())
+    stayers = int((np.bincount(codes, weights=1.0 - y, minlength=n_members) > 0).sum())
+    if min(churners, stayers) < folds:
+        raise InsufficientSurveyData(
+            f"too few members to cross-fit: {churners} member(s) with a churned year and {stayers} with a retained "
+            f"year; at least {folds} of each are needed for {folds} folds"
+        )
     w, theta, loss = _fit_weights(x, z, y)
     if w is None:
         raise InsufficientSurveyData(
@@ -1275,41 +1431,51 @@ def suggest_weights(
         )
     suggested = SatisfactionWeights(*(float(v) for v in w / w.sum()))
     n = len(y)
+    boot_rng, fold_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
 
-    rng = np.random.default_rng(seed)
+    # Member-level bootstrap: a member's years share the member's satisfaction and habits, so they are drawn
+    # together; drawing rows would treat them as independent evidence and understate the spread.
+    by_cluster = np.argsort(codes, kind="stable")
+    size = np.bincount(codes)
+    start = np.cumsum(size) - size
     boot: list[np.ndarray] = []
-    failed = 0
     for _ in range(n_boot):
-        rows = rng.integers(0, n, n)
+        rows = _resample_clusters(boot_rng, by_cluster, start, size)
         if np.ptp(y[rows]) == 0:
-            failed += 1
             continue
         wb, _, _ = _fit_weights(x[rows], z[rows], y[rows])
-        if wb is None:
-            failed += 1
-        else:
+        if wb is not None:
             boot.append(wb)
-    if boot:
-        low_arr, high_arr = np.percentile(np.array(boot), [2.5, 97.5], axis=0)
+    failed = n_boot - len(boot)
+    draws = np.array(boot).reshape(-1, len(DIMENSIONS))
+    if len(draws):
+        low_arr, high_arr = np.percentile(draws, [2.5, 97.5], axis=0)
     else:
         low_arr = high_arr = np.full(3, np.nan)
+    se_arr = draws.std(axis=0, ddof=1) if len(draws) > 1 else np.full(3, np.nan)
+    rank = np.argsort(-w, kind="stable")
+    order = tuple(DIMENSIONS[i] for i in rank)
+    kept = [draws[:, rank[k]] > draws[:, rank[k + 1]] for k in range(len(rank) - 1)]
 
-    # Out-of-fold AUC: stratified by outcome so each fold has churners.
-    fold_of = np.empty(n, dtype=int)
-    for label in (False, True):
-        idx = np.flatnonzero(y_bool == label)
-        fold_of[idx] = rng.permutation(len(idx)) % folds
+    def share(hits: np.ndarray) -> float:  # of all draws: a failed draw does not keep the order
+        return float(hits.sum()) / n_boot if n_boot else float("nan")
+
+    order_probability = share(np.logical_and.reduce(kept))
+    pairs = tuple((order[k], order[k + 1], share(kept[k])) for k in range(len(kept)))
+
+    # Cross-fitting: every row is scored by weights that never saw its member.
+    fold_of = _member_folds(codes, y_bool, folds, fold_rng)
     oof = np.full(n, np.nan)
     for f in range(folds):
         train, test = fold_of != f, fold_of == f
-        wf, _, _ = _fit_weights(x[train], z[train], y[train])
+        wf = _fit_weights(x[train], z[train], y[train])[0] if np.ptp(y[train]) > 0 else None
+        # A fold whose training members show no retention effect would keep the weights in force.
         oof[test] = x[test] @ (wf if wf is not None else current.as_array())
-    auc_cv, _ = auc_delong(-oof, y_bool)
-
     idx_current, idx_suggested = x @ current.as_array(), x @ suggested.as_array()
     auc_current, _ = auc_delong(-idx_current, y_bool)
     auc_suggested, _ = auc_delong(-idx_suggested, y_bool)
-    gain, gain_var = _auc_difference(-idx_current, -idx_suggested, y_bool)
+    auc_cv, _ = auc_delong(-oof, y_bool)
+    gain, gain_var = auc_difference(-idx_current, -oof, y_bool, codes)
     gain_low, gain_high = _normal_ci(gain, gain_var, -1.0, 1.0)
     loss_current = _fit_fixed_weights(x, z, y, current.as_array())
     lr = max(2.0 * (loss_current - loss), 0.0)
@@ -1320,20 +1486,27 @@ def suggest_weights(
         weights=suggested,
         weights_low=dict(zip(DIMENSIONS, map(float, low_arr))),
         weights_high=dict(zip(DIMENSIONS, map(float, high_arr))),
+        weights_se=dict(zip(DIMENSIONS, map(float, se_arr))),
         current=current,
         coefficients=coefficients,
         controls=controls,
         n=n,
         n_churned=int(y_bool.sum()),
+        n_members=n_members,
         n_incomplete=int((surveyed & ~complete).sum()),
         n_boot=int(n_boot),
         n_boot_failed=failed,
+        order=order,
+        order_probability=order_probability,
+        pair_probabilities=pairs,
+        folds=int(folds),
         auc_current=auc_current,
         auc_suggested=auc_suggested,
+        auc_suggested_cv=auc_cv,
         auc_gain=gain,
         auc_gain_low=gain_low,
         auc_gain_high=gain_high,
-        auc_suggested_cv=auc_cv,
+        auc_gain_in_sample=auc_suggested - auc_current,
         log_loss_current=loss_current / n,
         log_loss_suggested=loss / n,
         lr_statistic=lr,

@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 
 from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, fixed_margins, merged, quick_figure, styled
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
-from vipmodel.satisfaction import (DIMENSIONS, QUADRANTS, InsufficientSurveyData, SatisfactionWeights,
-                                   SuggestedWeights, WeightEvaluation)
+from vipmodel.satisfaction import (DIMENSIONS, ORDER_PROBABILITY_THRESHOLD, QUADRANTS, InsufficientSurveyData,
+                                   SatisfactionWeights, SuggestedWeights, WeightEvaluation)
 
 NEUTRAL = "#AAB4C3"
 # Where each quadrant's name sits (x = performance, y = importance): position in the plot area and its anchors.
@@ -263,8 +263,45 @@ def evaluation_sentence(ev: WeightEvaluation, lang: str) -> str:
 
 
 def gain_sentence(suggested: SuggestedWeights, lang: str) -> str:
-    """What the suggested weights gain in AUC, saying so plainly when the gain is within the noise."""
+    """What the suggested weights gain in AUC on members the fit never saw (cross-fitted), saying so plainly when
+    the gain is within the noise."""
     tiny = suggested.auc_gain_low <= 0.0 or abs(suggested.auc_gain) < 0.01
     return t("sat.gain." + ("tiny" if tiny else "real"), lang, gain=f"{suggested.auc_gain:+.3f}",
              low=f"{suggested.auc_gain_low:+.3f}", high=f"{suggested.auc_gain_high:+.3f}",
-             cv=fmt_number(suggested.auc_suggested_cv, lang, 3), p=fmt_number(suggested.lr_pvalue, lang, 2))
+             p=fmt_number(suggested.lr_pvalue, lang, 2))
+
+
+def suggested_caption(suggested: SuggestedWeights, lang: str) -> str:
+    """How the weights were fitted and resampled: member-years, members, bootstrap draws of whole members."""
+    return t("sat.suggested_caption", lang, n=fmt_number(suggested.n, lang), boot=suggested.n_boot,
+             members=fmt_number(suggested.n_members, lang))
+
+
+def suggested_metrics(suggested: SuggestedWeights, lang: str) -> list[tuple[str, str, str]]:
+    """``(label, value, help)`` of the two headline numbers of the suggested weights: the share of bootstrap draws
+    keeping their order, and the AUC gain on members the fit never saw (with the optimistic in-sample figure in
+    the help for comparison)."""
+    threshold = fmt_percent(ORDER_PROBABILITY_THRESHOLD, lang, 0)
+    return [
+        (t("sat.order.metric", lang), fmt_percent(suggested.order_probability, lang, 0),
+         t("sat.order.help", lang, boot=suggested.n_boot, threshold=threshold)),
+        (t("sat.gain.metric", lang), f"{suggested.auc_gain:+.3f}",
+         t("sat.gain.help", lang, folds=suggested.folds, in_sample=f"{suggested.auc_gain_in_sample:+.3f}")),
+    ]
+
+
+def order_sentence(suggested: SuggestedWeights, lang: str) -> tuple[str, bool]:
+    """Whether the data tells the three weights apart, in words, and whether it does: the order is established
+    when it holds in at least :data:`vipmodel.satisfaction.ORDER_PROBABILITY_THRESHOLD` of the bootstrap draws;
+    otherwise the sentence names the neighbouring pair that swaps most often."""
+    if math.isnan(suggested.order_probability):
+        return t("sat.order.no_bootstrap", lang), False
+    names = dimension_names(lang)
+    values = {"order": " > ".join(names[d] for d in suggested.order),
+              "share": fmt_percent(suggested.order_probability, lang, 0),
+              "threshold": fmt_percent(ORDER_PROBABILITY_THRESHOLD, lang, 0)}
+    if suggested.order_established:
+        return t("sat.order.established", lang, **values), True
+    higher, lower, pair = suggested.weakest_pair()
+    return t("sat.order.unclear", lang, higher=names[higher], lower=names[lower], pair=fmt_percent(pair, lang, 0),
+             **values), False
