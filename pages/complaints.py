@@ -1,4 +1,5 @@
-"""Complaints & churn: churn by complaint group, plain-language effects, a controlled regression, the iceberg."""
+"""Complaints & churn: per-complaint associations adjusted for satisfaction (the headline) next to the unadjusted
+ones, churn by complaint group, plain-language relative risks, correlations, the iceberg."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import streamlit as st
 
 from dashboard import data, filters, state, ui
 from dashboard.figures.complaints import (
-    churn_bars, correlation_heatmap, effect_sentence, effects_frame, explain_error, forest_plot, group_label,
-    group_test_text, iceberg_figure, kind_label, odds_ratio_table, regression_caption,
+    adjusted_caption, adjusted_sentences, adjustment_fallback, adjustment_plot, churn_bars, comparison_frame,
+    comparison_table, correlation_caption, correlation_heatmap, effect_sentence, effects_caption, effects_frame,
+    explain_error, feature_label, forest_plot, group_label, group_test_text, iceberg_figure,
 )
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t
 from dashboard.state import ALL_TIERS
@@ -49,24 +51,27 @@ def _section_effects(analysis: Callable, lang: str) -> None:
         st.warning(explain_error(exc, lang))
         return
     st.markdown("\n".join(f"- {effect_sentence(e, lang)}" for e in effects))
-    missing = [c for c in cpl.COUNT_COLUMNS if c not in {e.exposed_label for e in effects}]
-    st.caption(t("cpl.effects_caption", lang) + (" " + t("cpl.effects_missing", lang, kinds=", ".join(
-        kind_label(c, lang) for c in missing)) if missing else ""))
+    st.caption(effects_caption(effects, lang))
     ui.chart(forest_plot(effects_frame(effects, lang), t("cpl.forest_title", lang), t("cpl.forest_axis", lang)),
              "complaints-forest")
 
 
-def _section_regression(ctx: filters.PageContext, rules: dict, lang: str) -> None:
-    st.subheader(t("cpl.reg_title", lang))
+def _section_adjusted(ctx: filters.PageContext, rules: dict, lang: str) -> None:
+    st.subheader(t("cpl.adj.title", lang))
     try:
         with st.spinner(t("common.loading", lang)):
-            result = data.load_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
-                                                    ctx.tiers)
+            effects = data.load_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
+                                                     ctx.tiers)
     except ValueError as exc:
         st.warning(t("cpl.reg_unavailable", lang, reason=explain_error(exc, lang)))
         return
-    ui.table(odds_ratio_table(result, lang), "complaints-regression")
-    st.caption(regression_caption(result, lang))
+    if fallback := adjustment_fallback(effects, lang):
+        st.warning(fallback)
+    st.markdown("\n".join(f"- {sentence}" for sentence in adjusted_sentences(effects, lang)))
+    st.caption(adjusted_caption(effects, lang))
+    ui.chart(adjustment_plot(comparison_frame(effects, lang), t("cpl.adj.chart_title", lang),
+                             t("cpl.adj.axis", lang)), "complaints-adjustment")
+    ui.table(comparison_table(effects, lang), "complaints-regression")
 
 
 def _section_correlations(analysis: Callable, lang: str) -> None:
@@ -75,12 +80,9 @@ def _section_correlations(analysis: Callable, lang: str) -> None:
     except ValueError as exc:
         st.warning(explain_error(exc, lang))
         return
-    name = lambda c: kind_label(c, lang) if c in cpl.COUNT_COLUMNS else t(f"cpl.feature.{c}", lang)  # noqa: E731
-    ui.chart(correlation_heatmap(matrix, [name(c) for c in matrix.columns], t("cpl.corr_title", lang)),
+    ui.chart(correlation_heatmap(matrix, [feature_label(c, lang) for c in matrix.columns], t("cpl.corr_title", lang)),
              "complaints-correlations")
-    constant = matrix.attrs.get("constant_columns") or []
-    st.caption(t("cpl.corr_caption", lang) + (" " + t("cpl.corr_constant", lang, columns=", ".join(
-        name(c) for c in constant)) if constant else ""))
+    st.caption(correlation_caption(matrix, lang))
 
 
 @st.fragment
@@ -133,9 +135,9 @@ def main() -> None:
         if facts["complaints"] == 0:
             st.info(t("cpl.no_complaints", lang, start=fmt_date(first, lang), end=fmt_date(last, lang)))
         else:
+            _section_adjusted(ctx, rules, lang)  # the headline: adjusted for satisfaction where surveyed
             _section_groups(analysis, lang)
             _section_effects(analysis, lang)
-            _section_regression(ctx, rules, lang)
             _section_correlations(analysis, lang)
     _section_iceberg(n_complaints, start, end, lang)
 

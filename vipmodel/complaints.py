@@ -9,7 +9,9 @@ the evidence for (or against) those claims:
 * :func:`compare_groups` / :func:`standard_effects` -- 2 x 2 tables, relative risk (Katz log interval), odds
   ratio (Woolf interval), Pearson chi-square or Fisher's exact test, and a plain-words statement.
 * :func:`churn_regression` -- logistic regression of churn on complaint counts by category x status,
-  controlling for tier and spend: per-complaint effects that can be compared with the demo mall's truth.
+  controlling for tier, spend and (where a survey exists) satisfaction, with member-clustered standard errors;
+  :func:`adjusted_churn_effects` -- the per-complaint associations with and without the satisfaction control,
+  side by side (the adjusted ones are the headline). On the demo mall they recover the generator's truth.
 * :func:`correlation_matrix` -- Spearman correlations of complaint features with churn and value.
 * :func:`iceberg` -- the silent dissatisfied members that the received complaints stand for, under an explicit,
   editable assumption.
@@ -17,8 +19,16 @@ the evidence for (or against) those claims:
 Units and conventions
 ---------------------
 * A panel row is a **member-year** (a member active in a one-year window, see :mod:`vipmodel.outcomes`); the
-  column ``members`` of the tables counts those rows, so a member active in two windows counts twice. Intervals
-  and tests treat rows as independent, which slightly overstates precision for members present twice.
+  column ``members`` of the tables counts those rows, so a member active in two windows counts twice. The
+  regression clusters its standard errors by member; the descriptive intervals and tests (Wilson, 2 x 2) treat
+  rows as independent, which slightly overstates their precision for members present twice.
+* Everything here is an **association**: churn rates and effects are those of member-years alike in what the
+  analysis names (nothing for the group tables; tier, spend and satisfaction for the adjusted regression).
+  Whatever else differs between complainers and the others (the reason they complained...) is still mixed in.
+* Handling status: the plain count columns hold the status as known at the end of the behaviour year; the
+  panel's ``*_final`` columns the status as recorded by the end of the outcome year. The churn analyses should
+  use the latter (:func:`with_status`; :func:`churn_regression` does by default): a complaint filed in December
+  and resolved in January was resolved slowly, it was not left open (see :mod:`vipmodel.outcomes`).
 * Group codes (``"none"``, ``"unresolved"``, ``"service_unresolved"``...) are language-neutral; the app
   translates them. :meth:`Effect.statement_en` is the English sentence for the CLI and tests.
 * Nothing here reads the database: every function takes the panel DataFrame. Build it with
@@ -36,6 +46,12 @@ Input columns (panel)
     float, mean days to resolution of the resolved complaints (NaN when none), for ``by="resolution_time"``.
 ``tier``, ``sales``, ``care_cost``, ``profit_contribution``
     For the regression's controls and the correlation matrix.
+``sat_product_quality``, ``sat_sales_service``, ``sat_corporate_image``
+    float 1..7 or NaN (no survey in the year): the regression's satisfaction control.
+``product_resolved_quick_final`` ... ``service_unresolved_final``, ``mean_resolution_days_final``
+    The counts and mean days by the handling status recorded by the end of the outcome year.
+``member_id``
+    The regression's clusters.
 
 References
 ----------
@@ -55,6 +71,8 @@ References
 .. [7] TARP / White House Office of Consumer Affairs figures as quoted in the mall's documents (DOMAIN.md):
    each complaint stands for ~20 (store article: 25) customers who feel the same; 39% of unhappy customers
    don't bother to complain.
+.. [8] Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of
+   Human Resources* 50(2), 317-372.
 """
 
 from __future__ import annotations
@@ -70,7 +88,7 @@ import pandas as pd
 from scipy import stats
 
 from vipmodel import schema
-from vipmodel.outcomes import COMPLAINT_STATUSES, SLOW_AFTER_DAYS
+from vipmodel.outcomes import COMPLAINT_STATUSES, FINAL_COUNT_COLUMNS, FINAL_SUFFIX, SLOW_AFTER_DAYS
 from vipmodel.stats import wilson_interval
 
 COUNT_COLUMNS: tuple[str, ...] = tuple(
@@ -85,7 +103,10 @@ GROUP_ORDER: dict[str, tuple[str, ...]] = {
 }
 SEVERITY_CODES: dict[int, str] = {1: "minor", 2: "moderate", 3: "serious"}
 RESOLUTION_EDGES: tuple[float, ...] = (1.0, 7.0, 30.0)
-CONTROLS: tuple[str, ...] = ("tier", "log_sales", "log_care")
+CONTROLS: tuple[str, ...] = ("tier", "log_sales", "log_care", "satisfaction")
+BASE_CONTROLS: tuple[str, ...] = ("tier", "log_sales")
+SATISFACTION_COLUMNS: tuple[str, ...] = tuple(f"sat_{d}" for d in schema.DIMENSIONS)
+STATUS_VIEWS: tuple[str, ...] = ("final", "window_end")
 CARE_SCALE = 100.0  # yuan: log1p(care_cost / 100), the scale of one phone call + card, keeps small spends visible
 CONFIDENCE = 0.95
 MIN_EXPECTED = 5.0
@@ -100,6 +121,9 @@ _STATUS_EN: dict[str, str] = {
     "resolved_quick": f"{{cat}} complaint resolved within {SLOW_AFTER_DAYS} days",
     "resolved_slow": f"{{cat}} complaint resolved after more than {SLOW_AFTER_DAYS} days",
     "unresolved": "unresolved {cat} complaint",
+}
+_CONTROL_EN: dict[str, str] = {
+    "tier": "tier", "log_sales": "spend", "log_care": "care spend", "satisfaction": "satisfaction",
 }
 _GROUP_EN: dict[str, str] = {
     "none": "no complaint",
@@ -140,8 +164,10 @@ def _churned(panel: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def _counts(panel: pd.DataFrame) -> pd.DataFrame:
-    counts = panel[list(COUNT_COLUMNS)]
+def _counts(panel: pd.DataFrame, columns: Sequence[str] = COUNT_COLUMNS) -> pd.DataFrame:
+    """The complaint counts of ``columns`` (in :data:`COUNT_COLUMNS` order), validated, named by
+    :data:`COUNT_COLUMNS`."""
+    counts = panel[list(columns)].set_axis(list(COUNT_COLUMNS), axis=1)
     if counts.isna().any().any():
         raise ValueError("complaint counts must not be missing (0 where a member had no complaint)")
     counts = counts.astype(float)
@@ -590,8 +616,9 @@ class RegressionResult:
     ----------
     table : DataFrame
         Index ``term`` (``const``, the complaint count columns, ``tier_<X>`` dummies, ``log_sales``,
-        ``log_care``); columns ``coef`` (log-odds per unit), ``std_err``, ``z``, ``p_value``, ``odds_ratio``,
-        ``or_low``, ``or_high`` (Wald interval at ``confidence``).
+        ``log_care``, ``sat_<dimension>``); columns ``coef`` (log-odds per unit), ``std_err``, ``z``,
+        ``p_value``, ``odds_ratio``, ``or_low``, ``or_high`` (Wald interval at ``confidence``, from the
+        member-clustered standard errors unless ``cluster`` is None).
     n, n_churned : int
         Member-years used and how many churned.
     pseudo_r2 : float
@@ -604,6 +631,17 @@ class RegressionResult:
     dropped_terms : tuple of str
         Complaint columns left out because nobody had such a complaint (no information about them).
     confidence : float
+    status : str
+        Which handling status the complaint terms count: ``"final"`` (as recorded by the end of the outcome
+        year) or ``"window_end"`` (as known at the end of the behaviour year); see :mod:`vipmodel.outcomes`.
+    cluster : str or None
+        Column whose values group the member-years for the standard errors (``"member_id"``), None for the
+        textbook (independent-rows) errors.
+    n_clusters : int
+        Distinct values of ``cluster`` among the rows used (members); ``n`` without clustering.
+    n_excluded : int
+        Member-years of the panel left out because they lacked a complete satisfaction survey (``satisfaction``
+        control only; 0 otherwise).
     """
 
     table: pd.DataFrame
@@ -616,6 +654,10 @@ class RegressionResult:
     reference_tier: str | None
     dropped_terms: tuple[str, ...]
     confidence: float = CONFIDENCE
+    status: str = "final"
+    cluster: str | None = "member_id"
+    n_clusters: int = 0
+    n_excluded: int = 0
 
     def complaint_effects(self) -> pd.DataFrame:
         """The rows of :attr:`table` for the complaint count columns, with ``category`` and ``status`` columns."""
@@ -624,41 +666,114 @@ class RegressionResult:
         rows.insert(0, "category", [t.split("_", 1)[0] for t in rows.index])
         return rows
 
+    def statement_en(self, term: str) -> str:
+        """Plain-words English sentence for one complaint term, worded as an association and naming what it is
+        adjusted for, e.g. ``"each additional unresolved service complaint is associated with 3.1× the odds of
+        churn (95% CI 2.4–4.0), adjusted for tier, spend and satisfaction"``."""
+        if term not in COUNT_COLUMNS or term not in self.table.index:
+            raise ValueError(f"no complaint term {term!r} in this regression")
+        row = self.table.loc[term]
+        category, status = term.split("_", 1)
+        kind = _STATUS_EN[status].format(cat=category)
+        names = [_CONTROL_EN[c] for c in self.controls]
+        adjusted = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names) or "nothing"
+        text = (f"each additional {kind} is associated with {_fmt(row['odds_ratio'])}× the odds of churn "
+                f"({self.confidence:.0%} CI {_fmt(row['or_low'])}–{_fmt(row['or_high'])}), adjusted for {adjusted}")
+        return text
 
-def churn_regression(
-    panel: pd.DataFrame,
-    controls: Sequence[str] = ("tier", "log_sales"),
-    confidence: float = CONFIDENCE,
-) -> RegressionResult:
-    """Logistic regression of ``churned`` on complaint counts by category x status, with controls ([1]_ ch. 5).
 
-    ``logit P(churn) = const + sum_k beta_k * count_k + controls``, fitted by maximum likelihood (Newton,
-    statsmodels ``Logit``). ``beta_k`` is the change in log-odds per additional complaint of kind ``k``; on the
-    demo mall it estimates the generator's ``b_complaint[category][status]``. Complaints are more frequent among
-    unsatisfied members, who churn more anyway; the survey is too sparse to control for satisfaction, so the
-    coefficients include some of that (the demo mall measures how much).
+def with_status(panel: pd.DataFrame, status: str = "final") -> pd.DataFrame:
+    """The panel with :data:`COUNT_COLUMNS` (and ``mean_resolution_days``) counting complaints by ``status``.
+
+    :func:`vipmodel.outcomes.churn_panel` keeps two views of the handling status: as known at the end of the
+    behaviour year (the plain columns) and as recorded by the end of the outcome year (``*_final``). The churn
+    analyses of this module should all use the same one; ``"final"`` is right for them (a complaint resolved two
+    weeks after the year ended was resolved, slowly, not left open; see :mod:`vipmodel.outcomes`).
 
     Parameters
     ----------
     panel : DataFrame
-        Needs ``churned``, :data:`COUNT_COLUMNS`, and ``tier`` / ``sales`` / ``care_cost`` for the controls.
-    controls : sequence of {"tier", "log_sales", "log_care"}
-        ``tier``: dummies against the most common tier; ``log_sales``: ``log1p(max(sales, 0))``;
-        ``log_care``: ``log1p(care_cost / 100)``.
-    confidence : float
-        Level of the odds-ratio intervals.
+        Needs :data:`COUNT_COLUMNS`; for ``"final"`` also :data:`vipmodel.outcomes.FINAL_COUNT_COLUMNS` and
+        ``mean_resolution_days_final``.
+    status : {"final", "window_end"}
+        ``"window_end"`` returns the panel as it is.
 
     Returns
     -------
-    RegressionResult
+    DataFrame
+        A copy for ``"final"``; the ``*_final`` columns stay as they are.
 
     Raises
     ------
     ValueError
-        ``"unknown controls: ..."``, ``"panel is missing columns: ..."``, ``"panel is empty: ..."``,
-        ``"panel has no member with a complaint"``, ``"churned has only one value: nothing to explain"``,
-        ``"too few member-years for the model: n <= number of terms"``, ``"regression could not be
-        estimated: ..."`` (collinear terms, a complaint kind whose member-years all churned or all stayed,
+        ``"status must be one of: final, window_end"``, ``"panel is missing columns: ..."``.
+    """
+    if status not in STATUS_VIEWS:
+        raise ValueError(f"status must be one of: {', '.join(STATUS_VIEWS)}")
+    if status == "window_end":
+        return panel
+    resolution = f"mean_resolution_days{FINAL_SUFFIX}"
+    _require(panel, [*FINAL_COUNT_COLUMNS, resolution])
+    out = panel.copy()
+    out[list(COUNT_COLUMNS)] = panel[list(FINAL_COUNT_COLUMNS)].to_numpy()
+    out["mean_resolution_days"] = panel[resolution].to_numpy()
+    return out
+
+
+def churn_regression(
+    panel: pd.DataFrame,
+    controls: Sequence[str] = BASE_CONTROLS,
+    confidence: float = CONFIDENCE,
+    *,
+    status: str = "final",
+    cluster: str | None = "member_id",
+) -> RegressionResult:
+    """Logistic regression of ``churned`` on complaint counts by category x status, with controls ([1]_ ch. 5).
+
+    ``logit P(churn) = const + sum_k beta_k * count_k + controls``, fitted by maximum likelihood (Newton,
+    statsmodels ``Logit``). ``beta_k`` is the change in log-odds per additional complaint of kind ``k`` among
+    member-years alike in the controls: an **association adjusted for those controls**, not a proven effect.
+    Members who complain are less satisfied to begin with and would churn more anyway, so without the
+    ``satisfaction`` control the coefficients also carry that dissatisfaction (on the demo mall they overstate
+    the generator's ``b_complaint`` by about 0.1 log-odds); with it, only the member-years with a complete survey
+    in the behaviour year are used (complete cases: assumes those who answer are not different in how complaints
+    relate to churn). :func:`adjusted_churn_effects` fits both and keeps them side by side.
+
+    A member active in both behaviour years is two rows; their errors are not independent, so standard errors
+    are clustered by member ([8]_, the sandwich estimator with statsmodels' small-sample correction).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Needs ``churned``, the complaint counts of ``status``, ``cluster``, and ``tier`` / ``sales`` /
+        ``care_cost`` / ``sat_<dimension>`` for the controls.
+    controls : sequence of {"tier", "log_sales", "log_care", "satisfaction"}
+        ``tier``: dummies against the most common tier; ``log_sales``: ``log1p(max(sales, 0))``;
+        ``log_care``: ``log1p(care_cost / 100)``; ``satisfaction``: the three ``sat_<dimension>`` survey means
+        (1-7) of the behaviour year, rows without a complete survey left out.
+    confidence : float
+        Level of the odds-ratio intervals.
+    status : {"final", "window_end"}
+        Count complaints by their handling status as recorded by the end of the outcome year (``*_final``
+        columns, the default: the handling the member lived through) or as known at the end of the behaviour
+        year (:data:`COUNT_COLUMNS`, which calls a complaint resolved a week after the year "unresolved").
+    cluster : str or None
+        Column grouping the rows for cluster-robust standard errors (default ``"member_id"``); None treats every
+        member-year as independent.
+
+    Returns
+    -------
+    RegressionResult
+        The complaint terms are named :data:`COUNT_COLUMNS` whichever ``status`` they count.
+
+    Raises
+    ------
+    ValueError
+        ``"unknown controls: ..."``, ``"status must be one of: ..."``, ``"panel is missing columns: ..."``,
+        ``"panel is empty: ..."``, ``"no member-year has a complete satisfaction survey"``, ``"<column> must
+        not be missing"``, ``"panel has no member with a complaint"``, ``"churned has only one value: nothing
+        to explain"``, ``"too few member-years for the model: n <= number of terms"``, ``"regression could not
+        be estimated: ..."`` (collinear terms, a complaint kind whose member-years all churned or all stayed,
         or a fit that did not converge).
     """
     import statsmodels.api as sm  # heavy import, only needed here
@@ -668,10 +783,24 @@ def churn_regression(
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
         raise ValueError(f"unknown controls: {', '.join(unknown)} (known: {', '.join(CONTROLS)})")
-    needed = {"tier": "tier", "log_sales": "sales", "log_care": "care_cost"}
-    _require(panel, ["churned", *COUNT_COLUMNS, *(needed[c] for c in controls)])
+    if status not in STATUS_VIEWS:
+        raise ValueError(f"status must be one of: {', '.join(STATUS_VIEWS)}")
+    needed = {"tier": ["tier"], "log_sales": ["sales"], "log_care": ["care_cost"],
+              "satisfaction": list(SATISFACTION_COLUMNS)}
+    sources = FINAL_COUNT_COLUMNS if status == "final" else COUNT_COLUMNS
+    _require(panel, ["churned", *sources, *(c for k in controls for c in needed[k]),
+                     *([cluster] if cluster else [])])
+    n_excluded = 0
+    if "satisfaction" in controls:
+        surveyed = panel[list(SATISFACTION_COLUMNS)].notna().all(axis=1)
+        if not surveyed.any():
+            raise ValueError("no member-year has a complete satisfaction survey: cannot control for satisfaction")
+        n_excluded = int((~surveyed).sum())
+        panel = panel[surveyed]
+    if cluster and panel[cluster].isna().any():
+        raise ValueError(f"{cluster} must not be missing")
     y = _churned(panel).astype(float)
-    counts = _counts(panel)
+    counts = _counts(panel, sources)
     if (counts.to_numpy().sum(axis=1) == 0).all():
         raise ValueError("panel has no member with a complaint")
     if y.min() == y.max():
@@ -694,6 +823,12 @@ def churn_regression(
             if values.isna().any():
                 raise ValueError(f"{col} must not be missing")
             X[name] = np.log1p(values.clip(lower=0.0) / scale)
+    if "satisfaction" in controls:
+        scores = panel[list(SATISFACTION_COLUMNS)].astype(float)
+        if ((scores < 1.0) | (scores > 7.0)).any().any():
+            raise ValueError("satisfaction scores must be between 1 and 7")
+        for col in SATISFACTION_COLUMNS:
+            X[col] = scores[col].to_numpy()
     X.insert(0, "const", 1.0)
     if len(X) <= X.shape[1]:
         raise ValueError("too few member-years for the model: n <= number of terms")
@@ -709,11 +844,17 @@ def churn_regression(
                 f"regression could not be estimated: every member-year with {col} complaints {verb} "
                 "(separation); use more data or fewer terms"
             )
+    if cluster:
+        groups = pd.factorize(panel[cluster])[0]
+        n_clusters = int(groups.max()) + 1
+        covariance: dict[str, Any] = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
+    else:
+        n_clusters, covariance = len(y), {"cov_type": "nonrobust"}
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            fit = sm.Logit(y, X).fit(method="newton", maxiter=100, disp=0)
+            fit = sm.Logit(y, X).fit(method="newton", maxiter=100, disp=0, **covariance)
         except (PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
             raise ValueError(f"regression could not be estimated: {exc}") from None
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
@@ -745,7 +886,109 @@ def churn_regression(
         reference_tier=reference_tier,
         dropped_terms=dropped,
         confidence=confidence,
+        status=status,
+        cluster=cluster,
+        n_clusters=n_clusters,
+        n_excluded=n_excluded,
     )
+
+
+@dataclass(frozen=True)
+class AdjustedEffects:
+    """Per-complaint churn associations with and without the satisfaction control (:func:`adjusted_churn_effects`).
+
+    Attributes
+    ----------
+    adjusted : RegressionResult or None
+        Base controls + ``satisfaction``, on the member-years with a complete survey; None when it could not be
+        estimated (``adjusted_error`` says why, e.g. no survey).
+    same_sample : RegressionResult or None
+        Base controls only, on exactly the member-years of ``adjusted``: the difference from ``adjusted`` is the
+        satisfaction adjustment alone, not a change of sample.
+    unadjusted : RegressionResult
+        Base controls only, on every member-year.
+    adjusted_error : str or None
+        The ValueError message of the adjusted fit when it failed.
+    """
+
+    adjusted: RegressionResult | None
+    same_sample: RegressionResult | None
+    unadjusted: RegressionResult
+    adjusted_error: str | None = None
+
+    @property
+    def headline(self) -> RegressionResult:
+        """The figure to lead with: the satisfaction-adjusted fit when there is one, else the unadjusted one."""
+        return self.adjusted if self.adjusted is not None else self.unadjusted
+
+    def comparison(self) -> pd.DataFrame:
+        """The complaint terms of each fit in long form.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``term``, ``category``, ``status``, ``model`` (``"adjusted"``, ``"same_sample"``,
+            ``"unadjusted"``; fits that failed are left out), ``n``, ``coef``, ``std_err``, ``odds_ratio``,
+            ``or_low``, ``or_high``, ``p_value``; terms in :data:`COUNT_COLUMNS` order, then by model.
+        """
+        frames = []
+        for order, (model, fit) in enumerate(
+            (("adjusted", self.adjusted), ("same_sample", self.same_sample), ("unadjusted", self.unadjusted))
+        ):
+            if fit is None:
+                continue
+            rows = fit.complaint_effects().reset_index()
+            frames.append(rows.assign(model=model, n=fit.n, _model=order, _term=rows["term"].map(COUNT_COLUMNS.index)))
+        out = pd.concat(frames, ignore_index=True).sort_values(["_term", "_model"], ignore_index=True)
+        return out[["term", "category", "status", "model", "n", "coef", "std_err", "odds_ratio", "or_low",
+                    "or_high", "p_value"]]
+
+
+def adjusted_churn_effects(
+    panel: pd.DataFrame,
+    controls: Sequence[str] = BASE_CONTROLS,
+    confidence: float = CONFIDENCE,
+    *,
+    status: str = "final",
+    cluster: str | None = "member_id",
+) -> AdjustedEffects:
+    """The per-complaint churn associations adjusted for satisfaction where a survey exists, next to the
+    unadjusted ones (:func:`churn_regression` three times).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        As for :func:`churn_regression` with the ``satisfaction`` control (``sat_<dimension>`` NaN where a
+        member answered no survey in the year).
+    controls : sequence of str
+        The base controls (without ``satisfaction``, which is added for the adjusted fit).
+    confidence, status, cluster
+        As for :func:`churn_regression`.
+
+    Returns
+    -------
+    AdjustedEffects
+        :attr:`AdjustedEffects.headline` is the adjusted fit when it could be estimated.
+
+    Raises
+    ------
+    ValueError
+        The messages of :func:`churn_regression` for the unadjusted fit (without it there is nothing to show),
+        and ``"controls must not include satisfaction: the adjusted fit adds it"``. A failure of the adjusted
+        fit is not raised but kept in ``adjusted_error``.
+    """
+    base = tuple(controls)
+    if "satisfaction" in base:
+        raise ValueError("controls must not include satisfaction: the adjusted fit adds it")
+    kwargs: dict[str, Any] = {"confidence": confidence, "status": status, "cluster": cluster}
+    unadjusted = churn_regression(panel, base, **kwargs)
+    try:
+        adjusted = churn_regression(panel, (*base, "satisfaction"), **kwargs)
+        surveyed = panel[list(SATISFACTION_COLUMNS)].notna().all(axis=1)
+        same = churn_regression(panel[surveyed], base, **kwargs)
+    except ValueError as exc:
+        return AdjustedEffects(None, None, unadjusted, str(exc))
+    return AdjustedEffects(adjusted, same, unadjusted)
 
 
 # --------------------------------------------------------------------------------------------- correlations

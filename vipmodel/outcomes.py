@@ -9,7 +9,22 @@ response model, churn-risk evaluation) stands on the same panel, defined once he
   observed. ``churned`` is True when the member made no sale in window ``w + 1`` — the same definition as the
   annual churn KPI (:mod:`vipmodel.kpi`).
 * Features describe window ``w`` only (never the outcome window), so nothing that defines the label leaks into
-  the features.
+  the features. One exception is deliberate and kept apart: the ``*_final`` complaint columns (below).
+
+Complaint handling status, two views
+------------------------------------
+A complaint filed near the end of window ``w`` is often resolved a few weeks into window ``w + 1``.
+
+* ``<category>_<status>`` (and ``mean_resolution_days``): the status **as known at the end of window** ``w``, so
+  such a complaint counts as *unresolved*. This is what a model that predicts churn *at* the end of the window may
+  use (retention scores, the care response model): it never reads a date after the window.
+* ``<category>_<status>_final`` (and ``mean_resolution_days_final``): the status **as recorded by the end of the
+  outcome window** ``w + 1``: a complaint resolved after the window counts as resolved (quickly or slowly, by its
+  real resolution time); *unresolved* means still open a year later. This is the right label for the churn model
+  of :mod:`vipmodel.complaints`, which asks how the handling a member experienced relates to churn: labelling a
+  slow resolution "unresolved" because the calendar year ended mixes resolved members into the unresolved group.
+  Its price: a resolution dated inside the outcome window could in principle depend on the member's behaviour
+  there (a member who stopped coming is harder to satisfy), so these columns describe, they do not predict.
 """
 
 from __future__ import annotations
@@ -28,6 +43,12 @@ from vipmodel.reuse import shares_result
 
 SLOW_AFTER_DAYS = 7
 COMPLAINT_STATUSES: tuple[str, ...] = ("resolved_quick", "resolved_slow", "unresolved")
+FINAL_SUFFIX = "_final"
+# The handling status as recorded by the end of the outcome window (module docstring), added after the original
+# columns so that every earlier column keeps its place and meaning.
+FINAL_COUNT_COLUMNS: tuple[str, ...] = tuple(
+    f"{cat}_{status}{FINAL_SUFFIX}" for cat in schema.COMPLAINT_CATEGORIES for status in COMPLAINT_STATUSES
+)
 PANEL_COLUMNS: tuple[str, ...] = (
     "member_id",
     "window_start",
@@ -45,6 +66,8 @@ PANEL_COLUMNS: tuple[str, ...] = (
     "expectation",
     "churned",
     "next_sales",
+    *FINAL_COUNT_COLUMNS,
+    f"mean_resolution_days{FINAL_SUFFIX}",
 )
 
 
@@ -68,18 +91,39 @@ def year_windows(as_of: dt.date, n: int) -> list[tuple[dt.date, dt.date]]:
 
 
 @shares_result
-def complaint_features(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
+def complaint_features(
+    conn: Connection, start: dt.date, end: dt.date, known_by: dt.date | None = None
+) -> pd.DataFrame:
     """Per member, complaints filed in ``[start, end]`` counted by category and handling status.
 
     A complaint is *resolved_quick* when resolved within :data:`SLOW_AFTER_DAYS` days, *resolved_slow* when
-    resolved later, *unresolved* when it has no resolved date or was resolved after ``end`` (what the mall knew
-    at the end of the window).
+    resolved later, *unresolved* when it has no resolved date or was resolved after ``known_by`` (what the mall
+    knew on that day).
+
+    Parameters
+    ----------
+    conn
+        Connection to the mall database.
+    start, end
+        First and last filing day counted.
+    known_by
+        The day the handling status is read on; default ``end`` (the status known at the end of the window). A
+        later day (e.g. the end of the following year) counts resolutions recorded up to then.
 
     Returns
     -------
     DataFrame
-        Index ``member_id``; columns ``<category>_<status>`` (counts), ``max_severity``, ``mean_resolution_days``.
+        Index ``member_id``; columns ``<category>_<status>`` (counts), ``max_severity``, ``mean_resolution_days``
+        (of the complaints resolved by ``known_by``).
+
+    Raises
+    ------
+    ValueError
+        ``"known_by must not be before end"``.
     """
+    known_by = end if known_by is None else known_by
+    if known_by < end:
+        raise ValueError("known_by must not be before end")
     c = schema.complaints
     frame = read_frame(conn, select(c.c.member_id, c.c.category, c.c.severity, c.c.complaint_date, c.c.resolved_date)
                        .where(and_(c.c.complaint_date >= start, c.c.complaint_date <= end)))
@@ -88,7 +132,7 @@ def complaint_features(conn: Connection, start: dt.date, end: dt.date) -> pd.Dat
         return pd.DataFrame(columns=[*columns, "max_severity", "mean_resolution_days"], index=pd.Index([], name="member_id"))
     filed = pd.to_datetime(frame["complaint_date"])
     resolved = pd.to_datetime(frame["resolved_date"])
-    resolved = resolved.where(resolved <= pd.Timestamp(end))
+    resolved = resolved.where(resolved <= pd.Timestamp(known_by))
     days = (resolved - filed).dt.days
     status = np.where(days.isna(), "unresolved", np.where(days <= SLOW_AFTER_DAYS, "resolved_quick", "resolved_slow"))
     frame["key"] = frame["category"] + "_" + status
@@ -150,8 +194,10 @@ def churn_panel(
     -------
     DataFrame
         Columns :data:`PANEL_COLUMNS`; one row per (member, feature window). Counts are 0 and survey scores NaN
-        where a member had no complaint or survey. Empty (with those columns) when the data does not cover two
-        windows.
+        where a member had no complaint or survey. ``<category>_<status>`` counts complaints by their status at
+        the end of the window, ``<category>_<status>_final`` by their status at the end of the outcome window
+        (see the module docstring for which to use when). Empty (with those columns) when the data does not
+        cover two windows.
     """
     if isinstance(conn, Engine):
         with conn.connect() as connection:
@@ -168,6 +214,10 @@ def churn_panel(
         panel = active[["sales", "profit_contribution", "n_visits", "care_cost", "n_complaints"]].copy()
         panel["tier"] = assign_tiers(active.reset_index(), rules).astype(str)
         panel = panel.join(complaint_features(conn, start, end)).join(survey_features(conn, start, end))
+        # The same complaints with their status as recorded by the end of the outcome window (module docstring).
+        final = complaint_features(conn, start, end, known_by=next_end)
+        final = final[[*(c.removesuffix(FINAL_SUFFIX) for c in FINAL_COUNT_COLUMNS), "mean_resolution_days"]]
+        panel = panel.join(final.add_suffix(FINAL_SUFFIX))
         panel["next_sales"] = next_sales.reindex(panel.index).fillna(0.0)
         panel["churned"] = ~panel.index.isin(next_sales.dropna().index)
         panel["window_start"], panel["window_end"] = start, end

@@ -1,4 +1,5 @@
-"""Figures of the complaint-to-churn evidence: churn per group, forest plot of effects, correlations, the iceberg.
+"""Figures of the complaint-to-churn evidence: churn per group, forest plot of effects, the adjusted vs unadjusted
+per-complaint odds ratios, correlations, the iceberg.
 
 Every builder takes the output of :mod:`vipmodel.complaints` (or a frame built from it) plus labels that are already
 translated, and never calls Streamlit. The helpers at the end turn the analysis' language-neutral codes and
@@ -15,7 +16,9 @@ import plotly.graph_objects as go
 
 from dashboard.figures.theme import ACCENT, NEGATIVE, styled
 from dashboard.i18n import fmt_number, t, tier_name
-from vipmodel.complaints import COUNT_COLUMNS, MIN_EXPECTED, RESOLUTION_EDGES, Effect, GroupTest, RegressionResult
+from vipmodel.complaints import (
+    COUNT_COLUMNS, MIN_EXPECTED, RESOLUTION_EDGES, AdjustedEffects, Effect, GroupTest, RegressionResult,
+)
 from vipmodel.outcomes import SLOW_AFTER_DAYS
 
 NONE_COLOR = "#AAB4C3"
@@ -191,6 +194,7 @@ _ERRORS: dict[str, str] = {
     "churned has only one value": "cpl.err.one_outcome",
     "panel has no member with a complaint": "cpl.err.no_complainer",
     "regression could not be estimated: ": "cpl.err.not_estimated",
+    "no member-year has a complete satisfaction survey": "cpl.err.no_survey",
 }
 
 
@@ -239,6 +243,27 @@ def effects_frame(effects: Sequence[Effect], lang: str) -> pd.DataFrame:
     )
 
 
+def effects_caption(effects: Sequence[Effect], lang: str) -> str:
+    """What the relative risks compare (not adjusted), and the complaint kinds nobody had."""
+    missing = [c for c in COUNT_COLUMNS if c not in {e.exposed_label for e in effects}]
+    text = t("cpl.effects_caption", lang)
+    return text + (" " + t("cpl.effects_missing", lang, kinds=", ".join(kind_label(c, lang) for c in missing))
+                   if missing else "")
+
+
+def feature_label(column: str, lang: str) -> str:
+    """A column of :func:`vipmodel.complaints.correlation_matrix` in ``lang``."""
+    return kind_label(column, lang) if column in COUNT_COLUMNS else t(f"cpl.feature.{column}", lang)
+
+
+def correlation_caption(matrix: pd.DataFrame, lang: str) -> str:
+    """How to read the matrix, and the constant columns it left out."""
+    constant = matrix.attrs.get("constant_columns") or []
+    text = t("cpl.corr_caption", lang)
+    return text + (" " + t("cpl.corr_constant", lang, columns=", ".join(feature_label(c, lang) for c in constant))
+                   if constant else "")
+
+
 def p_text(p: float, lang: str) -> str:
     """``"< 0.001"`` or ``"= 0.042"``: a p-value as read aloud in a meeting."""
     return "< 0.001" if p < 0.001 else f"= {fmt_number(p, lang, 3)}"
@@ -249,25 +274,6 @@ def explain_error(exc: ValueError, lang: str) -> str:
     message = str(exc)
     key = next((k for prefix, k in _ERRORS.items() if message.startswith(prefix)), None)
     return t(key, lang, reason=message.split(": ", 1)[-1]) if key else message
-
-
-def _term_label(term: str, reference: str | None, lang: str) -> str:
-    if term in COUNT_COLUMNS:
-        return t("cpl.term.complaint", lang, kind=kind_label(term, lang))
-    if term.startswith("tier_"):
-        return t("cpl.term.tier", lang, tier=tier_name(term[5:], lang), reference=tier_name(reference or "", lang))
-    return t(f"cpl.term.{term}", lang)
-
-
-def odds_ratio_table(result: RegressionResult, lang: str) -> pd.DataFrame:
-    """The regression's odds ratios (constant left out: it is no effect) with interval and p-value, for display."""
-    rows = result.table.drop(index="const", errors="ignore")
-    return pd.DataFrame({
-        t("cpl.col.term", lang): [_term_label(r, result.reference_tier, lang) for r in rows.index],
-        t("cpl.col.odds_ratio", lang): rows["odds_ratio"].round(2).to_list(),
-        t("cpl.col.interval", lang): [f"{lo:.2f} – {hi:.2f}" for lo, hi in zip(rows["or_low"], rows["or_high"])],
-        t("cpl.col.p_value", lang): [p_text(p, lang).removeprefix("= ") for p in rows["p_value"]],
-    })
 
 
 def group_test_text(test: GroupTest, lang: str) -> str:
@@ -281,12 +287,116 @@ def group_test_text(test: GroupTest, lang: str) -> str:
     return " ".join(text)
 
 
-def regression_caption(result: RegressionResult, lang: str) -> str:
-    """What the odds-ratio table controls for, on how many member-years, what was left out, and the caveat."""
-    controls = ", ".join(t(f"cpl.control.{c}", lang, tier=tier_name(result.reference_tier or "", lang))
-                         for c in result.controls)
-    text = [t("cpl.reg_caption", lang, controls=controls, n=fmt_number(result.n, lang),
-              churned=fmt_number(result.n_churned, lang), r2=fmt_number(result.pseudo_r2, lang, 3))]
-    if result.dropped_terms:
-        text.append(t("cpl.reg_dropped", lang, kinds=", ".join(kind_label(c, lang) for c in result.dropped_terms)))
-    return " ".join([*text, t("cpl.reg_caveat", lang)])
+def _controls_text(result: RegressionResult, lang: str) -> str:
+    names = [t(f"cpl.control.{c}", lang, tier=tier_name(result.reference_tier or "", lang)) for c in result.controls]
+    return t("cpl.adj.and", lang).join([t("cpl.adj.sep", lang).join(names[:-1]), names[-1]]) if len(names) > 1 \
+        else "".join(names)
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def adjusted_sentences(effects: AdjustedEffects, lang: str) -> list[str]:
+    """One sentence per complaint kind, the headline fit's odds ratio worded as an association adjusted for its
+    controls (named), with the same members' figure without the satisfaction adjustment next to it."""
+    head = effects.headline
+    same = effects.same_sample.table if effects.same_sample is not None else None
+    out = []
+    for term, row in head.complaint_effects().iterrows():
+        category, status = term.split("_", 1)
+        args = {"kind": t(f"cpl.adj.kind.{status}", lang, cat=t(f"cpl.cat.{category}", lang), days=SLOW_AFTER_DAYS),
+                "ratio": _ratio(row["odds_ratio"]), "low": _ratio(row["or_low"]), "high": _ratio(row["or_high"]),
+                "level": f"{head.confidence:.0%}", "controls": _controls_text(head, lang)}
+        text = t("cpl.adj.sentence", lang, **args)
+        if row["or_low"] <= 1.0 <= row["or_high"]:
+            text += t("cpl.adj.not_significant", lang)
+        if same is not None and term in same.index:
+            text += t("cpl.adj.without", lang, ratio=_ratio(same.loc[term, "odds_ratio"]))
+        out.append(text)
+    return out
+
+
+def adjusted_caption(effects: AdjustedEffects, lang: str) -> str:
+    """What the headline figures are adjusted for, on which member-years, that they are associations, and how
+    intervals and handling status are defined; or, without a usable survey, why satisfaction is not controlled."""
+    head = effects.headline
+    numbers = {"n": fmt_number(head.n, lang), "members": fmt_number(head.n_clusters, lang),
+               "excluded": fmt_number(head.n_excluded, lang), "controls": _controls_text(head, lang)}
+    text = [t("cpl.adj.caption" if effects.adjusted is not None else "cpl.adj.caption_unadjusted", lang, **numbers),
+            t("cpl.adj.association", lang), t("cpl.adj.clustered", lang), t("cpl.adj.status", lang)]
+    if head.dropped_terms:
+        text.append(t("cpl.reg_dropped", lang, kinds=", ".join(kind_label(c, lang) for c in head.dropped_terms)))
+    return " ".join(text)
+
+
+def adjustment_fallback(effects: AdjustedEffects, lang: str) -> str | None:
+    """The warning when satisfaction could not be controlled for (None when it was)."""
+    if effects.adjusted is not None:
+        return None
+    return t("cpl.adj.fallback", lang, reason=explain_error(ValueError(effects.adjusted_error or ""), lang),
+             controls=_controls_text(effects.unadjusted, lang))
+
+
+def comparison_frame(effects: AdjustedEffects, lang: str) -> pd.DataFrame:
+    """The input of :func:`adjustment_plot`: each fit's odds ratio per complaint kind, labelled in ``lang``
+    (adjusted first)."""
+    frame = effects.comparison()
+    return pd.DataFrame({
+        "label": [kind_label(term, lang) for term in frame["term"]],
+        "model": [t(f"cpl.adj.model.{m}", lang) for m in frame["model"]],
+        "odds_ratio": frame["odds_ratio"], "or_low": frame["or_low"], "or_high": frame["or_high"],
+    })
+
+
+def comparison_table(effects: AdjustedEffects, lang: str) -> pd.DataFrame:
+    """One row per complaint kind, one column per fit: "odds ratio (interval)", the adjusted one first."""
+    frame = effects.comparison()
+    cells = frame.assign(cell=[f"{_ratio(r)} ({_ratio(lo)}–{_ratio(hi)})"
+                               for r, lo, hi in zip(frame["odds_ratio"], frame["or_low"], frame["or_high"])])
+    wide = cells.pivot(index="term", columns="model", values="cell")
+    models = [m for m in ("adjusted", "same_sample", "unadjusted") if m in wide.columns]
+    terms = [c for c in COUNT_COLUMNS if c in wide.index]
+    out = wide.loc[terms, models].rename(columns=lambda m: t(f"cpl.adj.model.{m}", lang))
+    out = out.rename_axis(columns=None).reset_index(drop=True)
+    out.insert(0, t("cpl.adj.col.kind", lang), [kind_label(c, lang) for c in terms])
+    return out
+
+
+ADJUSTED_COLOR = NEGATIVE
+UNADJUSTED_COLOR = "#7F8C8D"
+
+
+def adjustment_plot(frame: pd.DataFrame, title: str, x_title: str = "") -> go.Figure:
+    """Odds ratio with interval per complaint kind, one marker series per fit (in the order they first appear: the
+    adjusted one first, in red), on a log axis with the no-association line at 1.
+
+    ``frame`` has ``label``, ``model`` (the fit's translated name), ``odds_ratio``, ``or_low``, ``or_high``;
+    the first row's kind is drawn on top.
+    """
+    _require(frame, ["label", "model", "odds_ratio", "or_low", "or_high"], "frame")
+    fig = go.Figure()
+    colors = [ADJUSTED_COLOR, UNADJUSTED_COLOR, "#B0BEC5"]
+    for i, model in enumerate(pd.unique(frame["model"])):
+        rows = frame[frame["model"] == model]
+        fig.add_trace(go.Scatter(
+            x=rows["odds_ratio"].to_list(), y=rows["label"].to_list(), name=str(model), mode="markers",
+            orientation="h", offsetgroup=str(i),  # side by side within a kind (layout scattermode="group")
+            marker=dict(size=10, symbol="circle" if i == 0 else "diamond-open", color=colors[min(i, 2)]),
+            error_x=dict(type="data", symmetric=False, array=(rows["or_high"] - rows["odds_ratio"]).to_list(),
+                         arrayminus=(rows["odds_ratio"] - rows["or_low"]).to_list(), color=colors[min(i, 2)],
+                         thickness=1.5),
+            customdata=list(zip(rows["or_low"], rows["or_high"])),
+            hovertemplate="%{y}: %{x:.2f} (%{customdata[0]:.2f} – %{customdata[1]:.2f})<extra>" + str(model)
+                          + "</extra>",
+        ))
+    fig.add_vline(x=1.0, line_dash="dash", line_color="#555555")
+    styled(fig, title)
+    labels = list(pd.unique(frame["label"]))
+    fig.update_layout(height=max(300, 80 + 55 * len(labels)), xaxis_title=x_title, margin=dict(l=220),
+                      legend=dict(orientation="h", y=-0.2), scattermode="group")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
+    low = min(1.0, float(frame["or_low"].min())) if len(frame) else 1.0
+    high = max(1.0, float(frame["or_high"].max())) if len(frame) else 1.0
+    fig.update_xaxes(type="log", range=[math.log10(low) - 0.05, math.log10(high) + 0.05])
+    return fig

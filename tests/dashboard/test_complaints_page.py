@@ -1,5 +1,6 @@
-"""Complaints & churn page: renders on the demo mall in both languages, "group by" redraws the churn chart, the
-iceberg multiplier changes the silent-dissatisfied estimate, and missing data is explained instead of crashing."""
+"""Complaints & churn page: renders on the demo mall in both languages, leads with the per-complaint associations
+adjusted for satisfaction next to the unadjusted ones, "group by" redraws the churn chart, the iceberg multiplier
+changes the silent-dissatisfied estimate, and missing data (no complaints, no survey) is explained, not crashed on."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from dashboard.figures.complaints import (
-    churn_bars, correlation_heatmap, effect_sentence, effects_frame, explain_error, forest_plot, group_label,
-    iceberg_figure,
+    adjustment_plot, churn_bars, comparison_frame, comparison_table, correlation_heatmap, effect_sentence,
+    effects_frame, explain_error, forest_plot, group_label, iceberg_figure,
 )
 from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db, schema
@@ -58,12 +59,40 @@ def test_complaints_page_shows_churn_by_status_effects_regression_correlations_a
     assert any(shape.get("x0") == 1.0 for shape in forest["layout"]["shapes"])
     sentences = [m.value for m in at.markdown if m.value.startswith("- Members with")]
     assert sentences and "churned" in sentences[0] and "95% CI" in sentences[0]
-    assert "Odds ratio" in at.dataframe[0].value.columns
     assert "tier (reference:" in captions  # the regression states its controls
     heat = _spec(at, "complaints-correlations")
     assert "Churned" in heat["data"][0]["x"]
     assert _number(_metric(at, "Complaints received")) > 0
     assert not at.warning
+
+
+ADJUSTED_MODELS = ["Adjusted for satisfaction", "Not adjusted (same members)", "Not adjusted (all member-years)"]
+
+
+def test_the_headline_is_the_satisfaction_adjusted_association_shown_beside_the_unadjusted_one(page):
+    at = page
+    assert not at.exception and not at.warning
+    assert at.subheader[0].value.startswith("Per complaint, among members alike in tier, spend and satisfaction")
+    headline = next(m.value for m in at.markdown if m.value.startswith("- Each additional"))
+    lines = headline.splitlines()
+    assert len(lines) == len(cpl.COUNT_COLUMNS)
+    for line in lines:  # an association, adjusted for named controls, with the unadjusted figure beside it
+        assert " is associated with " in line and "× the odds of churn (95% CI " in line
+        assert "adjusted for tier (reference: " in line and "spend (log) and satisfaction" in line
+        assert "Without the satisfaction adjustment (same members): " in line
+    captions = " ".join(c.value for c in at.caption)
+    assert "member-years with a satisfaction survey" in captions and "not proven effects" in captions
+    assert "clustered by member" in captions and "counts as resolved" in captions
+    adjustment = _spec(at, "complaints-adjustment")
+    assert [trace["name"] for trace in adjustment["data"]] == ADJUSTED_MODELS
+    assert all(len(trace["x"]) == len(cpl.COUNT_COLUMNS) for trace in adjustment["data"])
+    assert adjustment["layout"]["xaxis"]["type"] == "log"
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Complaint (per additional one)", *ADJUSTED_MODELS]
+    assert len(table) == len(cpl.COUNT_COLUMNS)
+    # The headline sentence and the table's first column are the same adjusted fit.
+    first_ratio = lines[0].split(" is associated with ")[1].split("×")[0]
+    assert table.iloc[0, 1].startswith(first_ratio)
 
 
 def test_effect_sentences_are_listed_strongest_first(page):
@@ -119,6 +148,11 @@ def test_complaints_page_in_chinese_reads_as_chinese_sentences(demo_app):
     assert not at.exception
     assert "仅服务投诉" in _spec(at, "complaints-churn-category")["data"][0]["x"]
     assert "收到的投诉" in [m.label for m in at.metric]
+    headline = next(m.value for m in at.markdown if m.value.startswith("- 调整"))
+    assert "关联的流失优势比为" in headline and "满意度" in headline and "不调整满意度（同一批会员）" in headline
+    assert [trace["name"] for trace in _spec(at, "complaints-adjustment")["data"]] == [
+        "调整满意度", "不调整（同一批会员）", "不调整（全部会员年度）"]
+    assert "相关关系" in " ".join(c.value for c in at.caption)
 
 
 def test_a_regression_that_cannot_be_estimated_is_explained_in_a_warning(demo_app, monkeypatch):
@@ -131,6 +165,36 @@ def test_a_regression_that_cannot_be_estimated_is_explained_in_a_warning(demo_ap
     assert any("too few member-years" in w.value and "later period" in w.value for w in at.warning)
     assert len(at.dataframe) == 0  # no odds-ratio table
     assert _spec(at, "complaints-forest")  # the rest of the page still shows
+
+
+@pytest.fixture
+def app_without_surveys(tmp_path, demo_sqlite_url, monkeypatch):
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
+    engine = db.make_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        conn.execute(delete(schema.survey_answers))
+        conn.execute(delete(schema.survey_responses))
+    engine.dispose()
+    monkeypatch.setenv(db.ENV_URL, f"sqlite:///{copy}")
+    return app_as("admin", timeout=90)
+
+
+@pytest.mark.parametrize(("lang", "warning", "model"), [
+    ("en", "Satisfaction could not be taken into account (no member-year has a complete satisfaction survey)",
+     "Not adjusted (all member-years)"),
+    ("zh", "无法调整满意度（没有会员年度填写了完整的满意度问卷）", "不调整（全部会员年度）"),
+])
+def test_without_a_survey_the_page_says_satisfaction_is_not_adjusted_for(app_without_surveys, lang, warning, model):
+    app_without_surveys.query_params["lang"] = lang
+    at = open_page(app_without_surveys, "complaints")
+    assert not at.exception
+    assert any(w.value.startswith(warning) for w in at.warning)
+    assert [trace["name"] for trace in _spec(at, "complaints-adjustment")["data"]] == [model]
+    if lang == "en":
+        assert "adjusted for tier" in " ".join(c.value for c in at.caption)
+        assert "Without the satisfaction adjustment" not in next(
+            m.value for m in at.markdown if m.value.startswith("- Each additional"))
 
 
 @pytest.fixture
@@ -179,6 +243,50 @@ def test_churn_bars_draw_the_wilson_interval_around_each_rate():
 def test_figure_builders_reject_bad_input_with_a_clear_message(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def _adjusted_effects():
+    """Adjusted and unadjusted fits on a seeded simulated panel (a known logit model; every member surveyed half
+    the time)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    rows = {c: rng.poisson(0.2, n) for c in cpl.COUNT_COLUMNS}
+    logit = -1.0 + sum(0.3 * v for v in rows.values())
+    panel = pd.DataFrame({**rows, **{f"{c}_final": v for c, v in rows.items()}, "member_id": np.arange(n),
+                          "tier": rng.choice(["C", "D"], n), "sales": rng.lognormal(7, 1, n),
+                          "churned": rng.random(n) < 1 / (1 + np.exp(-logit))})
+    for col in cpl.SATISFACTION_COLUMNS:
+        panel[col] = np.where(rng.random(n) < 0.5, rng.uniform(1, 7, n), np.nan)
+    panel[list(cpl.SATISFACTION_COLUMNS)] = panel[list(cpl.SATISFACTION_COLUMNS)].where(
+        panel[list(cpl.SATISFACTION_COLUMNS)].notna().all(axis=1))
+    return cpl.adjusted_churn_effects(panel)
+
+
+def test_the_adjustment_plot_draws_one_series_per_fit_with_the_first_kind_on_top():
+    effects = _adjusted_effects()
+    fig = adjustment_plot(comparison_frame(effects, "en"), "t")
+    assert [trace.name for trace in fig.data] == ADJUSTED_MODELS
+    adjusted = effects.adjusted.complaint_effects()
+    assert list(fig.data[0].x) == pytest.approx(adjusted["odds_ratio"].to_list())
+    assert fig.data[0].x[0] - fig.data[0].error_x.arrayminus[0] == pytest.approx(adjusted["or_low"].iloc[0])
+    assert fig.layout.yaxis.categoryarray[-1] == "Product, resolved ≤ 7 days"  # the top row
+    assert fig.layout.xaxis.type == "log"
+    with pytest.raises(ValueError, match="frame is missing columns: model"):
+        adjustment_plot(comparison_frame(effects, "en").drop(columns=["model"]), "t")
+
+
+def test_the_comparison_table_puts_each_fits_ratio_and_interval_side_by_side_in_both_languages():
+    effects = _adjusted_effects()
+    table = comparison_table(effects, "en")
+    assert list(table.columns) == ["Complaint (per additional one)", *ADJUSTED_MODELS]
+    row = effects.unadjusted.table.loc["service_unresolved"]
+    expected = f"{row['odds_ratio']:.2f} ({row['or_low']:.2f}–{row['or_high']:.2f})"
+    assert table.set_index("Complaint (per additional one)").loc["Service, unresolved", ADJUSTED_MODELS[2]] == expected
+    assert list(comparison_table(effects, "zh").columns) == ["投诉类型（每多一次）", "调整满意度", "不调整（同一批会员）",
+                                                               "不调整（全部会员年度）"]
 
 
 def test_iceberg_figure_puts_the_silent_below_the_waterline_with_unsigned_ticks():
@@ -280,7 +388,9 @@ def test_the_page_loaders_give_the_same_panel_and_regression_on_sqlite_and_postg
     pd.testing.assert_frame_equal(panels[0][list(cpl.COUNT_COLUMNS) + ["churned", "tier"]],
                                   panels[1][list(cpl.COUNT_COLUMNS) + ["churned", "tier"]])
     lite, pg = (data.load_complaint_regression(url, 0, end, 2) for url in (demo_sqlite_url, demo_postgres_url))
-    pd.testing.assert_frame_equal(lite.table, pg.table, rtol=1e-6)
+    assert lite.adjusted is not None and pg.adjusted is not None
+    pd.testing.assert_frame_equal(lite.comparison(), pg.comparison(), rtol=1e-6)
+    pd.testing.assert_frame_equal(lite.headline.table, pg.headline.table, rtol=1e-6)
 
 
 def test_a_period_without_three_years_of_history_explains_why_and_still_shows_the_iceberg(demo_app):
