@@ -4,7 +4,9 @@ Marketing edits the care plan interactively, so simulating a plan for 100,000 me
 draws of the care effect for the bands, and the comparison with the current plan) must take under 1 second.
 The synthetic population has the 1/4/15/80 pyramid, a lognormal value per member scaled by tier, each
 member's own churn probability at their current care, and a response model with beta = 0.5, c0 = 100 and
-200 draws around it. Prints a Markdown table.
+200 joint draws around them as the fitted model gives (c0 spread by a factor of ~2, beta moving with it, tier
+baselines), so the bands carry the uncertainty of c0, beta, the tier baselines, member value and the binomial
+noise of who stays. Prints a Markdown table.
 
     python benchmarks/bench_care.py [--members 100000] [--repeat 5] [--seed 0]
 """
@@ -63,8 +65,13 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
 
     members = synthetic_members(args.members, args.seed)
-    draws = np.random.default_rng(args.seed).normal(0.5, 0.05, 200)
-    model = CareResponseModel.from_coefficients(0.5, dict.fromkeys("ABCD", -1.0), c0=100.0, beta_draws=draws)
+    rng = np.random.default_rng(args.seed)
+    c0_draws = 100.0 * np.exp(rng.normal(0.0, 0.7, 200))
+    draws = 0.5 * (c0_draws / 100.0) ** 0.8 * np.exp(rng.normal(0.0, 0.1, 200))  # beta rises with c0, as fitted
+    tier_draws = {t: rng.normal(-1.0, 0.05, 200) for t in "ABCD"}
+    model = CareResponseModel.from_coefficients(0.5, dict.fromkeys("ABCD", -1.0), c0=100.0, beta_draws=draws,
+                                                c0_draws=c0_draws, tier_logit_draws=tier_draws,
+                                                care_support={"A": 450.0, "B": 300.0, "C": 160.0, "D": 20.0})
     plan = CarePlan.from_spend({"A": 400.0, "B": 200.0, "C": 40.0, "D": 5.0})
     current = CarePlan.from_spend({"A": 150.0, "B": 110.0, "C": 40.0, "D": 10.0})
     budget = 0.02 * float(members["value"].sum())

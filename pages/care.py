@@ -8,14 +8,18 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, state, ui
-from dashboard.figures.care import (ALLOCATION_KINDS, PLAN_KINDS, RESULT_KINDS, allocation_bars, editor_frame,
-                                    model_caption, plan_from_editor, spend_curves, tier_table)
+from dashboard import campaigns_panel, data, filters, state, ui
+from dashboard.figures.care import (ALLOCATION_COLUMNS, ALLOCATION_KINDS, PLAN_KINDS, RESULT_COLUMNS, RESULT_KINDS,
+                                    SUPPORT_SCALES, allocation_bars, assumptions_text, editor_frame,
+                                    extrapolated_tiers, model_caption, plan_from_editor, spend_curves,
+                                    support_caption, tier_table, widen_label)
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.care import CARE_KINDS, DEFAULT_MAX_PER_YEAR, TIERS, CarePlan
 
 
-def _table(frame: pd.DataFrame, kinds: dict[str, str], key: str, lang: str) -> None:
+def _table(frame: pd.DataFrame, kinds: dict[str, str], key: str, lang: str, warning: str | None = None) -> None:
+    if warning and (tiers := extrapolated_tiers(frame, lang)):  # a tier spends beyond the history: say so first
+        st.warning(t(warning, lang, tiers=tiers))
     shown, formats = tier_table(frame, kinds, lang)
     ui.table(shown, key, formats=formats)
 
@@ -31,13 +35,13 @@ def _section_results(ctx: filters.PageContext, rules: dict, sim) -> None:
     band = {k: fmt_percent(row[f"roi_p{q}"], lang, 0) for k, q in (("low", "05"), ("high", "95"))}
     cols[3].metric(t("care.metric.roi", lang), fmt_percent(row["roi"], lang, 0),
                    help=t("care.metric.roi_help", lang, **band))
-    _table(sim.by_tier.merge(sim.comparison, on="tier", suffixes=("", "_"))[["tier", *RESULT_KINDS]], RESULT_KINDS,
-           "care-simulation", lang)
+    _table(sim.by_tier.merge(sim.comparison, on="tier", suffixes=("", "_"))[["tier", *RESULT_COLUMNS]], RESULT_KINDS,
+           "care-simulation", lang, "care.extrapolation_warning")
     st.caption(t("care.table_caption", lang))
     curve = data.load_care_curve(ctx.url, ctx.version, ctx.end, rules, sim.plan.to_payload(), store=ctx.store,
                                  tiers=ctx.tiers)
     points = {t("care.plan.edited", lang): sim.by_tier, t("care.plan.current", lang): sim.current}
-    labels = {k: t(f"care.curve.{k}", lang) for k in ("expected", "band", "break_even", "x", "y")}
+    labels = {k: t(f"care.curve.{k}", lang) for k in ("expected", "band", "break_even", "x", "y", "beyond")}
     ui.chart(spend_curves(curve, points, {k: tier_name(k, lang) for k in TIERS}, labels, t("care.curve_title", lang)),
              "care-curves")
     st.caption(t("care.curve_caption", lang))
@@ -52,9 +56,11 @@ def _section_optimiser(ctx: filters.PageContext, rules: dict, sim) -> CarePlan:
     budget = left.number_input(t("care.budget", lang), min_value=0.0, value=default, step=1000.0, format="%.0f",
                                key="care_budget", help=t("care.budget_help", lang, value=fmt_money(default, lang)))
     objective = "net_value" if left.checkbox(t("care.net", lang), key="care_net") else "retained_value"
+    scale = left.selectbox(t("care.widen", lang), SUPPORT_SCALES, key="care_support_scale",
+                           help=t("care.widen_help", lang), format_func=lambda x: widen_label(x, lang))
     costs = dict(sim.plan.unit_costs)
     alloc = data.load_care_allocation(ctx.url, ctx.version, ctx.end, rules, float(budget), costs, objective,
-                                      ctx.store, ctx.tiers)
+                                      ctx.store, ctx.tiers, scale or None)
     left.metric(t("care.metric.optimised_spend", lang), fmt_money(alloc.spend, lang))
     left.metric(t("care.metric.optimised_value", lang), fmt_money(alloc.retained_value, lang),
                 delta=fmt_money(alloc.retained_value - current["retained_value"], lang),
@@ -64,8 +70,8 @@ def _section_optimiser(ctx: filters.PageContext, rules: dict, sim) -> CarePlan:
     with right:
         ui.chart(allocation_bars(spend, {k: tier_name(k, lang) for k in TIERS}, t("care.allocation_title", lang),
                                  t("care.spend_axis", lang)), "care-allocation")
-    _table(alloc.by_tier.rename(columns={"spend": "optimal_spend"})[["tier", *ALLOCATION_KINDS]], ALLOCATION_KINDS,
-           "care-allocation-table", lang)
+    _table(alloc.by_tier.rename(columns={"spend": "optimal_spend"})[["tier", *ALLOCATION_COLUMNS]], ALLOCATION_KINDS,
+           "care-allocation-table", lang, "care.alloc_extrapolation")
     cap = sum(DEFAULT_MAX_PER_YEAR[k] * costs[k] for k in CARE_KINDS)
     st.caption(t("care.alloc_caption", lang, cap=fmt_money(cap, lang)))
     with st.expander(t("care.alloc_actions", lang)):
@@ -131,9 +137,13 @@ def main() -> None:
     st.caption(t("care.members_caption", lang, n=fmt_number(len(members), lang), date=date,
                  value=t(f"care.value.{source}", lang)))
     st.caption(model_caption(model, lang))
+    st.caption(support_caption(model, lang))
+    with st.expander(t("care.assumptions_title", lang)):
+        st.markdown(assumptions_text(model, lang))
     ui.margin_note(ctx.url, ctx.version, *ctx.period)
     _section_whatif(ctx, rules)
     ui.setting_history(ctx.url, "care_plan", "care-plan-history", t("care.history", lang), t("care.no_history", lang))
 
 
 main()
+campaigns_panel.render()  # the closed loop of care: plan a campaign, measure it, update the model

@@ -15,7 +15,8 @@ into numbers:
    ``logit P(churn) = a_tier + x'gamma - beta * log1p(care_cost / c0)``.
 
 3. :func:`simulate` -- for a plan: expected members retained, retained value, spend, ROI, break-even spend,
-   uncertainty bands over the bootstrap draws of ``beta``, and the comparison with the current plan.
+   uncertainty bands (joint draws of ``beta``, ``c0`` and tier baselines, member value, binomial noise), the
+   comparison with the current plan, and whether the plan leaves the care range the history supports.
 4. :func:`optimise_budget` -- the split of a total budget across tiers that maximises retained value, the
    actions that spend it, and the marginal value of the last yuan per tier.
 5. Closed loop: :func:`plan_campaign` (random, reproducible holdout), :func:`record_campaign` (writes the
@@ -42,18 +43,29 @@ Assumptions: (i) no unmeasured confounding given tier, log sales, complaint coun
 member's care does not depend on anything else that also drives churn; (ii) the yearly care cost is a
 sufficient summary of the actions (one yuan of phone greetings works like one yuan of gifts); (iii) one
 ``beta`` for all tiers (tiers differ in their baseline churn ``a_tier``, hence in the effect on the
-probability scale); (iv) ``c0`` is fixed (default 100 yuan, the scale at which returns start to diminish).
+probability scale); (iv) the response has the shape ``log1p(care / c0)``: ``c0`` is estimated by profile
+likelihood over a grid (the data identify it weakly: on the demo malls the 95% interval often spans a factor
+of ten or more, and ``beta`` moves with it), unless the caller fixes it.
 Uncertainty: a one-step (score) cluster bootstrap over members (rows of the same member are resampled
-together; Kline & Santos [7]_), seeded; the propensity weights are held at their full-sample values.
+together; Kline & Santos [7]_) at every ``c0`` of the grid, each replicate re-maximising the profile, which
+gives joint draws of ``beta``, ``c0`` and the tier baselines; the propensity weights are held at their
+full-sample values.
+
+Support: the history only shows what care members actually received. :attr:`CareResponseModel.care_support_`
+is, per tier, a high quantile (default 95%) of the observed annual care per member; the curve beyond it is
+the assumed shape extrapolated. :func:`simulate` flags plans beyond it and :func:`optimise_budget` stays
+within it unless told otherwise (``support_scale``).
 
 Simulation convention
 ---------------------
 A member's churn log-odds at a given annual care spend ``c`` is ``eta_i - beta * log1p(c / c0)``. The
 baseline ``eta_i`` comes, in order of preference, from the member's own ``churn_prob`` at their current
 ``care_cost`` (columns of ``members``), from the model's controls when the frame holds them, or from the
-tier's average. For the uncertainty bands each bootstrap draw ``beta_d`` rotates the response around the
-member's current (or the tier's average) care, where the data pin the churn rate down:
-``eta_i(d) = eta_i + (beta_d - beta) * log1p(c_ref_i / c0)``.
+tier's average. The 5-95% bands run over joint draws ``(beta_d, c0_d, a_tier,d)`` of the bootstrap: a member
+valued by the model takes the draw's tier baseline; a member with their own ``churn_prob`` keeps it at their
+current care and the draw turns the curve around the tier's average current care. Each draw also scales the
+tier's member value by the sampling error of its mean and adds the binomial noise of which members actually
+stay (normal approximation of the sums), so the bands describe what the mall could observe.
 
 References
 ----------
@@ -84,8 +96,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from scipy.special import expit, logit
+from scipy import optimize, sparse, stats
+from scipy.special import expit, log_expit, logit
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from vipmodel import schema
@@ -140,6 +152,8 @@ SIMULATION_COLUMNS: tuple[str, ...] = (
     "roi_p95",
     "break_even_spend_per_member",
     "break_even_spend",
+    "supported_spend_per_member",
+    "extrapolated",
 )
 ALLOCATION_COLUMNS: tuple[str, ...] = (
     "tier",
@@ -150,6 +164,9 @@ ALLOCATION_COLUMNS: tuple[str, ...] = (
     "retained_value",
     "incremental_value",
     "marginal_value_per_yuan",
+    "max_spend_per_member",
+    "supported_spend_per_member",
+    "extrapolated",
 )
 _CARE_TERM = "log1p_care"
 
@@ -472,11 +489,13 @@ def _rmatvec(X: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+def _irls(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted logistic regression by Newton-Raphson; returns (coefficients, Hessian of the penalised
-    negative log-likelihood). A small ridge keeps separated fits finite."""
+    negative log-likelihood). A small ridge keeps separated fits finite; ``start`` warm-starts a profile."""
     p = X.shape[1]
-    beta = np.zeros(p)
+    beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
     penalty = ridge * np.eye(p)
     for _ in range(100):
         mu = expit(_matvec(X, beta))
@@ -490,10 +509,41 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float) -> tuple[np
     return beta, _gram(X, w * mu * (1.0 - mu)) + penalty
 
 
+def _loglik_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    eta = _matvec(X, coef)
+    return w * (y * log_expit(eta) + (1.0 - y) * log_expit(-eta))
+
+
+def _peak(grid: np.ndarray, loglik: np.ndarray) -> tuple[float, int, float]:
+    """Maximiser of a profile log-likelihood tabulated on a log-spaced grid: the best grid point refined by the
+    parabola through it and its neighbours (in log c0), clipped to them. Returns (c0, left index, share of the
+    way to the next grid point) so that coefficients can be interpolated the same way."""
+    j = int(np.argmax(loglik))
+    if len(grid) == 1:
+        return float(grid[0]), 0, 0.0
+    x = np.log(grid)
+    if 0 < j < len(grid) - 1:
+        x0, x1, x2 = x[j - 1 : j + 2]
+        y0, y1, y2 = loglik[j - 1 : j + 2]
+        denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
+        a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
+        b = (x2**2 * (y0 - y1) + x1**2 * (y2 - y0) + x0**2 * (y1 - y2)) / denom
+        xs = float(np.clip(-b / (2 * a), x0, x2)) if a < 0 else float(x1)
+    else:
+        xs = float(x[j])
+    left = int(np.clip(np.searchsorted(x, xs, side="right") - 1, 0, len(grid) - 2))
+    share = float(np.clip((xs - x[left]) / (x[left + 1] - x[left]), 0.0, 1.0))
+    return float(np.exp(xs)), left, share
+
+
 @dataclass(frozen=True)
 class _Design:
     columns: tuple[str, ...]
     stores: tuple[str, ...]
+
+
+DEFAULT_C0_GRID: tuple[float, ...] = tuple(float(v) for v in np.geomspace(5.0, 5000.0, 21))
+DRAW_COLUMNS: tuple[str, ...] = ("beta", "c0", *(f"tier[{t}]" for t in TIERS))
 
 
 class CareResponseModel:
@@ -501,43 +551,64 @@ class CareResponseModel:
 
     ``logit P(churn) = a_tier + gamma' x - beta * log1p(care_cost / c0)`` (see the module docstring for the
     method and its assumptions). ``x`` holds ``log1p(sales)`` (negative sales count as 0), the complaint
-    counts by category and handling status, and home-store indicators.
+    counts by category and handling status, and home-store indicators. ``c0`` -- the spend at which returns
+    start to diminish -- is estimated by profile likelihood over ``c0_grid`` unless it is given.
 
     Parameters
     ----------
     method : {"ipw", "controls"}, default "ipw"
         Inverse-propensity-weighted regression adjustment, or regression adjustment only.
-    c0 : float, default 100.0
-        Care spend (yuan per year) at which returns start to diminish; fixed, not estimated.
+    c0 : float or None, default None
+        ``None`` estimates ``c0`` (profile likelihood, with its bootstrap interval); a number fixes it (a
+        scenario, a hand-checked case). Yuan per year, > 0.
+    c0_grid : sequence of float, optional
+        Candidate values of ``c0`` (default :data:`DEFAULT_C0_GRID`: 21 log-spaced values from 5 to 5,000 yuan).
+        The estimate is refined between grid points; an interval that reaches an end of the grid means the data
+        do not bound ``c0`` on that side.
     controls : sequence of str, optional
         Count/numeric columns entering the outcome model as they are. Default: the complaint-count columns
         of :data:`vipmodel.outcomes.PANEL_COLUMNS` (all required when given explicitly).
     store_column : str or None, default "store"
         Categorical column of home stores (as :func:`care_panel` adds); used when present, ``None`` to ignore.
-    n_bootstrap : int, default 100
-        Cluster-bootstrap replicates (resampling members) for ``beta_draws_``; 0 for none.
+    n_bootstrap : int, default 200
+        Cluster-bootstrap replicates (resampling members) behind ``draws_``; 0 for none.
     weight_clip : (float, float), default (0.01, 0.99)
         Quantiles at which the inverse-propensity weights are truncated.
+    support_quantile : float, default 0.95
+        Quantile of the observed annual care per member (per tier) up to which the history supports the curve
+        (``care_support_``); spend beyond it is extrapolation.
     seed : int, default 0
         Seed of the bootstrap.
 
     Attributes
     ----------
     beta_ : float
-        Care effect (log-odds of churn lowered per unit of ``log1p(care/c0)``); > 0 means care retains.
+        Care effect (log-odds of churn lowered per unit of ``log1p(care/c0_)``); > 0 means care retains.
     c0_ : float
-        The ``c0`` used.
+        The ``c0`` in use (estimated, or the one given).
+    c0_interval_, beta_interval_ : (float, float)
+        95% bootstrap percentile intervals (``(c0_, c0_)`` when ``c0`` is fixed; NaN without bootstrap).
+    c0_profile_ : DataFrame
+        ``c0``, ``loglik`` (profile log-likelihood minus its maximum) and ``beta`` at each grid value.
     coef_ : pandas.Series
         All outcome-model coefficients (``tier[A]``.., controls, ``store[...]``, ``log1p_care = -beta_``).
-    beta_se_ : float
-        Standard deviation of ``beta_draws_`` (NaN without bootstrap).
+    draws_ : DataFrame
+        Joint bootstrap draws, columns :data:`DRAW_COLUMNS`: ``beta``, ``c0`` and each tier's baseline log-odds
+        at zero care ``tier[A]``..``tier[D]`` (one row ``[beta_, c0_, tier_logit_]`` without bootstrap).
     beta_draws_ : ndarray
-        Bootstrap draws of ``beta`` (length ``n_bootstrap``; ``[beta_]`` without bootstrap).
+        ``draws_["beta"]``.
+    beta_se_ : float
+        Standard deviation of ``beta_draws_`` (NaN without bootstrap); includes the uncertainty of ``c0``.
+    beta_se_given_c0_ : float
+        Bootstrap standard deviation of ``beta`` with ``c0`` held at ``c0_`` (for comparisons made at ``c0_``).
     tier_logit_ : dict
         Per tier, the average linear predictor without the care term (baseline log-odds at zero care of the
         tier's average member).
     tier_care_ : dict
-        Per tier, the average observed ``log1p(care_cost / c0)`` (where the data pin the curve down).
+        Per tier, the average observed ``log1p(care_cost / c0_)`` (where the data pin the curve down).
+    care_support_ : dict
+        Per tier, the ``support_quantile`` of the observed annual care per member (yuan): the history supports
+        the curve from 0 up to it.
     n_rows_ : int
         Panel rows used.
 
@@ -545,34 +616,50 @@ class CareResponseModel:
     ------
     ValueError
         ``"method must be 'ipw' or 'controls'; got 'x'"``, ``"c0 must be a finite number > 0"``,
-        ``"n_bootstrap must be an integer >= 0"``, ``"weight_clip must be two quantiles 0 <= low < high <= 1"``.
+        ``"c0_grid must hold at least 3 increasing numbers > 0"``, ``"n_bootstrap must be an integer >= 0"``,
+        ``"weight_clip must be two quantiles 0 <= low < high <= 1"``,
+        ``"support_quantile must be a number between 0.5 and 1"``.
     """
 
     def __init__(
         self,
         method: str = "ipw",
-        c0: float = 100.0,
+        c0: float | None = None,
+        c0_grid: Sequence[float] | None = None,
         controls: Sequence[str] | None = None,
         store_column: str | None = "store",
-        n_bootstrap: int = 100,
+        n_bootstrap: int = 200,
         weight_clip: tuple[float, float] = (0.01, 0.99),
+        support_quantile: float = 0.95,
         seed: int = 0,
     ) -> None:
         if method not in ("ipw", "controls"):
             raise ValueError(f"method must be 'ipw' or 'controls'; got {method!r}")
-        if not isinstance(c0, (int, float)) or not math.isfinite(c0) or c0 <= 0:
+        if c0 is not None and (isinstance(c0, bool) or not isinstance(c0, (int, float, np.integer, np.floating))
+                               or not math.isfinite(c0) or c0 <= 0):
             raise ValueError("c0 must be a finite number > 0")
+        grid = np.asarray(DEFAULT_C0_GRID if c0_grid is None else c0_grid, dtype=float)
+        if grid.ndim != 1 or len(grid) < 3 or not np.isfinite(grid).all() or (grid <= 0).any() or (
+            np.diff(grid) <= 0
+        ).any():
+            raise ValueError("c0_grid must hold at least 3 increasing numbers > 0")
         if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
             raise ValueError("n_bootstrap must be an integer >= 0")
         lo, hi = weight_clip
         if not (0.0 <= lo < hi <= 1.0):
             raise ValueError("weight_clip must be two quantiles 0 <= low < high <= 1")
+        if isinstance(support_quantile, bool) or not isinstance(support_quantile, (int, float)) or not (
+            0.5 <= support_quantile <= 1.0
+        ):
+            raise ValueError("support_quantile must be a number between 0.5 and 1")
         self.method = method
-        self.c0 = float(c0)
+        self.c0 = None if c0 is None else float(c0)
+        self.c0_grid = tuple(float(v) for v in grid)
         self.controls = None if controls is None else tuple(controls)
         self.store_column = store_column
         self.n_bootstrap = int(n_bootstrap)
         self.weight_clip = (float(lo), float(hi))
+        self.support_quantile = float(support_quantile)
         self.seed = seed
 
     # -- construction without data (hand cases, scenario inputs, updates)
@@ -584,29 +671,65 @@ class CareResponseModel:
         c0: float = 100.0,
         beta_draws: Sequence[float] | None = None,
         tier_care: Mapping[str, float] | None = None,
+        *,
+        c0_draws: Sequence[float] | None = None,
+        tier_logit_draws: pd.DataFrame | Mapping[str, Sequence[float]] | None = None,
+        care_support: Mapping[str, float] | None = None,
     ) -> CareResponseModel:
         """A fitted-looking model from given numbers: effect ``beta``, baseline log-odds per tier at zero care.
 
         Used for scenarios ("what if care worked twice as well"), hand-checked cases and
-        :func:`update_response`. ``tier_care`` is each tier's reference ``log1p(care/c0)`` (default 0).
+        :func:`vipmodel.campaigns.update_response`. ``tier_care`` is each tier's reference ``log1p(care/c0)``
+        (default 0). ``beta_draws`` (and, of the same length, ``c0_draws`` and ``tier_logit_draws`` per tier)
+        are joint draws for the bands; missing ones repeat the point value. ``care_support`` is each tier's
+        supported annual care per member (default: unbounded, nothing is marked as extrapolation).
+
+        Raises
+        ------
+        ValueError
+            ``"tier_logit needs a value for every tier; missing D"``, ``"beta_draws must be a non-empty sequence
+            of finite numbers"``, ``"c0_draws must have one finite value > 0 per beta draw"``,
+            ``"tier_logit_draws must have one finite value per beta draw for every tier"``.
         """
         model = cls(method="controls", c0=c0, controls=(), store_column=None, n_bootstrap=0)
         missing = [t for t in TIERS if t not in tier_logit]
         if missing:
             raise ValueError(f"tier_logit needs a value for every tier; missing {', '.join(missing)}")
         model.beta_ = float(beta)
-        model.c0_ = model.c0
+        model.c0_ = float(c0)
         model.tier_logit_ = {t: float(tier_logit[t]) for t in TIERS}
         model.tier_care_ = {t: float((tier_care or {}).get(t, 0.0)) for t in TIERS}
         draws = np.asarray([beta] if beta_draws is None else beta_draws, dtype=float)
         if draws.ndim != 1 or len(draws) == 0 or not np.isfinite(draws).all():
             raise ValueError("beta_draws must be a non-empty sequence of finite numbers")
-        model.beta_draws_ = draws
-        model.beta_se_ = float(np.std(draws, ddof=1)) if len(draws) > 1 else float("nan")
+        c0s = np.full(len(draws), model.c0_) if c0_draws is None else np.asarray(c0_draws, dtype=float)
+        if c0s.shape != draws.shape or not np.isfinite(c0s).all() or (c0s <= 0).any():
+            raise ValueError("c0_draws must have one finite value > 0 per beta draw")
+        frame = pd.DataFrame({"beta": draws, "c0": c0s})
+        for t in TIERS:
+            values = (np.full(len(draws), model.tier_logit_[t]) if tier_logit_draws is None
+                      else np.asarray(tier_logit_draws[t], dtype=float))
+            if values.shape != draws.shape or not np.isfinite(values).all():
+                raise ValueError("tier_logit_draws must have one finite value per beta draw for every tier")
+            frame[f"tier[{t}]"] = values
+        model._set_draws(frame)
+        model.beta_se_given_c0_ = model.beta_se_
+        support = care_support or {}
+        model.care_support_ = {t: float(support.get(t, math.inf)) for t in TIERS}
+        # Reference care per tier (yuan) behind tier_care, so that draws of c0 can move it consistently.
+        model._care_levels = {t: np.array([model.c0_ * math.expm1(model.tier_care_[t])]) for t in TIERS}
+        model.c0_interval_ = (float(np.quantile(c0s, 0.025)), float(np.quantile(c0s, 0.975)))
+        model.beta_interval_ = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
+        model.c0_profile_ = pd.DataFrame({"c0": [model.c0_], "loglik": [0.0], "beta": [model.beta_]})
         model.coef_ = pd.Series({**{f"tier[{t}]": model.tier_logit_[t] for t in TIERS}, _CARE_TERM: -model.beta_})
         model._design = _Design(columns=(), stores=())
         model.n_rows_ = 0
         return model
+
+    def _set_draws(self, frame: pd.DataFrame) -> None:
+        self.draws_ = frame[list(DRAW_COLUMNS)].reset_index(drop=True)
+        self.beta_draws_ = self.draws_["beta"].to_numpy()
+        self.beta_se_ = float(np.std(self.beta_draws_, ddof=1)) if len(frame) > 1 else float("nan")
 
     # -- fitting
     def _check_fitted(self) -> None:
@@ -649,8 +772,32 @@ class CareResponseModel:
                 out[rows] /= max(float((w[rows] * out[rows]).sum() / max(w[rows].sum(), 1.0)), 1e-12)
         return out
 
+    @staticmethod
+    def _profile(
+        X0: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Fits at every ``c0`` of the grid (each warm-started from its neighbour): coefficients, Hessians and
+        the profile log-likelihood."""
+        coefs, hessians, loglik = [], [], np.empty(len(grid))
+        start = None
+        for g, c0 in enumerate(grid):
+            X = np.hstack([X0, np.log1p(care / c0)[:, None]])
+            coef, hess = _irls(X, y, w, ridge=1e-6, start=start)
+            coefs.append(coef)
+            hessians.append(hess)
+            loglik[g] = float(_loglik_rows(X, y, w, coef).sum())
+            start = coef
+        return coefs, hessians, loglik
+
     def fit(self, panel: pd.DataFrame) -> CareResponseModel:
         """Estimate the response on member-year rows (:func:`care_panel` / :func:`vipmodel.outcomes.churn_panel`).
+
+        ``c0`` (unless given) maximises the profile log-likelihood over ``c0_grid`` (refined by a parabola in
+        ``log c0`` between grid points); with ``method="ipw"`` the propensity weights are those of the dose
+        ``log1p(care / c0)`` at the unweighted profile's maximum, held fixed while the weighted profile is
+        maximised. Uncertainty: a one-step (score) cluster bootstrap over members (Kline & Santos [7]_) at
+        every grid value; each replicate re-maximises the profile (its log-likelihood to second order), which
+        gives joint draws of ``c0``, ``beta`` and the tier baselines (``draws_``) and percentile intervals.
 
         Parameters
         ----------
@@ -693,57 +840,120 @@ class CareResponseModel:
         use_store = self.store_column is not None and self.store_column in panel.columns
         stores = tuple(sorted(panel[self.store_column].astype(str).unique())) if use_store else ()
         design = _Design(columns=tuple(controls), stores=stores)
-        T = np.log1p(care / self.c0)
         Xc = self._x(panel, design, "panel")
         onehot = (tier[:, None] == np.arange(len(TIERS))[None, :]).astype(float)
         # Controls are centred so each tier intercept is the log-odds of the tier's average member.
         centre = Xc.mean(axis=0)
-        X = np.hstack([onehot, Xc - centre, T[:, None]])
-        Z = Xc[:, :1]
-        if stores:
-            Z = np.hstack([Z, Xc[:, 1 + len(design.columns):]])
-        weights = self._ipw(T, tier, Z, np.ones(len(y))) if self.method == "ipw" else np.ones(len(y))
-        coef, hess = _irls(X, y, weights, ridge=1e-6)
+        X0 = np.hstack([onehot, Xc - centre])
+        grid = np.array([self.c0]) if self.c0 is not None else np.asarray(self.c0_grid)
+        ones = np.ones(len(y))
+        weights = ones
+        if self.method == "ipw":
+            Z = Xc[:, :1]
+            if stores:
+                Z = np.hstack([Z, Xc[:, 1 + len(design.columns):]])
+            # The dose of the propensity model needs a c0: the unweighted profile's maximum (data-driven).
+            pilot = grid[0] if len(grid) == 1 else _peak(grid, self._profile(X0, care, y, ones, grid)[2])[0]
+            weights = self._ipw(np.log1p(care / pilot), tier, Z, ones)
+        coefs, hessians, loglik = self._profile(X0, care, y, weights, grid)
+        c0, left, share = _peak(grid, loglik)
+        start = coefs[left] if len(grid) == 1 else (1 - share) * coefs[left] + share * coefs[left + 1]
+        X = np.hstack([X0, np.log1p(care / c0)[:, None]])
+        coef, hess = _irls(X, y, weights, ridge=1e-6, start=start)
+
         names = [f"tier[{t}]" for t in TIERS] + self._names(design) + [_CARE_TERM]
         self._design = design
         self._centre = centre
         self.coef_ = pd.Series(coef, index=names)
         self.beta_ = float(-coef[-1])
-        self.c0_ = self.c0
-        gamma = coef[len(TIERS):-1]
-        self.tier_logit_ = {
-            t: float(coef[i] + (Xc[tier == i].mean(axis=0) - centre) @ gamma) for i, t in enumerate(TIERS)
-        }
-        self.tier_care_ = {t: float(T[tier == i].mean()) for i, t in enumerate(TIERS)}
+        self.c0_ = float(c0)
+        # Tier baseline = intercept + the tier's mean controls (centred) x gamma, for point and draws alike.
+        tier_means = np.stack([(Xc[tier == i].mean(axis=0) - centre) for i in range(len(TIERS))])
+
+        def tier_logits(c: np.ndarray) -> np.ndarray:
+            c = np.atleast_2d(c)
+            return c[:, : len(TIERS)] + c[:, len(TIERS) : -1] @ tier_means.T
+
+        self.tier_logit_ = dict(zip(TIERS, map(float, tier_logits(coef)[0])))
+        self.tier_care_ = {t: float(np.log1p(care[tier == i] / c0).mean()) for i, t in enumerate(TIERS)}
+        self._care_levels = {t: np.quantile(care[tier == i], np.linspace(0.0, 1.0, 101)) for i, t in enumerate(TIERS)}
+        self.care_support_ = {t: float(np.quantile(care[tier == i], self.support_quantile))
+                              for i, t in enumerate(TIERS)}
         self.n_rows_ = int(len(y))
-        draws = []
+        betas_at_grid = [-float(c[-1]) for c in coefs]
+        self.c0_profile_ = pd.DataFrame({"c0": grid, "loglik": loglik - loglik.max(), "beta": betas_at_grid})
+
+        point = pd.DataFrame([[self.beta_, c0, *tier_logits(coef)[0]]], columns=list(DRAW_COLUMNS))
+        self.beta_se_given_c0_ = float("nan")
         if self.n_bootstrap:
-            draws = self._score_bootstrap(panel, X, y, weights, coef, hess)
-        self.beta_draws_ = np.asarray(draws) if draws else np.asarray([self.beta_])
-        self.beta_se_ = float(np.std(self.beta_draws_, ddof=1)) if len(draws) > 1 else float("nan")
+            cluster = self._clusters(panel, len(y))
+            counts = self._replicate_counts(cluster.shape[0])
+            draws = self._profile_bootstrap(X0, care, y, weights, grid, coefs, hessians, loglik, counts, cluster)
+            frame = pd.DataFrame({"beta": -draws["coef"][:, -1], "c0": draws["c0"]})
+            for i, t in enumerate(TIERS):
+                frame[f"tier[{t}]"] = tier_logits(draws["coef"])[:, i]
+            self._set_draws(frame)
+            at_c0 = self._one_step(X, y, weights, coef, hess, counts, cluster)
+            self.beta_se_given_c0_ = float(np.std(-at_c0[:, -1], ddof=1)) if len(at_c0) > 1 else float("nan")
+            self.c0_interval_ = tuple(float(v) for v in np.quantile(frame["c0"], [0.025, 0.975]))
+            self.beta_interval_ = tuple(float(v) for v in np.quantile(frame["beta"], [0.025, 0.975]))
+        else:
+            self._set_draws(point)
+            self.c0_interval_ = self.beta_interval_ = (float("nan"), float("nan"))
+        if self.c0 is not None:
+            self.c0_interval_ = (self.c0_, self.c0_)
         return self
 
-    def _score_bootstrap(
-        self, panel: pd.DataFrame, X: np.ndarray, y: np.ndarray, weights: np.ndarray, coef: np.ndarray,
-        hess: np.ndarray,
-    ) -> list[float]:
-        """One-step (score) cluster bootstrap: each replicate is one Newton step from the full-sample fit with
-        multinomial member counts as frequency weights (Kline & Santos 2012); the propensity weights are held
-        at their full-sample values. Refitting every replicate would cost seconds to minutes on real panels."""
+    @staticmethod
+    def _clusters(panel: pd.DataFrame, n: int) -> sparse.csr_matrix:
+        """Cluster indicator (members x rows): ``C @ values`` sums rows of the same member."""
+        cluster = pd.factorize(panel["member_id"])[0] if "member_id" in panel.columns else np.arange(n)
+        return sparse.csr_matrix((np.ones(n), (cluster, np.arange(n))), shape=(int(cluster.max()) + 1, n))
+
+    def _replicate_counts(self, n_clusters: int) -> np.ndarray:
+        """Multinomial member counts of each bootstrap replicate minus 1 (replicates x members), seeded."""
         rng = np.random.default_rng(self.seed)
-        cluster = pd.factorize(panel["member_id"])[0] if "member_id" in panel.columns else np.arange(len(y))
-        n_clusters = int(cluster.max()) + 1
-        resid = weights * (y - expit(_matvec(X, coef)))
-        scores = np.column_stack(
-            [np.bincount(cluster, weights=resid * X[:, j], minlength=n_clusters) for j in range(X.shape[1])]
-        )
-        inv_care_row = np.linalg.solve(hess, np.eye(len(coef))[:, -1])  # row of H^-1 for the care term
-        care_scores = _matvec(scores, inv_care_row)
-        draws = []
-        for _ in range(self.n_bootstrap):
-            counts = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)
-            draws.append(float(-(coef[-1] + (counts - 1.0) @ care_scores)))
-        return draws
+        out = np.empty((self.n_bootstrap, n_clusters))
+        for b in range(self.n_bootstrap):
+            out[b] = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters) - 1.0
+        return out
+
+    def _one_step(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray, hess: np.ndarray, counts: np.ndarray,
+        cluster: sparse.csr_matrix,
+    ) -> np.ndarray:
+        """One-step (score) cluster bootstrap at a fixed ``c0``: each replicate is one Newton step from the
+        full-sample fit with member counts as frequency weights (Kline & Santos 2012)."""
+        scores = cluster @ ((w * (y - expit(_matvec(X, coef))))[:, None] * X)
+        return coef + np.linalg.solve(hess, (counts @ scores).T).T
+
+    def _profile_bootstrap(
+        self, X0: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray,
+        coefs: list[np.ndarray], hessians: list[np.ndarray], loglik: np.ndarray, counts: np.ndarray,
+        cluster: sparse.csr_matrix,
+    ) -> dict[str, np.ndarray]:
+        """Per replicate, the profile log-likelihood at every grid value to second order (the full-sample value
+        reweighted by the member counts plus the gain of one Newton step), its maximiser ``c0`` and the one-step
+        coefficients interpolated there."""
+        n_boot = counts.shape[0]
+        ll = np.empty((n_boot, len(grid)))
+        steps = np.empty((len(grid), n_boot, len(coefs[0])))
+        for g, c0 in enumerate(grid):
+            X = np.hstack([X0, np.log1p(care / c0)[:, None]])
+            rows = _loglik_rows(X, y, w, coefs[g])
+            resid = w * (y - expit(_matvec(X, coefs[g])))
+            # Member sums of the score and of the log-likelihood, weighted by each replicate's counts at once.
+            both = counts @ (cluster @ np.hstack([resid[:, None] * X, rows[:, None]]))
+            u = both[:, :-1]
+            step = np.linalg.solve(hessians[g], u.T).T
+            steps[g] = coefs[g] + step
+            ll[:, g] = loglik[g] + both[:, -1] + 0.5 * (u * step).sum(axis=1)
+        c0s = np.empty(n_boot)
+        coef = np.empty((n_boot, len(coefs[0])))
+        for b in range(n_boot):
+            c0s[b], left, share = _peak(grid, ll[b])
+            coef[b] = steps[left, b] if len(grid) == 1 else (1 - share) * steps[left, b] + share * steps[left + 1, b]
+        return {"c0": c0s, "coef": coef}
 
     # -- prediction
     def baseline_logit(self, frame: pd.DataFrame) -> np.ndarray:
@@ -787,8 +997,9 @@ class CareResponseModel:
         return expit(eta - self.beta_ * np.log1p(cost / self.c0_))
 
     def __repr__(self) -> str:
-        fitted = f", beta_={self.beta_:.3f}" if hasattr(self, "beta_") else ""
-        return f"CareResponseModel(method={self.method!r}, c0={self.c0:g}{fitted})"
+        c0 = "estimated" if self.c0 is None else f"{self.c0:g}"
+        fitted = f", beta_={self.beta_:.3f}, c0_={self.c0_:g}" if hasattr(self, "beta_") else ""
+        return f"CareResponseModel(method={self.method!r}, c0={c0}{fitted})"
 
 
 # ------------------------------------------------------------------------------------------ simulation
@@ -801,7 +1012,7 @@ class _Members:
     tier: np.ndarray  # codes 0..3, sorted
     value: np.ndarray
     eta: np.ndarray  # zero-care log-odds at the point estimate
-    t_ref: np.ndarray  # reference log1p(care/c0) around which draws rotate
+    care: np.ndarray | None  # each member's current care when their own churn_prob anchors the curve, else None
     bounds: np.ndarray  # tier t occupies rows bounds[t]:bounds[t + 1]
 
     def block(self, t: int) -> slice:
@@ -813,6 +1024,7 @@ def _prepare_members(members: pd.DataFrame, model: CareResponseModel) -> _Member
     _require(members, ("member_id", "tier", "value"), "members")
     tier = _tier_codes(members, "members")
     value = _numeric(members, "value", "members")
+    care = None
     if "churn_prob" in members.columns:
         if "care_cost" not in members.columns:
             raise ValueError("members with 'churn_prob' also need 'care_cost' (the care at which it was predicted)")
@@ -822,19 +1034,13 @@ def _prepare_members(members: pd.DataFrame, model: CareResponseModel) -> _Member
         care = _numeric(members, "care_cost", "members")
         if (care < 0).any():
             raise ValueError("members column 'care_cost' must be >= 0")
-        t_ref = np.log1p(care / model.c0_)
-        eta = logit(prob) + model.beta_ * t_ref
+        eta = logit(prob) + model.beta_ * np.log1p(care / model.c0_)
     else:
         eta = model.baseline_logit(members)
-        t_ref = np.array([model.tier_care_[t] for t in TIERS])[tier]
     order = np.argsort(tier, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(tier, minlength=len(TIERS)))])
-    return _Members(tier=tier[order], value=value[order], eta=eta[order], t_ref=t_ref[order], bounds=bounds)
-
-
-def _tier_sums(m: _Members, values: np.ndarray) -> np.ndarray:
-    """Per tier sums of ``values`` (n,) or (n, d) -> (4,) or (4, d)."""
-    return np.stack([values[m.block(t)].sum(axis=0) for t in range(len(TIERS))])
+    return _Members(tier=tier[order], value=value[order], eta=eta[order], care=None if care is None else care[order],
+                    bounds=bounds)
 
 
 def _break_even(m: _Members, beta: float, c0: float, grid: np.ndarray) -> np.ndarray:
@@ -868,6 +1074,61 @@ def _break_even(m: _Members, beta: float, c0: float, grid: np.ndarray) -> np.nda
 
 
 @dataclass(frozen=True)
+class _Draws:
+    """What each simulation draw changes, per tier: the zero-care log-odds shift against the point estimate,
+    ``beta`` and ``c0``, the multiplier of the tier's member value, and two standard normals for the binomial
+    noise of the realised counts and value."""
+
+    shift: np.ndarray  # (tiers, draws)
+    beta: np.ndarray  # (draws,)
+    c0: np.ndarray  # (draws,)
+    value_factor: np.ndarray  # (tiers, draws)
+    z_members: np.ndarray  # (tiers, draws)
+    z_value: np.ndarray  # (tiers, draws)
+
+
+def _mean_log_care(care: np.ndarray, c0: np.ndarray) -> np.ndarray:
+    """``mean_i log1p(care_i / c)`` for each ``c`` of ``c0``, through an interpolation table in ``log c``."""
+    if len(care) == 0:
+        return np.zeros(len(c0))
+    levels = np.unique(c0)
+    if len(levels) > 25:
+        levels = np.geomspace(levels[0], levels[-1], 25)
+    table = np.array([np.log1p(care / c).mean() for c in levels])
+    return np.interp(np.log(c0), np.log(levels), table) if len(levels) > 1 else np.full(len(c0), table[0])
+
+
+def _draws(m: _Members, model: CareResponseModel, n_draws: int, seed: int) -> _Draws:
+    """Joint parameter draws (resampled from ``model.draws_``), member-value factors and noise, seeded.
+
+    Members valued by the model (tier baseline or controls) take each draw's tier baseline. Members with their
+    own ``churn_prob`` keep it at their current care in every draw (what the risk model says there): the draw
+    moves only the response around the tier's average ``log1p(care / c0)``. The value factor is the sampling
+    error of the tier's mean member value (``1 + z sd / (sqrt(n) |mean|)``): how much the tier's value rests on
+    a few members.
+    """
+    rng = np.random.default_rng(seed)
+    rows = model.draws_.iloc[rng.choice(len(model.draws_), size=n_draws, replace=True)]
+    beta, c0 = rows["beta"].to_numpy(), rows["c0"].to_numpy()
+    k = len(TIERS)
+    shift = np.zeros((k, n_draws))
+    factor = np.ones((k, n_draws))
+    z_value_factor = rng.standard_normal((k, n_draws))
+    for t in range(k):
+        block = m.block(t)
+        if m.care is None:
+            shift[t] = rows[f"tier[{TIERS[t]}]"].to_numpy() - model.tier_logit_[TIERS[t]]
+        else:
+            care = m.care[block]
+            shift[t] = beta * _mean_log_care(care, c0) - model.beta_ * _mean_log_care(care, np.array([model.c0_]))
+        v = m.value[block]
+        if len(v) > 1 and v.mean() != 0:
+            factor[t] = 1.0 + z_value_factor[t] * v.std(ddof=1) / math.sqrt(len(v)) / abs(v.mean())
+    return _Draws(shift=shift, beta=beta, c0=c0, value_factor=factor, z_members=rng.standard_normal((k, n_draws)),
+                  z_value=rng.standard_normal((k, n_draws)))
+
+
+@dataclass(frozen=True)
 class Simulation:
     """The expected outcome of a care plan.
 
@@ -879,8 +1140,12 @@ class Simulation:
         ``incremental_value`` = retained value - retained value at zero care; ``roi`` = (incremental value -
         spend) / spend (NaN at zero spend); ``break_even_spend_per_member`` = the largest spend per member
         at which the incremental value still covers the spend (``inf`` beyond 100,000 yuan); ``*_p05`` /
-        ``*_p95`` = 5% / 95% quantiles over the bootstrap draws of ``beta``. The total row's break-even spend
-        is the sum over tiers.
+        ``*_p95`` = 5% / 95% quantiles over the draws (joint draws of ``beta``, ``c0`` and the tier baselines,
+        the sampling error of the tier's member value, and the binomial noise of which members actually stay);
+        ``supported_spend_per_member`` = the care per member the history supports
+        (:attr:`CareResponseModel.care_support_`), ``extrapolated`` = the plan spends more per member than that
+        (the result rests on the assumed shape of the curve, not on data). The total row's break-even spend is
+        the sum over tiers; it is ``extrapolated`` when any tier is.
     current : DataFrame or None
         The same table for the current plan.
     comparison : DataFrame or None
@@ -888,7 +1153,7 @@ class Simulation:
         value - spend) of the plan, of the current plan, and their difference (``*_difference`` columns).
     plan, current_plan : CarePlan, CarePlan or None
     draws : int
-        Number of ``beta`` draws behind the bands.
+        Number of draws behind the bands.
     """
 
     by_tier: pd.DataFrame
@@ -902,60 +1167,94 @@ class Simulation:
 _BE_GRID = np.concatenate([[0.0], np.geomspace(0.1, 100_000.0, 25)])
 
 
-_BAND_POINTS = 17
+_BAND_POINTS = 41
 
 
-def _simulate_table(
-    m: _Members, model: CareResponseModel, plan: CarePlan, betas: np.ndarray, be: np.ndarray
-) -> pd.DataFrame:
+def _tier_curves(eta: np.ndarray, value: np.ndarray, x: np.ndarray, n: np.ndarray | None = None,
+                 value2: np.ndarray | None = None) -> np.ndarray:
+    """For each log-odds shift in ``x``: expected retained members, retained value, and the binomial variances
+    of both (sums of ``1-p``, ``(1-p) v``, ``p(1-p)``, ``p(1-p) v^2``); shape (4, len(x)). Rows may be groups
+    of members: ``n`` members each, ``value`` and ``value2`` their sums of ``v`` and ``v^2``."""
+    n = np.ones(len(eta)) if n is None else n
+    value2 = value * value if value2 is None else value2
+    p = expit(eta[:, None] + np.asarray(x, dtype=float)[None, :])
+    keep = 1.0 - p
+    var = p * keep
+    return np.stack([n @ keep, value @ keep, n @ var, value2 @ var])
+
+
+_ETA_BIN = 0.002
+
+
+def _grouped(eta: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Members grouped by log-odds in bins of width 0.002: mean log-odds, members, sum and sum of squares of
+    value per bin. The bands are computed on the groups (the error of using the bin mean, below 1e-6 of the
+    sums, is far under the Monte Carlo error of the quantiles); the point estimates on every member."""
+    codes, index = np.unique(np.round(eta / _ETA_BIN), return_inverse=True)
+    n = np.bincount(index, minlength=len(codes)).astype(float)
+    return (np.bincount(index, weights=eta) / n, n, np.bincount(index, weights=value),
+            np.bincount(index, weights=value * value))
+
+
+def _simulate_table(m: _Members, model: CareResponseModel, plan: CarePlan, d: _Draws, be: np.ndarray) -> pd.DataFrame:
     c0, beta = model.c0_, model.beta_
-    k = len(TIERS)
+    k, n_draws = len(TIERS), len(d.beta)
     counts = np.diff(m.bounds).astype(float)
     spend_pm = np.array([plan.annual_cost_per_member(t) for t in TIERS])
-    T = np.log1p(spend_pm / c0)[m.tier]
-    p0, p1 = expit(m.eta), expit(m.eta - beta * T)
-    kept0, kept1 = _tier_sums(m, 1 - p0), _tier_sums(m, 1 - p1)
-    val0, val1 = _tier_sums(m, (1 - p0) * m.value), _tier_sums(m, (1 - p1) * m.value)
-    # Every banded quantity is a smooth function of the scalar beta alone, so it is evaluated exactly on a
-    # grid spanning the draws and interpolated to each draw: 17 passes over the members instead of 200.
-    grid = np.linspace(betas.min(), betas.max(), _BAND_POINTS) if np.ptp(betas) > 0 else betas[:1]
-    g_kept, g_val0, g_val1 = np.zeros((k, len(grid))), np.zeros((k, len(grid))), np.zeros((k, len(grid)))
-    for j, b in enumerate(grid):
-        eta_d = m.eta + (b - beta) * m.t_ref
-        q0, q1 = expit(eta_d), expit(eta_d - b * T)
-        g_kept[:, j] = _tier_sums(m, 1 - q1)
-        g_val0[:, j] = _tier_sums(m, (1 - q0) * m.value)
-        g_val1[:, j] = _tier_sums(m, (1 - q1) * m.value)
+    support = np.array([model.care_support_.get(t, math.inf) for t in TIERS])
+    point = np.zeros((k, 2, 2))  # tier x (zero care, plan) x (members, value)
+    kept, value, value0 = np.zeros((k, n_draws)), np.zeros((k, n_draws)), np.zeros((k, n_draws))
+    for t in range(k):
+        block = m.block(t)
+        if counts[t] == 0:
+            continue
+        eta, v = m.eta[block], m.value[block]
+        x_point = np.array([0.0, -beta * math.log1p(spend_pm[t] / c0)])
+        point[t] = _tier_curves(eta, v, x_point)[:2].T
+        # Every draw is a scalar shift of the tier's log-odds: tabulate the sums on a grid of shifts spanning
+        # the draws and interpolate (41 shifts of the grouped members instead of two passes per draw).
+        x0 = d.shift[t]
+        x1 = d.shift[t] - d.beta * np.log1p(spend_pm[t] / d.c0)
+        lo, hi = min(x0.min(), x1.min()), max(x0.max(), x1.max())
+        grid = np.linspace(lo, hi, _BAND_POINTS) if hi > lo else np.array([lo])
+        g_eta, g_n, g_v, g_v2 = _grouped(eta, v)
+        table = _tier_curves(g_eta, g_v, grid, g_n, g_v2)
 
-    def at_draws(table: np.ndarray) -> np.ndarray:
-        if len(grid) == 1:
-            return np.repeat(table, len(betas), axis=1)
-        return np.stack([np.interp(betas, grid, row) for row in table])
+        def at(x: np.ndarray, row: int) -> np.ndarray:
+            return np.interp(x, grid, table[row]) if len(grid) > 1 else np.full(len(x), table[row, 0])
 
-    d_kept, d_val0, d_val1 = at_draws(g_kept), at_draws(g_val0), at_draws(g_val1)
+        noise_members = np.sqrt(np.maximum(at(x1, 2), 0.0)) * d.z_members[t]
+        noise_value = np.sqrt(np.maximum(at(x1, 3), 0.0)) * d.z_value[t]
+        kept[t] = at(x1, 0) + noise_members
+        value[t] = (at(x1, 1) + noise_value) * d.value_factor[t]
+        value0[t] = at(x0, 1) * d.value_factor[t]
     spend = counts * spend_pm
+    present = counts > 0
+    extrapolated = present & (spend_pm > support * (1 + 1e-9))
     rows = []
     for i in [*range(k), None]:
         sel = slice(None) if i is None else slice(i, i + 1)
         n, s = counts[sel].sum(), spend[sel].sum()
-        dk, dv0, dv1 = d_kept[sel].sum(axis=0), d_val0[sel].sum(axis=0), d_val1[sel].sum(axis=0)
-        inc = val1[sel].sum() - val0[sel].sum()
-        roi_draws = (dv1 - dv0 - s) / s if s > 0 else np.full(len(betas), np.nan)
+        kept0, kept1 = point[sel, 0, 0].sum(), point[sel, 1, 0].sum()
+        val0, val1 = point[sel, 0, 1].sum(), point[sel, 1, 1].sum()
+        dk, dv0, dv1 = kept[sel].sum(axis=0), value0[sel].sum(axis=0), value[sel].sum(axis=0)
+        inc = val1 - val0
+        roi_draws = (dv1 - dv0 - s) / s if s > 0 else np.full(n_draws, np.nan)
         rows.append(
             {
                 "tier": "total" if i is None else TIERS[i],
                 "members": int(n),
                 "spend_per_member": s / n if n else 0.0,
                 "spend": s,
-                "churn_rate_zero": 1 - kept0[sel].sum() / n if n else np.nan,
-                "churn_rate": 1 - kept1[sel].sum() / n if n else np.nan,
-                "retained_members_zero": kept0[sel].sum(),
-                "retained_members": kept1[sel].sum(),
+                "churn_rate_zero": 1 - kept0 / n if n else np.nan,
+                "churn_rate": 1 - kept1 / n if n else np.nan,
+                "retained_members_zero": kept0,
+                "retained_members": kept1,
                 "retained_members_p05": np.quantile(dk, 0.05),
                 "retained_members_p95": np.quantile(dk, 0.95),
-                "extra_retained_members": kept1[sel].sum() - kept0[sel].sum(),
-                "retained_value_zero": val0[sel].sum(),
-                "retained_value": val1[sel].sum(),
+                "extra_retained_members": kept1 - kept0,
+                "retained_value_zero": val0,
+                "retained_value": val1,
                 "retained_value_p05": np.quantile(dv1, 0.05),
                 "retained_value_p95": np.quantile(dv1, 0.95),
                 "incremental_value": inc,
@@ -964,6 +1263,8 @@ def _simulate_table(
                 "roi_p95": np.quantile(roi_draws, 0.95) if s > 0 else np.nan,
                 "break_even_spend_per_member": be[i] if i is not None else np.nan,
                 "break_even_spend": (be[i] * n if i is not None else float(np.nansum(be * counts))) if n else 0.0,
+                "supported_spend_per_member": support[i] if i is not None else np.nan,
+                "extrapolated": bool(extrapolated[sel].any()),
             }
         )
     table = pd.DataFrame(rows, columns=list(SIMULATION_COLUMNS))
@@ -993,8 +1294,9 @@ def simulate(
     model : CareResponseModel
         Fitted response model.
     draws : int, default 200
-        Number of ``beta`` values behind the 5%/95% bands: resampled with replacement (seeded) from
-        ``model.beta_draws_``.
+        Number of draws behind the 5%/95% bands: joint rows of ``model.draws_`` resampled with replacement
+        (``beta``, ``c0``, tier baselines), each with a member-value factor per tier and binomial noise for the
+        realised counts and value (normal approximation of the sums), seeded.
     seed : int, default 0
 
     Returns
@@ -1013,13 +1315,12 @@ def simulate(
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError("draws must be an integer >= 1")
     m = _prepare_members(members, model)
-    rng = np.random.default_rng(seed)
-    betas = rng.choice(model.beta_draws_, size=int(draws), replace=True)
+    d = _draws(m, model, int(draws), seed)
     be = _break_even(m, model.beta_, model.c0_, _BE_GRID)  # a property of the members, not of the plan
-    table = _simulate_table(m, model, plan, betas, be)
+    table = _simulate_table(m, model, plan, d, be)
     current = comparison = None
     if current_plan is not None:
-        current = _simulate_table(m, model, current_plan, betas, be)
+        current = _simulate_table(m, model, current_plan, d, be)
         comparison = pd.DataFrame({"tier": table["tier"]})
         for col in ("spend", "retained_members", "retained_value"):
             comparison[col] = table[col]
@@ -1047,7 +1348,10 @@ class Allocation:
         Columns :data:`ALLOCATION_COLUMNS`, one row per tier with members; ``marginal_value_per_yuan`` is the
         retained value the last yuan spent on the tier brings (derivative of the tier's retained value with
         respect to its total spend). At the optimum it is equal across tiers that are neither at zero nor at
-        their cap; a value below 1 means the last yuan does not pay for itself.
+        their cap; a value below 1 means the last yuan does not pay for itself. ``max_spend_per_member`` is the
+        tier's cap (the actions' cap, limited by ``support_scale`` x the supported care),
+        ``supported_spend_per_member`` the care per member the history supports and ``extrapolated`` whether
+        the allocation goes beyond it.
     plan : CarePlan
         Actions that spend the allocation (:meth:`CarePlan.from_spend`).
     spend, retained_value, baseline_retained_value : float
@@ -1084,11 +1388,16 @@ def optimise_budget(
     tiers: Sequence[str] | None = None,
     objective: str = "retained_value",
     grid_points: int = 200,
+    support_scale: float | None = 1.0,
 ) -> Allocation:
     """Allocate ``budget`` (yuan per year) across tiers to maximise retained value (scipy SLSQP).
 
-    The decision is the care spend per member of each tier, ``0 <= s_t <= cap`` where ``cap`` is the most
-    the actions allow per member (``sum max_per_year x unit_cost``), subject to ``sum_t n_t s_t <= budget``.
+    The decision is the care spend per member of each tier, ``0 <= s_t <= cap_t``, subject to
+    ``sum_t n_t s_t <= budget``. ``cap_t`` is the most the actions allow per member (``sum max_per_year x
+    unit_cost``) and, by default, no more than the history supports (``support_scale x
+    model.care_support_[t]``): beyond that the curve is an extrapolation of its assumed shape, which an
+    optimiser would otherwise exploit (the log curve keeps promising returns where no member was ever cared
+    for that much).
     Retained value is ``sum_i (1 - P_i(churn | s_tier(i))) x value_i`` with the fitted response (point
     estimate). Because the per-tier curves need not be concave, the start point is the global optimum on a
     grid (dynamic programming over ``grid_points`` budget steps), which SLSQP then refines.
@@ -1107,6 +1416,10 @@ def optimise_budget(
     objective : {"retained_value", "net_value"}
         Maximise retained value, or retained value minus spend (then the budget need not be spent).
     grid_points : int, default 200
+    support_scale : float or None, default 1.0
+        Multiple of each tier's supported care per member (:attr:`CareResponseModel.care_support_`) the
+        optimiser may spend; > 1 widens the range explicitly (extrapolation), ``None`` lifts the limit (only
+        the actions' cap remains).
 
     Returns
     -------
@@ -1117,8 +1430,11 @@ def optimise_budget(
     ValueError
         ``"budget must be a finite number >= 0, got -1"``, ``"tier D has no members"`` (an eligible tier
         without members), ``"objective must be 'retained_value' or 'net_value'"``, and the messages of
-        :func:`simulate` about ``members``.
+        :func:`simulate` about ``members``, ``"support_scale must be a number >= 1 or None"``.
     """
+    if support_scale is not None and (isinstance(support_scale, bool) or not isinstance(
+            support_scale, (int, float, np.integer, np.floating)) or not support_scale >= 1.0):
+        raise ValueError("support_scale must be a number >= 1 or None")
     try:
         budget = float(budget)
     except (TypeError, ValueError) as exc:
@@ -1142,13 +1458,15 @@ def optimise_budget(
             raise ValueError(f"tier {t} has no members")
     idx = [TIERS.index(t) for t in eligible]
     beta, c0 = model.beta_, model.c0_
+    support = np.array([model.care_support_.get(t, math.inf) for t in TIERS])
+    caps = np.full(len(TIERS), cap) if support_scale is None else np.minimum(cap, support_scale * support)
     net = objective == "net_value"
 
     # Grid of tier budgets: step = budget / grid_points; DP picks the best split of whole steps.
     step = budget / grid_points if budget > 0 else 0.0
     x0 = np.zeros(len(idx))
-    if budget > 0 and idx and cap > 0:
-        k_max = [min(grid_points, int(counts[t] * cap // step)) for t in idx]
+    if budget > 0 and idx and caps[idx].max() > 0:
+        k_max = [min(grid_points, int(counts[t] * caps[t] // step)) for t in idx]
         tables = []
         for t, km in zip(idx, k_max):
             spends = np.arange(km + 1) * step / counts[t]
@@ -1192,9 +1510,9 @@ def optimise_budget(
         return -total / budget, -grad
 
     x = x0
-    if budget > 0 and idx and cap > 0:
+    if budget > 0 and idx and caps[idx].max() > 0:
         u0 = x0 * n_vec / budget
-        upper = np.minimum(n_vec * cap / budget, 1.0)
+        upper = np.minimum(n_vec * caps[idx] / budget, 1.0)
         res = optimize.minimize(
             objective_fn, u0, jac=True, method="SLSQP", bounds=list(zip(np.zeros(len(idx)), upper)),
             constraints=[{"type": "ineq", "fun": lambda u: 1.0 - u.sum(), "jac": lambda u: -np.ones(len(u))}],
@@ -1221,7 +1539,7 @@ def optimise_budget(
         total_value += value
         base_value += zero
         rows.append((TIERS[t], int(counts[t]), spend_pm[t], spend_pm[t] * counts[t], float((1 - p).sum()), value,
-                     value - zero, marginal))
+                     value - zero, marginal, caps[t], support[t], bool(spend_pm[t] > support[t] * (1 + 1e-9))))
     by_tier = pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
     plan = CarePlan.from_spend({t: min(spend_pm[TIERS.index(t)], cap) for t in TIERS}, costs, limits)
     return Allocation(budget=budget, by_tier=by_tier, plan=plan, spend=float(by_tier["spend"].sum()),

@@ -44,7 +44,9 @@ def spend_curves(
     ----------
     curve : DataFrame
         Columns :data:`CURVE_COLUMNS`, several spend levels per tier (e.g. multiples of a plan); ``spend`` is the
-        tier's total annual care spend and ``retained_value_zero`` the retained value without any care.
+        tier's total annual care spend and ``retained_value_zero`` the retained value without any care. With a
+        column ``supported_spend`` (the tier's spend at the care the history supports) the part of each panel
+        beyond it is shaded and named ``labels["beyond"]``: there the curve is extrapolated.
     points : dict
         Plans to mark on the curves: legend label -> frame with columns :data:`POINT_COLUMNS`, one row per tier
         (rows of other "tiers", such as a ``total`` row, are ignored).
@@ -52,7 +54,8 @@ def spend_curves(
         Display name per tier code.
     labels : dict
         Legend names for keys ``"expected"``, ``"band"`` and ``"break_even"`` (retained value at zero care plus
-        the spend: above that line the care pays for itself), and the axis titles ``"x"`` and ``"y"``.
+        the spend: above that line the care pays for itself), the axis titles ``"x"`` and ``"y"``, and
+        ``"beyond"`` when the curve has ``supported_spend``.
     title : str
 
     Raises
@@ -83,6 +86,14 @@ def spend_curves(
         fig.add_scatter(x=rows["spend"], y=rows["retained_value_zero"] + rows["spend"], mode="lines",
                         line=dict(color="#888888", dash="dash", width=1.5), name=labels["break_even"],
                         legendgroup="break_even", showlegend=first, row=row, col=col)
+        top = float(rows["spend"].max()) if len(rows) else 0.0
+        supported = float(rows["supported_spend"].iloc[0]) if "supported_spend" in rows and len(rows) else np.inf
+        if supported < top:
+            # Shade what lies beyond the care the history supports: there the curve is the assumed shape only.
+            axis = "" if i == 0 else str(i + 1)
+            fig.add_vrect(x0=supported, x1=top, fillcolor="#F5B041", opacity=0.18, line_width=0, row=row, col=col)
+            fig.add_annotation(x=supported, y=1, xref=f"x{axis}", yref=f"y{axis} domain", text=labels["beyond"],
+                               showarrow=False, xanchor="left", yanchor="top", font=dict(size=11, color="#9C640C"))
         for j, (plan, frame) in enumerate(points.items()):
             mark = frame[frame["tier"] == tier]
             fig.add_scatter(x=mark["spend"], y=mark["retained_value"], mode="markers", name=str(plan),
@@ -127,13 +138,16 @@ def allocation_bars(
 
 
 # --- Translated tables and captions; the plan editor's table --------------------------------------------------------
-RESULT_KINDS = {"members": "int", "spend_per_member": "money", "spend": "money", "churn_rate": "percent",
-                "retained_members": "int", "retained_value": "money", "retained_value_p05": "money",
-                "retained_value_p95": "money", "incremental_value": "money", "roi": "percent",
-                "break_even_spend_per_member": "money", "retained_value_difference": "money",
+RESULT_KINDS = {"members": "int", "spend_per_member": "money", "supported_spend_per_member": "money",
+                "spend": "money", "churn_rate": "percent", "retained_members": "int", "retained_value": "money",
+                "retained_value_p05": "money", "retained_value_p95": "money", "incremental_value": "money",
+                "roi": "percent", "break_even_spend_per_member": "money", "retained_value_difference": "money",
                 "net_value_difference": "money"}
-ALLOCATION_KINDS = {"members": "int", "spend_per_member": "money", "optimal_spend": "money",
-                    "retained_value": "money", "marginal_value_per_yuan": "number"}
+ALLOCATION_KINDS = {"members": "int", "spend_per_member": "money", "max_spend_per_member": "money",
+                    "optimal_spend": "money", "retained_value": "money", "marginal_value_per_yuan": "number"}
+# Columns shown as text (the extrapolation mark) after the formatted ones.
+RESULT_COLUMNS = (*RESULT_KINDS, "extrapolated")
+ALLOCATION_COLUMNS = (*ALLOCATION_KINDS, "extrapolated")
 PLAN_KINDS = {"unit_cost": "money", "annual_cost_per_member": "money"}
 _LABEL_KEYS = {"tier": "common.tier", "action": "care.action", "unit_cost": "care.unit_cost"}
 
@@ -147,18 +161,44 @@ def tier_table(frame: pd.DataFrame, kinds: dict[str, str], lang: str) -> tuple[p
     shown = frame.assign(tier=[tier_name(k, lang) if k in TIERS else t("care.total", lang) for k in frame["tier"]])
     if "action" in shown:
         shown["action"] = [t(f"care.action.{k}", lang) for k in shown["action"]]
+    if "extrapolated" in shown:
+        shown["extrapolated"] = [t("care.beyond_history", lang) if flag else "" for flag in shown["extrapolated"]]
     for column in [c for c, k in kinds.items() if k in ("money", "int") and c in shown]:
         shown[column] = shown[column].round(0)
     names = {c: t(_LABEL_KEYS.get(c, f"care.col.{c}"), lang) for c in shown.columns}
     return shown.rename(columns=names), {names[c]: k for c, k in kinds.items() if c in names}
 
 
+def _c0_numbers(model: CareResponseModel, lang: str) -> dict[str, str]:
+    low, high = model.c0_interval_ if np.isfinite(model.c0_interval_).all() else (model.c0_, model.c0_)
+    return {"c0": fmt_number(model.c0_, lang), "c0_low": fmt_number(low, lang), "c0_high": fmt_number(high, lang)}
+
+
 def model_caption(model: CareResponseModel, lang: str) -> str:
-    """What the care response model was fitted on and its care effect with the 95% interval of its draws."""
+    """What the care response model was fitted on, its care effect and c0 with the 95% intervals of its draws."""
     low, high = np.quantile(model.beta_draws_, [0.025, 0.975])
-    return t("care.model_caption", lang, c0=fmt_number(model.c0_, lang), rows=fmt_number(model.n_rows_, lang),
+    return t("care.model_caption", lang, rows=fmt_number(model.n_rows_, lang),
              method=t(f"care.method.{model.method}", lang), beta=f"{model.beta_:.2f}", low=f"{low:.2f}",
-             high=f"{high:.2f}")
+             high=f"{high:.2f}", **_c0_numbers(model, lang))
+
+
+def assumptions_text(model: CareResponseModel, lang: str) -> str:
+    """The assumptions behind the what-if (response shape with the estimated c0, confounding, what the bands
+    include) as Markdown bullets."""
+    return t("care.assumptions", lang, **_c0_numbers(model, lang))
+
+
+def support_caption(model: CareResponseModel, lang: str) -> str:
+    """The care per member and year the history supports in each tier."""
+    ranges = " · ".join(f"{tier_name(k, lang)} ¥0 – ¥{fmt_number(model.care_support_[k], lang)}" for k in TIERS)
+    return t("care.support_caption", lang, q=f"{100 * model.support_quantile:g}", ranges=ranges)
+
+
+def extrapolated_tiers(frame: pd.DataFrame, lang: str) -> str:
+    """Names of the tiers of a simulation or allocation table marked ``extrapolated`` ("" when none)."""
+    rows = frame[frame["tier"].isin(TIERS) & frame["extrapolated"].astype(bool)]
+    return "、".join(tier_name(k, lang) for k in rows["tier"]) if lang == "zh" else ", ".join(
+        tier_name(k, lang) for k in rows["tier"])
 
 
 def editor_frame(plan: CarePlan, lang: str) -> pd.DataFrame:
@@ -173,3 +213,13 @@ def plan_from_editor(frame: pd.DataFrame, scale: float) -> CarePlan:
     values = frame.fillna(0.0)  # a cleared cell arrives as NaN and means "none of this action"
     per_year = {k: (values[k] * scale).to_dict() for k in TIERS}
     return CarePlan(per_year=per_year, unit_costs=values["unit_cost"].to_dict())
+
+
+# The optimiser's care range as multiples of what the history supports; 0 means no limit but the actions'.
+SUPPORT_SCALES: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 5.0, 0.0)
+
+
+def widen_label(scale: float, lang: str) -> str:
+    """How a choice of :data:`SUPPORT_SCALES` reads in the optimiser's range control."""
+    key = "care.widen.within" if scale == 1 else "care.widen.none" if scale == 0 else "care.widen.scale"
+    return t(key, lang, scale=f"{scale:g}")

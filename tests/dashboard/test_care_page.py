@@ -58,7 +58,8 @@ def test_care_page_shows_the_plan_the_comparison_the_curves_and_the_optimiser(de
     assert "3-year lifetime value" in captions
     assert len(at.get("plotly_chart")) == 2
     curves = _spec(at, 0)
-    assert [a["text"] for a in curves["layout"]["annotations"]] == ["A Platinum", "B Gold", "C Iron", "D Lead"]
+    # Subplot titles first; then a "Beyond the history" label on each tier whose doubled plan leaves the support.
+    assert [a["text"] for a in curves["layout"]["annotations"]][:4] == ["A Platinum", "B Gold", "C Iron", "D Lead"]
     assert sum(trace.get("fill") == "tonexty" for trace in curves["data"]) == 4  # one band per tier
     assert not at.info
 
@@ -71,6 +72,38 @@ def test_care_page_speaks_chinese_with_the_tier_names_of_the_documents(demo_app)
     assert "年关怀投入" in [m.label for m in at.metric]
     assert "A 白金层" in [a["text"] for a in _spec(at, 0)["layout"]["annotations"]]
     assert any("逆倾向得分加权" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("lang", "assumption", "support", "mark", "optimiser"),
+    [("en", "No unmeasured confounding", "history supports", "Extrapolation", "optimiser"),
+     ("zh", "除控制变量外无未观测混杂", "历史数据支持", "外推", "优化方案")],
+)
+def test_the_page_states_its_assumptions_and_marks_optimiser_spend_beyond_the_history(demo_app, lang, assumption,
+                                                                                     support, mark, optimiser):
+    demo_app.query_params["lang"] = lang
+    at = open_page(demo_app, "care")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert assumption in text and "c0" in text
+    assert any(support in c.value for c in at.caption)
+    # A budget far above what the supported care absorbs: by default the optimiser stays within the history...
+    at.number_input(key="care_budget").set_value(5_000_000.0).run()
+    assert not at.exception
+    assert not any(mark in w.value and optimiser in w.value for w in at.warning)
+    # ...and only when the range is lifted does it go beyond it, marked above and in its table.
+    at.selectbox(key="care_support_scale").set_value(0.0).run()
+    assert not at.exception
+    assert any(mark in w.value and optimiser in w.value for w in at.warning)
+    beyond = "⚠ beyond history" if lang == "en" else "⚠ 超出历史范围"
+    assert any((frame.value == beyond).any().any() for frame in at.dataframe)
+
+
+def test_the_curves_shade_the_spend_beyond_what_the_history_supports():
+    curve = _curve().assign(supported_spend=[15.0 if t == "A" else 50.0 for t in _curve()["tier"]])
+    fig = spend_curves(curve, {}, TIER_LABELS, {**CURVE_LABELS, "beyond": "Beyond"}, "t")
+    assert [a.text for a in fig.layout.annotations].count("Beyond") == 1  # only tier A's spend goes past it
+    assert len(fig.layout.shapes) == 1 and fig.layout.shapes[0].x0 == 15.0 and fig.layout.shapes[0].x1 == 20.0
 
 
 def test_the_current_plan_costs_what_history_says_times_the_members_of_each_tier(demo_app, demo_year):

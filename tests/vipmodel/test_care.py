@@ -7,12 +7,15 @@ independent implementation (scipy's Welch test) or the demo mall's ground truth.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import expit, logit
 
+from tests.conftest import RECOVERY_SEEDS
 from vipmodel.auth import Actor
 from vipmodel.care import (
     DEFAULT_MAX_PER_YEAR,
@@ -136,17 +139,98 @@ def test_current_plan_from_history_costs_what_the_tier_received(big_mall, big_pa
 # ------------------------------------------------------------------------------------------ response model
 
 
-@pytest.mark.parametrize("method", ["ipw", "controls"])
-def test_the_calibrated_response_recovers_the_true_care_effect(big_mall, big_panel, method):
-    _, truth = big_mall
-    model = CareResponseModel(method=method, c0=truth.churn_model["c0"], n_bootstrap=100, seed=3).fit(big_panel)
-    # Tolerance 0.2 on b_care = 0.5 (the label "no purchase next year" also counts live members who happened
-    # not to buy, which attenuates the estimate a little).
-    assert abs(model.beta_ - truth.churn_model["b_care"]) < 0.2
-    assert 0 < model.beta_se_ < 0.15
-    lo, hi = np.quantile(model.beta_draws_, [0.005, 0.995])
-    assert lo < truth.churn_model["b_care"] < hi
+@pytest.fixture(scope="module")
+def recovery_fits(recovery_mall):
+    """The default (IPW, c0 estimated) response model on every recovery mall, with the generator's truth."""
+    fits = {}
+    for seed in RECOVERY_SEEDS:
+        eng = make_engine(recovery_mall(seed))
+        with eng.connect() as conn:
+            truth = load_ground_truth(conn)
+        fits[seed] = (CareResponseModel().fit(care_panel(eng, truth.end_date, years=2)), truth)
+        eng.dispose()
+    return fits
+
+
+def _log_z(draws: np.ndarray, estimate: float, true: float) -> float:
+    """Distance of the estimate from the truth in bootstrap standard deviations, on the log scale (where the
+    draws of c0 and beta are roughly symmetric: c0 multiplies, and beta moves with it)."""
+    return abs(math.log(estimate) - math.log(true)) / float(np.std(np.log(draws), ddof=1))
+
+
+# Seed 11's history favours c0 near 10 (profile log-likelihood ~4.5 above c0 = 100), and beta moves with c0: both
+# lie more than three bootstrap SDs from the truth. Kept visible (strict) rather than widened into a pass.
+SEED_11_MISS = pytest.mark.xfail(strict=True, reason="seed 11: the history favours c0 near 10 (see the report)")
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=SEED_11_MISS) if s == 11 else s for s in RECOVERY_SEEDS])
+def test_the_estimated_c0_and_beta_lie_within_three_bootstrap_sds_of_the_truth(recovery_fits, seed):
+    model, truth = recovery_fits[seed]
+    assert _log_z(model.draws_["c0"].to_numpy(), model.c0_, truth.churn_model["c0"]) < 3
+    assert _log_z(model.beta_draws_, model.beta_, truth.churn_model["b_care"]) < 3
     assert model.coef_["log1p_care"] == -model.beta_
+    # The estimate is the profile's maximum, inside its own interval.
+    assert model.c0_interval_[0] <= model.c0_ <= model.c0_interval_[1]
+    assert model.c0_profile_["loglik"].max() == 0.0
+
+
+def test_the_95_percent_intervals_of_beta_and_c0_cover_the_truth_across_seeds(recovery_fits):
+    cases = []
+    for model, truth in recovery_fits.values():
+        cases.append(model.beta_interval_[0] <= truth.churn_model["b_care"] <= model.beta_interval_[1])
+        cases.append(model.c0_interval_[0] <= truth.churn_model["c0"] <= model.c0_interval_[1])
+    # Acceptance rule of a calibrated 95% interval: the most misses that n independent cases exceed with
+    # probability below 5% (n = 10: at most 2, i.e. 80% coverage; 3 misses would happen 1.2% of the time).
+    allowed = int(next(k for k in range(len(cases)) if stats.binom.sf(k, len(cases), 0.05) < 0.05))
+    assert sum(not c for c in cases) <= allowed, cases
+
+
+def test_the_optimiser_stays_within_the_care_the_history_supports_unless_widened(recovery_fits):
+    members = population(3000, 7)
+    for seed, (model, _) in recovery_fits.items():
+        support = pd.Series(model.care_support_)
+        for budget in np.random.default_rng(seed).uniform(1e5, 5e6, 3):
+            alloc = optimise_budget(members, model, budget).by_tier.set_index("tier")
+            assert (alloc["spend_per_member"] <= support[alloc.index] * (1 + 1e-9) + 1e-9).all()
+            assert not alloc["extrapolated"].any()
+            assert alloc["max_spend_per_member"].to_numpy() == pytest.approx(support[alloc.index].to_numpy())
+        # Lifting the limit, a budget far above what the supported range absorbs goes beyond it.
+        wide = optimise_budget(members, model, 1e7, support_scale=None).by_tier.set_index("tier")
+        assert wide["extrapolated"].any()
+        assert (wide.loc[wide["extrapolated"], "spend_per_member"] > support[wide.index[wide["extrapolated"]]]).all()
+        doubled = optimise_budget(members, model, 1e7, support_scale=2.0).by_tier.set_index("tier")
+        assert (doubled["spend_per_member"] <= 2 * support[doubled.index] * (1 + 1e-9) + 1e-9).all()
+        assert doubled["extrapolated"].any()
+
+
+def test_a_plan_beyond_the_supported_care_is_marked_as_extrapolation():
+    members = population()
+    model = CareResponseModel.from_coefficients(0.5, dict.fromkeys("ABCD", 0.0), c0=100.0,
+                                                care_support={"A": 300.0, "B": 200.0, "C": 100.0, "D": 9.0})
+    inside = simulate(members, CarePlan.from_spend({"A": 300.0, "D": 9.0}), model, draws=10).by_tier
+    assert not inside["extrapolated"].any()
+    beyond = simulate(members, CarePlan.from_spend({"A": 300.0, "D": 20.0}), model, draws=10).by_tier.set_index("tier")
+    assert beyond["extrapolated"].to_dict() == {"A": False, "B": False, "C": False, "D": True, "total": True}
+    assert beyond.loc["D", "supported_spend_per_member"] == 9.0
+
+
+def test_uncertainty_about_c0_and_the_tier_baselines_widens_the_bands():
+    members = population().drop(columns=["churn_prob", "care_cost"])
+    rng = np.random.default_rng(4)
+    betas = rng.normal(0.5, 0.05, 300)
+    narrow = CareResponseModel.from_coefficients(0.5, dict.fromkeys("ABCD", 0.0), beta_draws=betas)
+    wide = CareResponseModel.from_coefficients(
+        0.5, dict.fromkeys("ABCD", 0.0), beta_draws=betas, c0_draws=np.exp(rng.normal(math.log(100), 0.8, 300)),
+        tier_logit_draws={t: rng.normal(0.0, 0.1, 300) for t in "ABCD"})
+    plan = CarePlan.from_spend(dict.fromkeys("ABCD", 200.0))
+    width = {name: (lambda t: t["retained_value_p95"] - t["retained_value_p05"])(simulate(members, plan, m).by_tier)
+             for name, m in (("narrow", narrow), ("wide", wide))}
+    assert (width["wide"] > width["narrow"]).all()
+    # Binomial noise alone keeps a band around a model without any parameter uncertainty.
+    exact = CareResponseModel.from_coefficients(0.5, dict.fromkeys("ABCD", 0.0))
+    band = simulate(members, plan, exact).by_tier
+    assert (band["retained_members_p05"] < band["retained_members"]).all()
+    assert (band["retained_members"] < band["retained_members_p95"]).all()
 
 
 def test_predicted_churn_falls_with_care_with_diminishing_returns(big_panel):
