@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "sign_out",
     "user_added",
     "user_changed",
+    "campaign_recorded",
 )
 COLUMNS: tuple[str, ...] = ("at", "username", "action", "target", "before", "after")
 _TARGET_MAX = 300

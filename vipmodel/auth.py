@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
     "rollback_setting": frozenset({"marketing", "admin"}),
+    "record_campaign": frozenset({"marketing", "admin"}),
 }
 
 
@@ -62,6 +63,7 @@ _ACTION_WORDS = {
     "manage_users": "manage users",
     "view_audit": "read the audit trail",
     "rollback_setting": "roll settings back",
+    "record_campaign": "record campaigns",
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -284,6 +285,51 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
 
+CAMPAIGN_ARMS: tuple[str, ...] = ("treated", "holdout")
+
+
+class CampaignRecord(Base):
+    """A recorded retention campaign (:mod:`vipmodel.campaigns`): when, which draw, which actions, who recorded it.
+
+    The random assignment lives in ``campaign_members``; keeping both in the database (not only in the Python
+    object that drew them) is what lets the uplift be measured a year later, after any number of restarts.
+    """
+
+    __tablename__ = "campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    holdout_share: Mapped[float] = mapped_column(Float)
+    action_by_tier: Mapped[dict] = mapped_column(JSON)  # {tier: [care actions]}
+    unit_costs: Mapped[dict] = mapped_column(JSON)  # {care action: yuan}
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("holdout_share > 0 AND holdout_share < 1", name="ck_campaigns_holdout_share"),)
+
+
+class CampaignMember(Base):
+    """One member's arm in one campaign (``treated`` receives the actions, ``holdout`` does not)."""
+
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("campaigns.campaign_id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(
+        MemberId, ForeignKey("members.member_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tier: Mapped[str] = mapped_column(String(1))
+    arm: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (
+        CheckConstraint(_in("tier", TIERS), name="ck_campaign_members_tier"),
+        CheckConstraint(_in("arm", CAMPAIGN_ARMS), name="ck_campaign_members_arm"),
+    )
+
+
 @event.listens_for(Setting, "before_update")
 def _settings_are_append_only(mapper, connection, target) -> None:  # noqa: ARG001 - SQLAlchemy signature
     raise ValueError("settings are versioned: save a new version instead of updating version in place")
@@ -301,6 +347,8 @@ import_log = ImportLog.__table__
 dataset_info = DatasetInfo.__table__
 users = User.__table__
 audit_log = AuditEntry.__table__
+campaigns = CampaignRecord.__table__
+campaign_members = CampaignMember.__table__
 
 
 def signed(column: ColumnElement) -> ColumnElement:

@@ -1,0 +1,66 @@
+"""Cached loaders of the Care page's campaigns panel: recorded campaigns, their measured uplift, the pooled effect.
+
+Campaigns are few and their rows immutable once recorded, so the list is cached in memory and dropped by
+:func:`record` (the one writer); measurements and the pooling are keyed on the data token like every other loader,
+since a new import is what makes a campaign's year measurable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from vipmodel import campaigns
+from vipmodel.auth import Actor
+
+AT_RISK_COLUMNS = ["member_id", "tier", "value_at_risk"]
+
+
+def load_at_risk(url: str, version: str, as_of: dt.date, rules_payload: dict) -> pd.DataFrame:
+    """The Value page's at-risk list (members with a warning signal, highest value at risk first), the columns a
+    campaign needs; read through the same shared, cached result as the Value page."""
+    weights = data.load_referral_weights(url)
+    flagged = data.shared(data.load_flagged_members, url, version, as_of, rules_payload, weights)
+    return flagged[AT_RISK_COLUMNS].copy()
+
+
+@st.cache_data(show_spinner=False)
+def load_campaigns(url: str) -> pd.DataFrame:
+    """Every recorded campaign (``vipmodel.campaigns.list_campaigns``), newest first."""
+    return campaigns.list_campaigns(data.get_engine(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_result(url: str, version: str, campaign_id: str) -> tuple[campaigns.CampaignResult | None, str | None]:
+    """``(result, None)`` of the campaign's one-year measurement, or ``(None, reason)`` when it cannot be measured
+    yet (its year has not passed in the data) or at all; the reason is cached too."""
+    engine = data.get_engine(url)
+    try:
+        campaign = campaigns.load_campaign(engine, campaign_id)
+        return campaigns.measure_campaign(engine, campaign, campaigns.measurement_end(campaign.start_date)), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_pooling(url: str, version: str, as_of: dt.date, rules_payload: dict,
+                 campaign_ids: tuple[str, ...]) -> tuple[campaigns.CarePooling | None, str | None]:
+    """``(pooling, None)`` of the care model fitted at ``as_of`` (the Care page's) with the measured campaigns, or
+    ``(None, reason)`` when the model cannot be fitted or a campaign says nothing about care."""
+    results = [load_result(url, version, cid)[0] for cid in campaign_ids]
+    try:
+        model = data.load_care_model(url, version, as_of, rules_payload)
+        return campaigns.pool_care_effect(model, [r for r in results if r is not None]), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def record(url: str, campaign: campaigns.Campaign, actor: Actor, note: str) -> int:
+    """Record ``campaign`` as ``actor`` (``vipmodel.campaigns.record_campaign`` checks the role and audits it) and
+    drop the cached list; returns the care actions written."""
+    written = campaigns.record_campaign(data.get_engine(url), campaign, actor, note=note)
+    load_campaigns.clear()
+    return written
