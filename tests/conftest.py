@@ -140,8 +140,19 @@ def recovery_mall(tmp_path_factory, large_demo_url):
     from vipmodel.demo import generate
 
     made: dict[int, str] = {LARGE_DEMO["seed"]: large_demo_url}
+    # A developer iterating on an estimator may keep the malls between runs: VIPDASH_RECOVERY_CACHE names a folder
+    # (files are named by seed and size; delete them after changing the generator). CI never sets it.
+    cache = os.environ.get("VIPDASH_RECOVERY_CACHE")
 
     def get(seed: int) -> str:
+        if seed not in made and cache:
+            path = Path(cache) / f"recovery_{seed}_{LARGE_DEMO['members']}_{LARGE_DEMO['years']}.db"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                eng = make_engine(f"sqlite:///{path}")
+                generate(eng, progress=False, members=LARGE_DEMO["members"], years=LARGE_DEMO["years"], seed=seed)
+                eng.dispose()
+            made[seed] = f"sqlite:///{path}"
         if seed not in made:
             url = f"sqlite:///{tmp_path_factory.mktemp(f'recovery_{seed}') / 'demo.db'}"
             eng = make_engine(url)
