@@ -103,6 +103,8 @@ def _pages(lang: str, admin: bool) -> dict[str, list]:
     pages: dict[str, list] = {
         t("nav.executive", lang): [
             st.Page("../pages/overview.py", title=t("page.overview", lang), icon="📊", url_path="overview", default=True),
+            # Any signed-in role may build the weekly meeting pack (personal data in it follow the role).
+            st.Page("../pages/report.py", title=t("page.report", lang), icon="🗒️", url_path="report"),
             # pages:executive
         ],
         t("nav.marketing", lang): [

@@ -229,6 +229,35 @@ def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, p
     return migration.members_in_cell(snapshots, from_period, to_period, source, target)
 
 
+FLOW_WEIGHTS = ("profit_contribution", "sales", "members")  # what sizes the Sankey's flows; the first is the default
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+def load_transition_values(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
+                           store: str | None, from_period, to_period, weight: str) -> pd.DataFrame:
+    """The transition matrix's cells weighted by value: the sum of ``weight`` (a member-feature column such as
+    ``profit_contribution``) over the members of each cell, shaped like ``TransitionMatrix.counts``.
+
+    A member weighs with the earlier period's value (what the tier had, and what moved or left); a new member with
+    the later period's. A negative value counts 0, since a flow cannot be negative: D members with a negative
+    contribution are still counted on the member-weighted view.
+    """
+    snapshots = _snapshots_kept(url, version, start, end, period, rules_payload, store)
+    features = load_features(url, version, start, end, period)
+    tiers, values = {}, {}
+    for name, label in (("from", from_period), ("to", to_period)):
+        rows = snapshots[(snapshots["period"] == label).to_numpy()]
+        tiers[name] = pd.Series(rows["tier"].astype(str).to_numpy(), index=rows["member_id"].to_numpy())
+        kept = features[(features["period"] == label).to_numpy()]
+        values[name] = pd.Series(kept[weight].to_numpy(dtype=float), index=kept["member_id"].to_numpy())
+    cells = pd.concat(tiers, axis=1).fillna({"from": migration.NEW, "to": migration.LOST})
+    weights = values["from"].reindex(cells.index).where(cells["from"] != migration.NEW,
+                                                         values["to"].reindex(cells.index))
+    table = weights.clip(lower=0).fillna(0.0).groupby([cells["from"], cells["to"]]).sum().unstack(fill_value=0.0)
+    table = table.reindex(index=list(migration.FROM_STATES), columns=list(migration.TO_STATES), fill_value=0.0)
+    return table.rename_axis(index="from", columns="to")
+
+
 def regenerate_demo(url: str, members: int, actor: Actor, on_progress) -> None:
     """Replace the embedded database's contents with a freshly generated demo mall (confirmed on the page, so
     imported data may go too) and drop every cached result."""
@@ -324,8 +353,10 @@ def load_panel_analysis(
 ):
     """One analysis of the churn panel the sidebar filters keep (behaviour-year tiers), cached: ``"facts"`` (rows,
     members, window, complaints) or a :mod:`vipmodel.complaints` function of the panel (see :data:`PANEL_ANALYSES`)
-    called with ``args``. At a million members each is a pass over millions of member-years: computed once, read
-    on every rerun. Raises the analysis' ValueError uncached, for the page to explain.
+    called with ``args``. Complaints are counted by their handling status as recorded by the end of the following
+    year (``complaints.with_status``), as the page's regression does. At a million members each is a pass over
+    millions of member-years: computed once, read on every rerun. Raises the analysis' ValueError uncached, for
+    the page to explain.
     """
     from dashboard.filters import restrict
     from vipmodel import complaints
@@ -334,7 +365,9 @@ def load_panel_analysis(
         raise KeyError(f"unknown panel analysis {analysis!r}; known: {', '.join(PANEL_ANALYSES)}")
     panel = restrict(load_churn_panel(url, version, as_of, years, rules_payload), url, version, None, store, tiers,
                      tier_column="tier")
-    return _panel_facts(panel) if analysis == "facts" else getattr(complaints, analysis)(panel, *args)
+    if analysis == "facts":
+        return _panel_facts(panel)
+    return getattr(complaints, analysis)(complaints.with_status(panel, "final"), *args)
 
 
 # --- Satisfaction page ---------------------------------------------------------------------------------------------
@@ -452,14 +485,17 @@ def load_importance_performance(url: str, version: str, as_of: dt.date, rules_pa
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict):
-    """Weights fitted to next-year churn on the 2-year churn panel, with bootstrap intervals (slow: cached).
+    """Weights fitted to next-year churn on the 2-year churn panel, with member-level bootstrap intervals, the share
+    of draws keeping their order and the cross-fitted gain (slow: cached; 200 draws, seeded, so every visit and the
+    precompute show the same numbers).
 
     Raises InsufficientSurveyData uncached, for the page to explain.
     """
     from vipmodel.satisfaction import SatisfactionWeights, suggest_weights
 
     panel = load_churn_panel(url, version, as_of, 2, rules_payload)
-    return suggest_weights(panel, current=SatisfactionWeights.from_payload(weights_payload))
+    return suggest_weights(panel, current=SatisfactionWeights.from_payload(weights_payload), n_boot=200, seed=0,
+                           cluster="member_id")
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
@@ -758,7 +794,8 @@ def load_care_curve(
     over the care members the sidebar filters keep (``dashboard.filters.restrict``).
 
     Columns ``multiplier``, ``tier``, ``spend``, ``retained_value``, ``retained_value_p05``, ``retained_value_p95``,
-    ``retained_value_zero`` (one row per multiplier and tier with members).
+    ``retained_value_zero`` and ``supported_spend`` (the tier's spend at the care per member the history supports,
+    ``CareResponseModel.care_support_`` x members) (one row per multiplier and tier with members).
     """
     from vipmodel import care
 
@@ -768,22 +805,26 @@ def load_care_curve(
     frames = []
     for factor in multipliers:
         table = care.simulate(members, _scaled_care_plan(plan_payload, factor), model).by_tier
-        frames.append(table.loc[table["tier"] != "total", columns].assign(multiplier=factor))
-    return pd.concat(frames, ignore_index=True)[["multiplier", *columns]]
+        table = table.assign(supported_spend=table["supported_spend_per_member"] * table["members"])
+        frames.append(table.loc[table["tier"] != "total", [*columns, "supported_spend"]].assign(multiplier=factor))
+    return pd.concat(frames, ignore_index=True)[["multiplier", *columns, "supported_spend"]]
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=16)
 def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str = "retained_value", store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
+    support_scale: float | None = 1.0,
 ):
     """The optimiser's split of ``budget`` across tiers (``care.optimise_budget``) with the given unit costs, over
-    the care members the sidebar filters keep."""
+    the care members the sidebar filters keep; ``support_scale`` widens the care range the history supports
+    (None: no limit but the actions')."""
     from vipmodel import care
 
     members = _care_members_kept(url, version, as_of, rules_payload, store, tiers)
     model = load_care_model(url, version, as_of, rules_payload)
-    return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective)
+    return care.optimise_budget(members, model, budget, unit_costs=unit_costs, objective=objective,
+                                support_scale=support_scale)
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
@@ -791,19 +832,20 @@ def load_complaint_regression(
     url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
     store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
 ):
-    """Logistic regression of churn on complaint counts (:func:`vipmodel.complaints.churn_regression`) on the churn
-    panel the sidebar filters keep (behaviour-year tiers), controlling for tier and log sales.
+    """Per-complaint churn associations (:func:`vipmodel.complaints.adjusted_churn_effects`) on the churn panel the
+    sidebar filters keep (behaviour-year tiers): adjusted for tier, log sales and satisfaction on the surveyed
+    member-years, next to the fits without satisfaction; member-clustered errors, final handling status.
 
-    The tier control is dropped when the panel holds a single tier. Raises its ValueError (too few member-years,
-    separation...) uncached, for the page to explain.
+    The tier control is dropped when the panel holds a single tier. Raises the unadjusted fit's ValueError (too few
+    member-years, separation...) uncached, for the page to explain; a failed adjusted fit is kept in the result.
     """
     from dashboard.filters import restrict
-    from vipmodel.complaints import churn_regression
+    from vipmodel.complaints import adjusted_churn_effects
 
     panel = load_churn_panel(url, version, as_of, years, rules_payload)
     panel = restrict(panel, url, version, None, store, tiers, tier_column="tier")
     controls = ("tier", "log_sales") if panel["tier"].nunique() > 1 else ("log_sales",)
-    return churn_regression(panel, controls)
+    return adjusted_churn_effects(panel, controls)
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=8)

@@ -500,7 +500,10 @@ TEXT.update(
         },
         "cpl.test.unavailable": {"en": "No test: {reason}", "zh": "无法检验：{reason}"},
         "cpl.empty_groups": {"en": "No member-year in: {groups}.", "zh": "以下组别没有样本：{groups}。"},
-        "cpl.effects_title": {"en": "What complaints do to churn", "zh": "投诉对流失的影响"},
+        "cpl.effects_title": {
+            "en": "Churn of complainers and of members without complaint (not adjusted)",
+            "zh": "投诉会员与无投诉会员的流失率比较（未调整）",
+        },
         "complaints.effect.relative_risk": {
             "en": "Members with {group} churned {rr}× as often as members with {reference} ({level} CI {low}–{high}).",
             "zh": "有{group}的会员流失率是{reference}会员的 {rr} 倍（{level} 置信区间 {low}–{high}）。",
@@ -527,9 +530,12 @@ TEXT.update(
         "cpl.kind_status.unresolved": {"en": "unresolved", "zh": "未解决"},
         "cpl.effects_caption": {
             "en": "Each kind of complaint (members may have other complaints too) against members without any "
-            "complaint in the same year; strongest first. The interval is a 95% confidence interval of the "
-            "relative risk: when it includes 1, the data cannot tell the effect from chance.",
-            "zh": "每类投诉（会员可能同时有其他投诉）与同年无投诉会员比较，按影响从大到小排列。区间为相对风险的 95% 置信区间：若包含 1，则无法与偶然区分。",
+            "complaint in the same year; largest first. The interval is a 95% confidence interval of the "
+            "relative risk: when it includes 1, the data cannot tell the difference from chance. Nothing is "
+            "adjusted for here: complainers are also less satisfied and would churn more anyway, so these ratios "
+            "overstate what goes with the complaint itself (see the adjusted figures above).",
+            "zh": "每类投诉（会员可能同时有其他投诉）与同年无投诉会员比较，按差异从大到小排列。区间为相对风险的 95% 置信区间：若包含 1，"
+            "则无法与偶然区分。此处未做任何调整：投诉会员本来满意度就较低、本就更容易流失，因此这些比值高估了投诉本身相关的部分（调整后的数字见上方）。",
         },
         "cpl.effects_missing": {"en": "No member-year had: {kinds}.", "zh": "没有会员年度出现：{kinds}。"},
         "cpl.forest_title": {
@@ -537,29 +543,9 @@ TEXT.update(
             "zh": "相对无投诉会员的流失风险",
         },
         "cpl.forest_axis": {"en": "Relative risk (log scale, 95% CI; 1 = no difference)", "zh": "相对风险（对数刻度，95% 置信区间；1 = 无差异）"},
-        "cpl.reg_title": {"en": "Per complaint, other things equal", "zh": "在其他条件相同时，每次投诉的影响"},
-        "cpl.reg_caption": {
-            "en": "Logistic regression: odds ratio of churn per additional complaint of each kind, controlling for "
-            "{controls}. {n} member-years, {churned} churned; McFadden pseudo-R² {r2}. Above 1 means more churn.",
-            "zh": "逻辑回归：每多一次某类投诉，流失优势比的变化，控制变量：{controls}。样本 {n} 个会员年度，其中流失 {churned} 个；"
-            "McFadden 伪 R² {r2}。大于 1 表示流失更多。",
-        },
-        "cpl.reg_caveat": {
-            "en": "Members who complain are often less satisfied to begin with; the survey is too sparse to control "
-            "for that, so these effects include some of that dissatisfaction.",
-            "zh": "投诉的会员往往本来满意度就较低；问卷数据太少，无法控制满意度，因此这些影响中包含部分不满意本身的作用。",
-        },
         "cpl.control.tier": {"en": "tier (reference: {tier})", "zh": "层级（基准：{tier}）"},
         "cpl.control.log_sales": {"en": "spend (log)", "zh": "消费额（对数）"},
         "cpl.control.log_care": {"en": "care spend (log)", "zh": "关怀支出（对数）"},
-        "cpl.term.complaint": {"en": "{kind} (per complaint)", "zh": "{kind}（每次投诉）"},
-        "cpl.term.tier": {"en": "{tier} vs. {reference}", "zh": "{tier}（相对{reference}）"},
-        "cpl.term.log_sales": {"en": "Spend, log(1 + ¥)", "zh": "消费额，log(1 + 元)"},
-        "cpl.term.log_care": {"en": "Care spend, log(1 + ¥/100)", "zh": "关怀支出，log(1 + 元/100)"},
-        "cpl.col.term": {"en": "Term", "zh": "变量"},
-        "cpl.col.odds_ratio": {"en": "Odds ratio", "zh": "优势比"},
-        "cpl.col.interval": {"en": "95% interval", "zh": "95% 置信区间"},
-        "cpl.col.p_value": {"en": "p-value", "zh": "p 值"},
         "cpl.reg_dropped": {"en": "Left out (no member-year had them): {kinds}.", "zh": "未纳入（没有样本）：{kinds}。"},
         "cpl.reg_unavailable": {"en": "The regression cannot be shown: {reason}", "zh": "无法显示回归结果：{reason}"},
         "cpl.err.too_few": {
@@ -652,10 +638,12 @@ TEXT.update(
         "care.model_caption": {
             "en": "Response model: within a tier, the log-odds of churn fall by β × log(1 + annual care ÷ ¥{c0}), so "
             "each extra yuan does less. Estimated on {rows} member-years by {method}: β = {beta} (95% interval "
-            "{low} – {high}). Assumes that, beyond tier, sales, complaints and home store, nothing that drives "
-            "churn also decides who gets care, and that a yuan of any action works alike.",
+            "{low} – {high}), c0 = ¥{c0} (95% interval ¥{c0_low} – ¥{c0_high}). Assumes that, beyond tier, sales, "
+            "complaints and home store, nothing that drives churn also decides who gets care, and that a yuan of "
+            "any action works alike.",
             "zh": "响应模型：同一层级内，流失的对数几率按 β × log(1 + 年关怀投入 ÷ ¥{c0}) 下降，投入越多边际效果越小。"
-            "基于 {rows} 个会员年、采用{method}估计：β = {beta}（95% 区间 {low} – {high}）。假设除层级、消费、"
+            "基于 {rows} 个会员年、采用{method}估计：β = {beta}（95% 区间 {low} – {high}），c0 = ¥{c0}"
+            "（95% 区间 ¥{c0_low} – ¥{c0_high}）。假设除层级、消费、"
             "投诉和所属门店外，没有其他同时影响流失与关怀分配的因素，且各类关怀每元效果相同。",
         },
         "care.no_members": {
@@ -731,9 +719,11 @@ TEXT.update(
         "care.curve.y": {"en": "Retained value (¥)", "zh": "保留价值（¥）"},
         "care.curve_caption": {
             "en": "Each curve scales every frequency of the edited plan from 0 to 2×. Above the dashed line (value "
-            "retained without care + spend) the care pays for itself. Bands: 5–95% over the bootstrap draws of β.",
+            "retained without care + spend) the care pays for itself. Bands: 5–95% over joint draws of β, c0 and the "
+            "tier baselines, member value and which members stay. Shaded: beyond the care the history supports.",
             "zh": "每条曲线将调整方案的全部频次从 0 调整到 2 倍。曲线高于虚线（无关怀时的保留价值 + 投入）时，关怀投入物有所值。"
-            "区间：β 自助抽样的 5–95% 分位。",
+            "区间：β、c0 与层级基线的联合抽样、会员价值以及会员实际留存随机性的 5–95% 分位。"
+            "阴影：超出历史数据支持的关怀水平。",
         },
         "care.plan.edited": {"en": "Edited plan", "zh": "调整方案"},
         "care.plan.current": {"en": "Current plan", "zh": "当前方案"},
@@ -754,9 +744,10 @@ TEXT.update(
         "care.metric.optimised_spend": {"en": "Optimiser spend", "zh": "优化方案投入"},
         "care.alloc_caption": {
             "en": "The optimiser spends each yuan where it keeps most value, with the costs of the table above and at "
-            "most {cap} per member and year. At the optimum the value of the last ¥1 is equal across tiers that get "
-            "some care but not the most; below 1 the last yuan does not pay for itself.",
-            "zh": "优化方案把每一元投入到保留价值最高的层级，采用上表的单次成本，每位会员每年最多 {cap}。"
+            "most {cap} per member and year, and no more than the history supports unless the range is widened. "
+            "At the optimum the value of the last ¥1 is equal across tiers that get some care but not the most; below 1 the last yuan does not pay for itself.",
+            "zh": "优化方案把每一元投入到保留价值最高的层级，采用上表的单次成本，每位会员每年最多 {cap}，"
+            "且除非放宽范围，不超出历史数据支持的水平。"
             "最优时，获得部分关怀（未达上限）的各层最后 ¥1 带来的价值相等；低于 1 表示最后一元不划算。",
         },
         "care.alloc_actions": {"en": "Actions that spend the optimiser's allocation", "zh": "实现优化方案的关怀措施"},
@@ -862,24 +853,28 @@ TEXT.update(
             "zh": "当前权重与建议权重（误差线：自助法 95% 区间）",
         },
         "sat.gain.tiny": {
-            "en": "The suggested weights change the AUC by only {gain} (95% CI {low} to {high}): too small to matter "
-            "or not significant (out-of-sample AUC {cv}; likelihood-ratio test against the weights in force "
-            "p = {p}). Keeping the weights in force costs little; the choice can rest on the brand's positioning.",
-            "zh": "建议权重仅使 AUC 变化 {gain}（95% 区间 {low} 至 {high}）：幅度太小或不显著"
-            "（样本外 AUC {cv}；与当前权重的似然比检验 p = {p}）。保留当前权重损失很小，可按品牌定位决定。",
+            "en": "On members the fit never saw, the suggested weights change the AUC by only {gain} (95% CI {low} to "
+            "{high}, cross-fitted by member): too small to matter or not significant (likelihood-ratio test against "
+            "the weights in force p = {p}). Keeping the weights in force costs little; the choice can rest on the "
+            "brand's positioning.",
+            "zh": "在未参与拟合的会员上，建议权重仅使 AUC 变化 {gain}（按会员交叉拟合，95% 区间 {low} 至 {high}）："
+            "幅度太小或不显著（与当前权重的似然比检验 p = {p}）。保留当前权重损失很小，可按品牌定位决定。",
         },
         "sat.gain.real": {
-            "en": "The suggested weights explain churn better: AUC {gain} (95% CI {low} to {high}; out-of-sample "
-            "AUC {cv}; likelihood-ratio test against the weights in force p = {p}). Worth testing and discussing.",
-            "zh": "建议权重能更好地解释流失：AUC {gain}（95% 区间 {low} 至 {high}；样本外 AUC {cv}；"
+            "en": "On members the fit never saw, the suggested weights explain churn better: AUC {gain} (95% CI {low} to "
+            "{high}, cross-fitted by member; likelihood-ratio test against the weights in force p = {p}). Worth "
+            "testing and discussing.",
+            "zh": "在未参与拟合的会员上，建议权重能更好地解释流失：AUC {gain}（按会员交叉拟合，95% 区间 {low} 至 {high}；"
             "与当前权重的似然比检验 p = {p}）。值得测试与讨论。",
         },
         "sat.suggested_caption": {
-            "en": "Logistic regression of next-year churn on the three part scores of {n} member-years, holding sales, "
-            "care spend and complaints fixed; each weight is the part's share of the satisfaction effect on "
-            "retention. Intervals from {boot} bootstrap samples.",
-            "zh": "基于 {n} 个会员年度，对次年流失与三部分得分做逻辑回归，并控制消费额、关怀费用与投诉；"
-            "每个权重为该部分在满意度对留存影响中所占的份额。区间来自 {boot} 次自助抽样。",
+            "en": "Logistic regression of next-year churn on the three part scores of {n} member-years ({members} "
+            "members), holding sales, care spend and complaints fixed; each weight is the part's share of the "
+            "satisfaction effect on retention. Intervals from {boot} bootstrap samples of whole members (a member's "
+            "years are drawn together).",
+            "zh": "基于 {n} 个会员年度（{members} 位会员），对次年流失与三部分得分做逻辑回归，并控制消费额、关怀费用与投诉；"
+            "每个权重为该部分在满意度对留存影响中所占的份额。区间来自 {boot} 次按会员整体的自助抽样"
+            "（同一会员的各年度一并抽取）。",
         },
         "sat.try_suggested": {"en": "Try the suggested weights", "zh": "试用建议权重"},
         "sat.fitting": {"en": "Fitting weights to churn…", "zh": "正在根据流失数据拟合权重…"},
@@ -974,8 +969,9 @@ TEXT.update(
         "value.clv_axis": {"en": "¥ per member", "zh": "每位会员（¥）"},
         "value.inactive": {"en": "No purchase in 12 months", "zh": "近12个月未消费"},
         "value.log_caption": {
-            "en": "Log scale: each step up is ten times the value. {n} members valued at ¥0 cannot be drawn on it.",
-            "zh": "对数刻度：每上一格价值增加十倍。终身价值为 ¥0 的 {n} 位会员无法在图中显示。",
+            "en": "Log scale: each step up is ten times the value. The axis starts at ¥1: {n} members valued below "
+            "¥1 (not expected to buy again) are not drawn.",
+            "zh": "对数刻度：每上一格价值增加十倍。纵轴从 ¥1 起：终身价值低于 ¥1 的 {n} 位会员（预计不再消费）未在图中显示。",
         },
         "value.compare_chart": {"en": "Total lifetime value per tier: model vs. simple rule", "zh": "各层终身价值合计：模型与简单算法"},
         "value.series.model": {"en": "Model (BG/NBD + Gamma-Gamma)", "zh": "模型（BG/NBD + Gamma-Gamma）"},

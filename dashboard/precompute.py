@@ -119,6 +119,7 @@ def _migration(url: str, version: str, end: dt.date, rules: dict) -> None:
     periods, _ = data.load_snapshot_periods(*args)
     if len(periods) >= 2:
         data.load_transition(*args, periods[-2], periods[-1])
+        data.load_transition_values(*args, periods[-2], periods[-1], data.FLOW_WEIGHTS[0])  # the meeting's default
         data.load_members_in_cell(*args, periods[-2], periods[-1], "B", "lost")
 
 
@@ -152,7 +153,7 @@ def _care(url: str, version: str, end: dt.date, rules: dict) -> None:
     data.load_care_curve(url, version, end, rules, sim.plan.to_payload(), store=None, tiers=ALL_TIERS)
     budget = float(round(sim.current.iloc[-1]["spend"], -2))
     data.load_care_allocation(url, version, end, rules, budget, dict(sim.plan.unit_costs), "retained_value", None,
-                              ALL_TIERS)
+                              ALL_TIERS, 1.0)
 
 
 def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str, *args) -> object:

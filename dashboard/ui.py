@@ -35,6 +35,21 @@ def chart_pair(left: tuple[go.Figure, str], right: tuple[go.Figure, str]) -> Non
             chart(fig, key)
 
 
+def shows_zero(delta: str | None) -> bool:
+    """True when a delta as written (``"-0.0"``, ``"+0.0 pp"``, ``"-¥0"``) shows no change: every digit is 0."""
+    digits = [ch for ch in str(delta or "") if ch.isdigit()]
+    return bool(digits) and set(digits) == {"0"}
+
+
+def metric(label: str, value: str, delta: str | None = None, inverse: bool = False, **kwargs) -> None:
+    """``st.metric`` whose delta reads neutral when it shows zero: grey, no arrow, no sign (``"0.0"``), instead of
+    Streamlit's red "↓ -0.0" for a change that rounds to zero from below. ``inverse``: a rise is bad news (red)."""
+    if shows_zero(delta):
+        st.metric(label, value, delta=delta.lstrip("+-−"), delta_color="off", delta_arrow="off", **kwargs)
+    else:
+        st.metric(label, value, delta=delta, delta_color="inverse" if inverse else "normal", **kwargs)
+
+
 _FORMATS = {"percent": "percent", "money": "localized", "int": "localized", "number": "%.2f"}
 _DIGITS = {"money": 2, "int": 0}
 
@@ -177,8 +192,18 @@ PRESENTATION_CSS = """
   [data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1rem;}
   html, [data-testid="stMarkdownContainer"] p {font-size: 1.25rem;}
   [data-testid="stMetricValue"] {font-size: 3rem;}
+  /* No controls on the projector: every input of the main area is hidden, except the ones a page keeps inside
+     st.container(key=PRESENTATION_KEEP) (e.g. the migration page's period pickers) and the way back. */
+  [data-testid="stMain"] :is([data-testid="stSlider"], [data-testid="stSelectbox"], [data-testid="stMultiSelect"],
+    [data-testid="stNumberInput"], [data-testid="stRadio"], [data-testid="stCheckbox"], [data-testid="stDateInput"],
+    [data-testid="stTextInput"], [data-testid="stTextArea"], [data-testid="stButton"],
+    [data-testid="stDownloadButton"], [data-testid="stForm"], [data-testid="stFileUploader"],
+    [data-testid="stButtonGroup"], [data-testid="stPopover"]):not(.st-key-presentation-keep *):not(
+    .st-key-exit_presentation *) {display: none;}
 </style>
 """
+# The key of the container whose controls presentation mode still shows (see PRESENTATION_CSS).
+PRESENTATION_KEEP = "presentation-keep"
 
 
 def presentation_frame() -> None:

@@ -30,8 +30,9 @@ def _section_results(ctx: filters.PageContext, rules: dict, sim) -> None:
     row, cur = sim.by_tier.iloc[-1], sim.current.iloc[-1]
     cols = st.columns(4)
     for col, key, fmt in zip(cols, ("spend", "retained_members", "retained_value"), (fmt_money, fmt_number, fmt_money)):
-        col.metric(t(f"care.metric.{key}", lang), fmt(row[key], lang), delta=fmt(row[key] - cur[key], lang),
-                   delta_color="inverse" if key == "spend" else "normal", help=t("care.metric.vs_current", lang))
+        with col:
+            ui.metric(t(f"care.metric.{key}", lang), fmt(row[key], lang), delta=fmt(row[key] - cur[key], lang),
+                      inverse=key == "spend", help=t("care.metric.vs_current", lang))
     band = {k: fmt_percent(row[f"roi_p{q}"], lang, 0) for k, q in (("low", "05"), ("high", "95"))}
     cols[3].metric(t("care.metric.roi", lang), fmt_percent(row["roi"], lang, 0),
                    help=t("care.metric.roi_help", lang, **band))
@@ -62,9 +63,10 @@ def _section_optimiser(ctx: filters.PageContext, rules: dict, sim) -> CarePlan:
     alloc = data.load_care_allocation(ctx.url, ctx.version, ctx.end, rules, float(budget), costs, objective,
                                       ctx.store, ctx.tiers, scale or None)
     left.metric(t("care.metric.optimised_spend", lang), fmt_money(alloc.spend, lang))
-    left.metric(t("care.metric.optimised_value", lang), fmt_money(alloc.retained_value, lang),
-                delta=fmt_money(alloc.retained_value - current["retained_value"], lang),
-                help=t("care.metric.vs_current", lang))
+    with left:
+        ui.metric(t("care.metric.optimised_value", lang), fmt_money(alloc.retained_value, lang),
+                  delta=fmt_money(alloc.retained_value - current["retained_value"], lang),
+                  help=t("care.metric.vs_current", lang))
     spend = {t(f"care.plan.{k}", lang): f for k, f in (("current", sim.current), ("edited", sim.by_tier),
                                                           ("optimised", alloc.by_tier))}
     with right:

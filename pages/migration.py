@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
@@ -13,6 +14,7 @@ from dashboard.figures.migration import projection, sankey, transition_heatmap
 from dashboard.i18n import fmt_percent, t, tier_name
 from vipmodel import migration
 from vipmodel.outcomes import add_years
+from vipmodel.pyramid import TierRules
 
 GRANULARITIES = ("year", "quarter", "month")
 
@@ -21,13 +23,27 @@ def _state_label(code: str, lang: str) -> str:
     return tier_name(code, lang) if code in "ABCD" else t(f"migration.state.{code}", lang)
 
 
-def _section_flows(matrix: migration.TransitionMatrix, lang: str) -> None:
+def _flow_links(matrix: migration.TransitionMatrix, values, weight: str):
+    """Sankey links sized by ``weight``, with each flow's member count for the hover."""
+    counts = migration.sankey_data(matrix)
+    if weight == "members":
+        return counts
+    # sankey_data reads the cells as counts: rounded to the yuan, the value table takes their place.
+    links = migration.sankey_data(replace(matrix, counts=values.round().astype("int64")))
+    return links.merge(counts[["source", "target", "value"]].rename(columns={"value": "members"}),
+                       on=["source", "target"], how="left")
+
+
+def _section_flows(matrix: migration.TransitionMatrix, values, weight: str, lang: str) -> None:
     nodes = migration.sankey_nodes(matrix)
-    periods = {"from": matrix.from_period, "to": matrix.to_period}
-    labels = [f"{_state_label(s, lang)} ({periods[side]})" if s in "ABCD" else _state_label(s, lang)
-              for s, side in zip(nodes["state"], nodes["side"])]
-    title = t("migration.sankey_title", lang, start=matrix.from_period, end=matrix.to_period)
-    ui.chart(sankey(migration.sankey_data(matrix), nodes, labels, title), "migration-sankey")
+    labels = [_state_label(s, lang) for s in nodes["state"]]
+    title = t(f"migration.sankey_title.{weight}", lang, start=matrix.from_period, end=matrix.to_period)
+    fmt = ",.0f" if weight == "members" else "¥,.0f"
+    ui.chart(sankey(_flow_links(matrix, values, weight), nodes, labels, title,
+                    (str(matrix.from_period), str(matrix.to_period)), fmt, t("migration.members", lang)),
+             "migration-sankey")
+    if weight != "members":
+        st.caption(t("migration.weight_caption", lang))
     left, right = st.columns(2)
     with left:
         rates = matrix.rates
@@ -43,7 +59,7 @@ def _section_flows(matrix: migration.TransitionMatrix, lang: str) -> None:
         ui.table(shown.reset_index(names=t("common.tier", lang)), "migration-rates")
 
 
-def _section_projection(matrix: migration.TransitionMatrix, lang: str) -> None:
+def _section_projection(matrix: migration.TransitionMatrix, rules: TierRules, lang: str) -> None:
     st.subheader(t("migration.projection_title", lang))
     steps = st.slider(t("migration.steps", lang), 1, 8, 3, key="mig_steps")
     start_counts = matrix.counts.loc[["A", "B", "C", "D", "new"], ["A", "B", "C", "D"]].sum()
@@ -52,6 +68,8 @@ def _section_projection(matrix: migration.TransitionMatrix, lang: str) -> None:
     ui.chart(projection(frame, labels, t("migration.step", lang), t("migration.projection_chart", lang)),
              "migration-projection")
     st.caption(t("migration.assumption", lang))
+    if rules.basis == "share":  # every period is tiered by rank: the tier sizes are the rule's shares, whatever happens
+        st.caption(t("migration.share_rule_projection", lang))
 
 
 def _section_members(cell: Callable, matrix: migration.TransitionMatrix, lang: str) -> None:
@@ -71,7 +89,9 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     lang = ctx.lang
-    granularity = st.selectbox(t("migration.granularity", lang), GRANULARITIES,
+    # The period pickers stay on the projector (presentation mode hides every other control): the meeting picks them.
+    keep = st.container(key=ui.PRESENTATION_KEEP)
+    granularity = keep.selectbox(t("migration.granularity", lang), GRANULARITIES,
                                format_func=lambda g: t(f"migration.granularity.{g}", lang), key="mig_granularity")
     rules, _ = data.load_tier_rules(ctx.url)
     # Snapshots of the store's members (tier flows run between tiers: no tier filter); every step cached.
@@ -86,13 +106,17 @@ def main() -> None:
     if len(periods) < 2:
         st.info(t("migration.need_two_periods", lang))
         return
-    left, right = st.columns(2)
+    left, right = keep.columns(2)
     start_period = left.selectbox(t("migration.from_period", lang), periods[:-1], index=len(periods) - 2, key="mig_from")
     later = [p for p in periods if p > start_period]
     end_period = right.selectbox(t("migration.to_period", lang), later, index=0, key="mig_to")
+    weight = data.FLOW_WEIGHTS[0] if state.presentation() else st.radio(  # the meeting sees flows by value
+        t("migration.weight", lang), data.FLOW_WEIGHTS, horizontal=True, key="mig_weight",
+        format_func=lambda w: t(f"migration.weight.{w}", lang), help=t("migration.weight_help", lang))
     matrix = data.load_transition(*args, start_period, end_period)
-    _section_flows(matrix, lang)
-    _section_projection(matrix, lang)
+    values = None if weight == "members" else data.load_transition_values(*args, start_period, end_period, weight)
+    _section_flows(matrix, values, weight, lang)
+    _section_projection(matrix, rules, lang)
     _section_members(partial(data.load_members_in_cell, *args), matrix, lang)
 
 

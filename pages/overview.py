@@ -46,14 +46,9 @@ def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
         if not pd.isna(row.reference):
             help_text += " · " + t("kpi.reference", lang, value=fmt_percent(row.reference, lang, 0))
         with columns[i % 4]:
-            st.metric(
-                t(f"kpi.{row.kpi}", lang),
-                _format(row.kpi, row.value, lang),
-                delta=_delta(row.kpi, row.change, lang),
-                delta_color="inverse" if row.kpi in _INVERSE else "normal",
-                help=help_text,
-                border=True,
-            )
+            ui.metric(t(f"kpi.{row.kpi}", lang), _format(row.kpi, row.value, lang),
+                      delta=_delta(row.kpi, row.change, lang), inverse=row.kpi in _INVERSE, help=help_text,
+                      border=True)
             year = _delta(row.kpi, row.change_year, lang)
             st.caption(t("overview.vs_last_year", lang, change=year or t("common.not_available", lang)))
 

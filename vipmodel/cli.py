@@ -8,6 +8,7 @@ Examples
 ``python -m vipmodel import members_corrected.csv --kind members --update``
 ``python -m vipmodel users add li.na --role admin --url postgresql://user@host/mall`` (asks for the password)
 ``python -m vipmodel refresh --url postgresql://user@host/mall`` (after the nightly import: results into the database)
+``python -m vipmodel report --week 2026-W47 --lang zh --out reports/ --url postgresql://user@host/mall``
 """
 
 from __future__ import annotations
@@ -90,7 +91,81 @@ def _parser() -> argparse.ArgumentParser:
     ref.add_argument("--url", default=None, help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
     ref.add_argument("--as-of", default=None, help="day of analysis, YYYY-MM-DD (default: the latest transaction)")
     ref.add_argument("--force", action="store_true", help="compute again even when the results are up to date")
+    rep = sub.add_parser(
+        "report", help="the weekly meeting pack of one ISO week: deck (pptx), HTML, PDF and Excel, for cron",
+        description="Exit status: 0 every file written, 1 no data for the week or an error, 2 usage error, "
+        "3 written without the deck and PDF (no Chromium to draw the chart images).",
+    )
+    rep.add_argument("--week", default=None,
+                     help="ISO week such as 2026-W47 (default: the last complete week of the data)")
+    rep.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the pack (default en)")
+    rep.add_argument("--out", default=".", help="folder for the files (created if needed; default: here)")
+    rep.add_argument("--url", default=None, help="SQLAlchemy URL (default: $VIPDASH_DATABASE_URL or data/demo.db)")
+    rep.add_argument("--role", default="viewer", choices=["viewer", "marketing", "admin"],
+                     help="whose view of personal data the workbook shows (default viewer: names and phones masked)")
+    rep.add_argument("--formats", default="pptx,html,pdf,xlsx", help="comma-separated subset of pptx,html,pdf,xlsx")
     return parser
+
+
+def _last_complete_week(engine) -> str | None:
+    """The latest ISO week whose Sunday the data reaches (the week a Monday-morning cron job reports)."""
+    from vipmodel.kpi import latest_activity_date
+    from vipmodel.weekly import available_weeks, parse_week
+
+    weeks = available_weeks(engine)
+    if not weeks:
+        return None
+    with engine.connect() as conn:
+        latest = latest_activity_date(conn)
+    complete = [w for w in weeks if latest is not None and parse_week(w)[1] <= latest]
+    return complete[-1] if complete else weeks[-1]
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    """The weekly pack into ``--out``, and one line for the scheduler's log."""
+    import time
+    from pathlib import Path
+
+    from vipmodel.weekly import NoDataForWeek
+
+    # The only place vipmodel reaches into the dashboard: the pack's rendering (python-pptx, Plotly, Kaleido) is
+    # presentation, which the domain library must not hold; importing it here, inside the handler, keeps
+    # `import vipmodel.cli` (and every other vipmodel module) free of dashboard and of its heavy imports.
+    # tests/test_layers.py checks that no other vipmodel code imports dashboard.
+    from dashboard.report import FORMATS, build_pack
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not formats or any(f not in FORMATS for f in formats):
+        print(f"error: --formats takes some of {', '.join(FORMATS)}; got {args.formats!r}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    engine = make_engine(args.url or default_url())
+    try:
+        week = args.week or _last_complete_week(engine)
+        if week is None:
+            print("error: no report: the database has no transactions (import transactions first)", file=sys.stderr)
+            return 1
+        result = build_pack(engine, week, args.lang, role=args.role, formats=formats)
+    except NoDataForWeek as exc:
+        print(f"error: no report for {week}: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a malformed week, e.g. "2026-47"
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    out = Path(args.out)
+    written = result.write(out)
+    names = ", ".join(p.name for p in written)
+    line = f"report {week} ({args.lang}): {len(written)} of {len(formats)} files in {out} in " \
+           f"{time.perf_counter() - started:.1f} s ({names})"
+    if result.skipped:
+        print(f"warning: {', '.join(result.skipped)} not written: {next(iter(result.skipped.values()))}",
+              file=sys.stderr)
+        print(f"{line}; skipped {', '.join(result.skipped)}")
+        return 3
+    print(line)
+    return 0
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
@@ -231,12 +306,15 @@ def _run_users(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 success, 1 rejected input, 2 usage error)."""
+    """Entry point; returns the process exit code (0 success, 1 rejected input, 2 usage error; ``report``: 3 when
+    written without the files that need a browser)."""
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return _run_demo(args)
     if args.command == "users":
         return _run_users(args)
+    if args.command == "report":
+        return _run_report(args)
     if args.command == "refresh":
         return _run_refresh(args)
     return _run_import(args)

@@ -86,7 +86,7 @@ def _outdated(engine: Engine) -> list[str]:
 
 
 # Tables a later version of the data model added: an older database gets them, empty, from upgrade_schema.
-ADDED_TABLES: tuple[str, ...] = ("campaigns", "campaign_members")
+ADDED_TABLES: tuple[str, ...] = ("campaigns", "campaign_members", "refresh_runs", "member_results")
 
 
 def upgrade_schema(engine: Engine) -> list[str]:
@@ -95,7 +95,8 @@ def upgrade_schema(engine: Engine) -> list[str]:
     ``transactions.gross_margin`` became nullable (a sale exported without a margin is estimated from the mall's
     margin rates, :mod:`vipmodel.margins`) and ``settings`` gained the kind ``margin_rates``. PostgreSQL alters
     the tables in place; SQLite, which cannot alter a column or a constraint, copies the table into a new one.
-    The tables of :data:`ADDED_TABLES` (recorded campaigns and their random assignment) are created where missing
+    The tables of :data:`ADDED_TABLES` (recorded campaigns and their random assignment, the refresh's results) are
+    created where missing
     and named in the list after the altered ones.
     """
     outdated = _outdated(engine)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, update
 
 from vipmodel import results_schema as rs
 from vipmodel.db import as_date, borrow_connection, data_token, read_frame
@@ -166,6 +166,8 @@ def current_run(conn: Engine | Connection, as_of: dt.date | None = None) -> Refr
     """
     runs = rs.refresh_runs
     with borrow_connection(conn) as c:
+        if not inspect(c).has_table(runs.name):  # a database made before results were stored: none to read
+            return None
         query = select(runs).where(
             runs.c.status == "done",
             runs.c.data_version == data_token(c),
@@ -307,6 +309,9 @@ def refresh(
     from vipmodel.features import member_features
     from vipmodel.outcomes import add_years
 
+    with engine.begin() as conn:  # a database made before results were stored gets their tables
+        for table in (rs.refresh_runs, rs.member_results):
+            table.create(conn, checkfirst=True)
     with engine.connect() as conn:
         day = as_date(as_of, "as_of") if as_of is not None else _latest_date(conn)
         if day is None:

@@ -12,6 +12,10 @@ from dashboard.i18n import t
 INACTIVE_COLOR = "#AAB4C3"
 SIMPLE_COLOR = "#D4A017"
 SKEW_DECADES = 2.0
+# The log axis starts here (¥): the model values a member with no purchase to expect at fractions of a fen (1e-9),
+# which would stretch the axis over ten empty decades. Members below it are counted and said, not drawn.
+CLV_FLOOR = 1.0
+LABEL_WRAP = 12  # display width (a CJK character counts two) after which a category label wraps onto a new line
 
 
 def is_skewed(values: pd.Series | np.ndarray, decades: float = SKEW_DECADES) -> bool:
@@ -47,12 +51,14 @@ def box_statistics(values: np.ndarray, max_outliers: int = MAX_OUTLIERS) -> dict
             "outliers": outliers, "n": len(values)}
 
 
-def clv_boxes(frame: pd.DataFrame, groups: list[str], log: bool | None = None) -> dict[str, object]:
-    """What the lifetime-value box plot needs, small enough to cache: ``{"log", "boxes", "non_positive"}``.
+def clv_boxes(frame: pd.DataFrame, groups: list[str], log: bool | None = None,
+              floor: float = CLV_FLOOR) -> dict[str, object]:
+    """What the lifetime-value box plot needs, small enough to cache: ``{"log", "boxes", "non_positive", "floor"}``.
 
     ``frame`` needs ``tier`` and ``model_clv``; ``boxes`` maps each of ``groups`` that has members to its
-    :func:`box_statistics`; ``log`` None decides by :func:`is_skewed`, and on a log axis members with a value of 0
-    or less cannot be drawn (``non_positive`` counts them, for the caller to say how many).
+    :func:`box_statistics`; ``log`` None decides by :func:`is_skewed`. On a log axis the axis starts at ``floor``
+    (¥1 by default): members valued below it (0, or the model's fractions of a fen for members who are not expected
+    to buy again) are not drawn, and ``non_positive`` counts them, for the caller to say how many.
     """
     missing = [c for c in ("tier", "model_clv") if c not in frame.columns]
     if missing:
@@ -63,34 +69,63 @@ def clv_boxes(frame: pd.DataFrame, groups: list[str], log: bool | None = None) -
     boxes = {}
     for group in groups:
         values = clv[(tiers == group).to_numpy()] if group in tiers.cat.categories else clv[:0]
-        values = values[np.isfinite(values) & (values > 0)] if use_log else values[np.isfinite(values)]
+        values = values[np.isfinite(values) & (values >= floor)] if use_log else values[np.isfinite(values)]
         if len(values):
             boxes[group] = box_statistics(values)
-    return {"log": use_log, "boxes": boxes, "non_positive": int((clv <= 0).sum())}
+    below = int((clv < floor).sum()) if use_log else int((clv <= 0).sum())
+    return {"log": use_log, "boxes": boxes, "non_positive": below, "floor": floor}
+
+
+def wrap_label(label: str, width: int = LABEL_WRAP) -> str:
+    """``label`` broken into lines (``<br>``) of about ``width``, at spaces, or anywhere in CJK text, so that a
+    category name is never cut off under a narrow chart."""
+    lines, line = [], ""
+    for word in label.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if _width(candidate) <= width or not line:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+        if _width(line) > width and any(ord(ch) >= 0x2E80 for ch in line):  # CJK: break inside, in even parts
+            parts = -(-_width(line) // width)
+            size = -(-len(line) // parts)
+            lines += [line[i:i + size] for i in range(0, len(line) - size, size)]
+            line = line[len(line) - (len(line) - 1) % size - 1:]
+    lines.append(line)
+    return "<br>".join(part for part in lines if part)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 
 def clv_box_figure(boxes: dict[str, object], group_labels: dict[str, str], title: str, y_title: str) -> go.Figure:
     """Box plot of :func:`clv_boxes`, one box per key of ``group_labels`` that has one (in its order), tier colours."""
     fig = go.Figure()
-    for group, label in group_labels.items():
+    for group, full_label in group_labels.items():
         stats = boxes["boxes"].get(group)
         if stats is None:
             continue
+        label = wrap_label(full_label)
         color = TIER_COLORS.get(group, INACTIVE_COLOR)
         fig.add_box(
             x=[label], q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
             lowerfence=[stats["lowerfence"]], upperfence=[stats["upperfence"]],
-            name=label, marker_color=color, boxpoints=False, hoverinfo="y",
+            name=full_label, marker_color=color, boxpoints=False, hoverinfo="y",
         )
         if len(stats["outliers"]):
-            fig.add_scatter(x=[label] * len(stats["outliers"]), y=stats["outliers"], mode="markers", name=label,
+            fig.add_scatter(x=[label] * len(stats["outliers"]), y=stats["outliers"], mode="markers", name=full_label,
                             marker=dict(color=color, size=4, opacity=0.6), showlegend=False,
-                            hovertemplate="%{y:,.0f}<extra>" + label + "</extra>")
+                            hovertemplate="%{y:,.0f}<extra>" + full_label + "</extra>")
     styled(fig, title)
     use_log = boxes["log"]
     fig.update_layout(height=420, showlegend=False, yaxis_title=y_title)
     # ",~g" keeps sub-unit decades readable on a log axis (",.0f" printed 0.01 as "0").
     fig.update_yaxes(type="log" if use_log else "linear", tickformat=",~g" if use_log else ",.0f")
+    if use_log:  # from the floor up: the axis never runs down into decades where nobody is drawn
+        fig.update_yaxes(autorangeoptions=dict(minallowed=float(np.log10(boxes.get("floor", CLV_FLOOR)))))
+    fig.update_xaxes(automargin=True, tickangle=0)  # wrapped names, never cut off or slanted
     return fig
 
 

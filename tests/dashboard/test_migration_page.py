@@ -43,3 +43,24 @@ def test_quarterly_granularity_runs_in_chinese(demo_app):
     assert not at.exception
     assert at.title[0].value == "层级迁移"
     assert "Q" in at.selectbox(key="mig_from").value
+
+
+def test_flows_are_weighted_by_profit_by_default_and_by_members_on_request(demo_app):
+    at = open_page(demo_app, "migration")
+    by_profit = chart_spec(at, 0)
+    assert by_profit["layout"]["title"]["text"].startswith("Profit contribution moving")
+    at.radio(key="mig_weight").set_value("members").run()
+    assert not at.exception
+    by_members = chart_spec(at, 0)
+    assert by_members["layout"]["title"]["text"].startswith("Members moving")
+    # The same flows, other sizes: the top tier weighs far more by profit than by head count.
+    def share_of_platinum(spec):
+        link = spec["data"][0]["link"]
+        total = sum(link["value"])
+        return sum(v for s, v in zip(link["source"], link["value"]) if s == 0) / total
+    assert share_of_platinum(by_profit) > 3 * share_of_platinum(by_members)
+
+
+def test_the_projection_says_what_it_means_under_the_share_based_default_rule(demo_app):
+    at = open_page(demo_app, "migration")
+    assert any("share-based" in c.value for c in at.main.caption)

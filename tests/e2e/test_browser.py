@@ -203,6 +203,34 @@ def test_every_page_renders_without_exceptions_in_both_languages(server, browser
         page.close()
 
 
+# Every kind of input Streamlit draws; presentation mode shows none of them but the ones a page keeps on purpose.
+CONTROLS = ", ".join(f'[data-testid="{k}"]' for k in (
+    "stSlider", "stSelectbox", "stMultiSelect", "stNumberInput", "stRadio", "stCheckbox", "stDateInput", "stTextInput",
+    "stTextArea", "stButton", "stDownloadButton", "stForm", "stFileUploader", "stButtonGroup", "stPopover"))
+VISIBLE_CONTROLS = """(keep) => [...document.querySelectorAll('[data-testid="stMain"] :is(%s)')]
+    .filter(e => e.getClientRects().length > 0)
+    .filter(e => keep === (e.closest('.st-key-presentation-keep') !== null))
+    .filter(e => !e.closest('.st-key-exit_presentation')).length""" % CONTROLS
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_presentation_mode_shows_no_controls_but_the_migration_periods_and_the_way_back(server, browser, lang):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+    try:
+        for path, _title_en, _title_zh, has_charts in PAGES:
+            _goto(page, f"{server}/{path}?lang={lang}&present=1")
+            _wait_rendered(page, charts=has_charts)
+            assert page.locator('[data-testid="stSidebar"]').is_hidden()
+            assert page.evaluate(VISIBLE_CONTROLS, False) == 0, f"controls shown on /{path} in presentation mode"
+            kept = page.evaluate(VISIBLE_CONTROLS, True)
+            assert kept == (3 if path == "migration" else 0), f"/{path} keeps {kept} controls"
+            page.locator(".st-key-exit_presentation button").wait_for(state="visible", timeout=30_000)
+            page.screenshot(path=str(SHOTS / f"present-{path or 'overview'}-{lang}.png"))
+    finally:
+        page.close()
+
+
 def test_switching_language_in_the_sidebar_rerenders_in_chinese(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     try:

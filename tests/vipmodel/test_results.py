@@ -214,3 +214,20 @@ def test_the_command_line_on_an_empty_database_explains(tmp_path, capsys):
     create_schema(make_engine(url))
     assert main(["refresh", "--url", url]) == 1
     assert "no purchases in the database" in capsys.readouterr().err
+
+
+def test_a_database_made_before_results_were_stored_has_none_and_gets_the_tables_from_a_refresh(tmp_path,
+                                                                                                 template):
+    from sqlalchemy import inspect
+
+    copy = tmp_path / "old.db"
+    shutil.copy(template("sqlite").removeprefix("sqlite:///"), copy)
+    eng = make_engine(f"sqlite:///{copy}")
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE member_results")
+        conn.exec_driver_sql("DROP TABLE refresh_runs")
+    assert results.current_run(eng) is None
+    run = _refresh(eng)
+    assert {"refresh_runs", "member_results"} <= set(inspect(eng).get_table_names())
+    assert results.current_run(eng) == run
+    eng.dispose()

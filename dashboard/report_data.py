@@ -1,0 +1,48 @@
+"""Cached loaders of the Report page: the weeks with data, the week's summary, and the pack's files.
+
+The rendering itself is ``dashboard.report`` (no Streamlit), shared with ``python -m vipmodel report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.report import FORMATS, PackResult, Progress, listed_members, member_contacts, render_pack
+from vipmodel import weekly
+
+
+@st.cache_data(persist="disk", show_spinner=False)
+def load_weeks(url: str, version: str) -> tuple[str, ...]:
+    """ISO weeks with transactions, oldest first (``vipmodel.weekly.available_weeks``)."""
+    return weekly.available_weeks(data.get_engine(url))
+
+
+def default_week(weeks: tuple[str, ...], latest: dt.date | None) -> str:
+    """The last complete week of the data (whose Sunday the data reaches), else the last week with data."""
+    complete = [w for w in weeks if latest is not None and weekly.parse_week(w)[1] <= latest]
+    return complete[-1] if complete else weeks[-1]
+
+
+# A resource, not cache_data: the summary is frozen and only read, and its highlights hold read-only mappings that
+# do not pickle. Its value models take most of the half minute a pack costs, so a second language is quick.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_summary(url: str, version: str, week: str) -> weekly.WeeklySummary:
+    """``vipmodel.weekly.weekly_summary`` of ``week``; raises ``NoDataForWeek`` (uncached) for a week without data."""
+    return weekly.weekly_summary(data.get_engine(url), week)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_contacts(url: str, version: str, week: str) -> pd.DataFrame:
+    """Names and phones of the members the week's lists name (masked later, by the reader's role)."""
+    return member_contacts(data.get_engine(url), listed_members(load_summary(url, version, week)))
+
+
+def build_pack(url: str, version: str, week: str, lang: str, role: str, progress: Progress) -> PackResult:
+    """The pack's files for the signed-in reader's ``role`` (not cached: the files are downloaded once)."""
+    progress(0.0, "summary")
+    summary = load_summary(url, version, week)
+    return render_pack(summary, lang, role, load_contacts(url, version, week), FORMATS, progress)
