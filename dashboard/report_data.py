@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.report import FORMATS, PackResult, Progress, listed_members, member_contacts, render_pack
+from dashboard.report import (FORMATS, PackResult, Progress, listed_members, member_contacts, prepare_results,
+                              render_pack)
 from vipmodel import weekly
 
 
@@ -28,10 +29,13 @@ def default_week(weeks: tuple[str, ...], latest: dt.date | None) -> str:
 
 
 # A resource, not cache_data: the summary is frozen and only read, and its highlights hold read-only mappings that
-# do not pickle. Its value models take most of the half minute a pack costs, so a second language is quick.
+# do not pickle. Its value models take most of the half minute a first pack costs; they are stored in the database
+# for the week, so a second language, or another server, is quick.
 @st.cache_resource(show_spinner=False, max_entries=8)
 def load_summary(url: str, version: str, week: str) -> weekly.WeeklySummary:
-    """``vipmodel.weekly.weekly_summary`` of ``week``; raises ``NoDataForWeek`` (uncached) for a week without data."""
+    """``vipmodel.weekly.weekly_summary`` of ``week`` on the results stored for its Sunday (computed and stored first
+    when no server did yet); raises ``NoDataForWeek`` (uncached) for a week without data."""
+    prepare_results(data.get_engine(url), week)
     return weekly.weekly_summary(data.get_engine(url), week)
 
 

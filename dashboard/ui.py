@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import access, data, state
 from dashboard.i18n import fmt_number, fmt_percent, t
+from dashboard.kpi_text import shows_zero
 from vipmodel import privacy, safe
 from vipmodel.auth import PermissionDenied
 
@@ -33,12 +34,6 @@ def chart_pair(left: tuple[go.Figure, str], right: tuple[go.Figure, str]) -> Non
     for column, (fig, key) in zip(st.columns(2), (left, right)):
         with column:
             chart(fig, key)
-
-
-def shows_zero(delta: str | None) -> bool:
-    """True when a delta as written (``"-0.0"``, ``"+0.0 pp"``, ``"-¥0"``) shows no change: every digit is 0."""
-    digits = [ch for ch in str(delta or "") if ch.isdigit()]
-    return bool(digits) and set(digits) == {"0"}
 
 
 def metric(label: str, value: str, delta: str | None = None, inverse: bool = False, **kwargs) -> None:

@@ -10,33 +10,10 @@ import streamlit as st
 from dashboard import data, filters, state, ui
 from dashboard.figures.overview import sparkline
 from dashboard.figures.pyramid import pyramid
-from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
+from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
+from dashboard.kpi_text import INVERSE_KPIS, kpi_change, kpi_value
 from vipmodel.outcomes import add_years
 from vipmodel.pyramid import assign_tiers, tier_summary
-
-# KPIs where a rise is bad news: their delta is shown red when it goes up.
-_INVERSE = {"churn_rate", "complaints_week"}
-_PERCENT = {"top20_share", "churn_rate", "active_share"}
-
-
-def _format(kpi: str, value: float, lang: str) -> str:
-    if kpi in _PERCENT:
-        return fmt_percent(value, lang)
-    if kpi == "sales_week":
-        return fmt_money(value, lang)
-    if kpi == "satisfaction_index":
-        return fmt_number(value, lang, decimals=1)
-    return fmt_number(value, lang)
-
-
-def _delta(kpi: str, change: float, lang: str) -> str | None:
-    if pd.isna(change):
-        return None
-    if kpi in _PERCENT:
-        return f"{change * 100:+.1f} pp"
-    if kpi == "satisfaction_index":
-        return f"{change:+.1f}"
-    return ("+" if change >= 0 else "-") + _format(kpi, abs(change), lang)
 
 
 def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
@@ -46,10 +23,10 @@ def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
         if not pd.isna(row.reference):
             help_text += " · " + t("kpi.reference", lang, value=fmt_percent(row.reference, lang, 0))
         with columns[i % 4]:
-            ui.metric(t(f"kpi.{row.kpi}", lang), _format(row.kpi, row.value, lang),
-                      delta=_delta(row.kpi, row.change, lang), inverse=row.kpi in _INVERSE, help=help_text,
+            ui.metric(t(f"kpi.{row.kpi}", lang), kpi_value(row.kpi, row.value, lang),
+                      delta=kpi_change(row.kpi, row.change, lang), inverse=row.kpi in INVERSE_KPIS, help=help_text,
                       border=True)
-            year = _delta(row.kpi, row.change_year, lang)
+            year = kpi_change(row.kpi, row.change_year, lang)
             st.caption(t("overview.vs_last_year", lang, change=year or t("common.not_available", lang)))
 
 

@@ -29,11 +29,12 @@ from dashboard.report.export import (
     pptx_bytes,
     xlsx_bytes,
 )
-from vipmodel import schema
+from vipmodel import results, schema
 from vipmodel.db import borrow_connection
-from vipmodel.weekly import WeeklySummary, weekly_summary
+from vipmodel.weekly import WeeklySummary, available_weeks, parse_week, weekly_summary
 
-__all__ = ["FORMATS", "PackResult", "Progress", "build_pack", "listed_members", "member_contacts", "render_pack"]
+__all__ = ["FORMATS", "PackResult", "Progress", "build_pack", "listed_members", "member_contacts",
+           "prepare_results", "render_pack"]
 
 # A step of the build, for a progress bar: (fraction done, step key; its words are "report.step.<key>").
 Progress = Callable[[float, str], None]
@@ -120,6 +121,15 @@ def render_pack(summary: WeeklySummary, lang: str, role: str = "viewer", contact
     return result
 
 
+def prepare_results(engine: Engine, week: str) -> None:
+    """Store the value and churn models' results for the week's Sunday in the database (``vipmodel.results``),
+    or find them there: every later summary of that week -- the other language, the page on another server, a
+    rerun from cron -- reads them instead of fitting the models again. A week without data is left to
+    :func:`vipmodel.weekly.weekly_summary`, which says which weeks exist."""
+    if week in available_weeks(engine):
+        results.refresh(engine, parse_week(week)[1])
+
+
 def build_pack(conn: Connection | Engine, week: str, lang: str, role: str = "viewer",
                formats: Iterable[str] = FORMATS, progress: Progress | None = None) -> PackResult:
     """:func:`vipmodel.weekly.weekly_summary` of ``week``, then :func:`render_pack` (the ``report`` command).
@@ -132,6 +142,8 @@ def build_pack(conn: Connection | Engine, week: str, lang: str, role: str = "vie
     started = time.perf_counter()
     report = progress or (lambda fraction, step: None)
     report(0.0, "summary")
+    if isinstance(conn, Engine):
+        prepare_results(conn, week)
     with borrow_connection(conn) as connection:
         summary = weekly_summary(connection, week)
         contacts = member_contacts(connection, listed_members(summary))

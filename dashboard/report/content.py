@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
+from dashboard.i18n import fmt_date, fmt_money, fmt_number, t, tier_name
+from dashboard.kpi_text import INVERSE_KPIS, kpi_change, kpi_value, shows_zero
 from dashboard.report import figures
 from vipmodel import privacy
 from vipmodel.retention import ACTIONS, REASON_LABELS
@@ -34,15 +35,7 @@ _SECTION_HIGHLIGHTS: dict[str, tuple[object, ...]] = {
 }
 SENTENCES_PER_SECTION = 2
 TOP_HIGHLIGHTS = 5
-_PERCENT_KPIS = {"top20_share", "churn_rate", "active_share"}
-_INVERSE_KPIS = {"churn_rate", "complaints_week"}  # a rise is bad news
 INACTIVE = "inactive"
-
-
-def shows_zero(delta: str | None) -> bool:
-    """True when a change as written (``"-0.0"``, ``"+0.0 pp"``, ``"-¥0"``) shows no change: every digit is 0."""
-    digits = [ch for ch in str(delta or "") if ch.isdigit()]
-    return bool(digits) and set(digits) == {"0"}
 
 
 @dataclass(frozen=True)
@@ -94,34 +87,10 @@ class PackContent:
 # ----------------------------------------------------------------------------------------------- numbers as text
 
 
-def kpi_value(kpi: str, value: float, lang: str) -> str:
-    """A KPI's value as shown (percent, money, index with one decimal, or a count)."""
-    if kpi in _PERCENT_KPIS:
-        return fmt_percent(value, lang)
-    if kpi == "sales_week":
-        return fmt_money(value, lang)
-    if kpi == "satisfaction_index":
-        return fmt_number(value, lang, decimals=1)
-    return fmt_number(value, lang)
-
-
-def kpi_change(kpi: str, change: float, lang: str) -> str:
-    """A KPI's change as shown, signed (``"+1.2 pp"``, ``"-¥115,436"``); a change that rounds to zero has no sign."""
-    if change is None or (isinstance(change, float) and math.isnan(change)):
-        return t("common.not_available", lang)
-    if kpi in _PERCENT_KPIS:
-        text = f"{change * 100:+.1f} pp"
-    elif kpi == "satisfaction_index":
-        text = f"{change:+.1f}"
-    else:
-        text = ("+" if change >= 0 else "-") + kpi_value(kpi, abs(change), lang)
-    return text.lstrip("+-") if shows_zero(text) else text
-
-
 def _tone(kpi: str, text: str, change: float) -> str:
     if shows_zero(text) or change is None or (isinstance(change, float) and math.isnan(change)):
         return "neutral"
-    good = (change > 0) != (kpi in _INVERSE_KPIS)
+    good = (change > 0) != (kpi in INVERSE_KPIS)
     return "good" if good else "bad"
 
 
@@ -148,7 +117,7 @@ def sentence(highlight: Highlight, lang: str) -> str:
         direction = "up" if v["week_change"] > 0 else "down"
         return t(f"report.hl.kpi_change.{direction}", lang, kpi=t(f"kpi.{v['kpi']}", lang),
                  value=kpi_value(v["kpi"], v["value"], lang), previous=kpi_value(v["kpi"], v["previous_week"], lang),
-                 change=kpi_change(v["kpi"], v["week_change"], lang))
+                 change=kpi_change(v["kpi"], v["week_change"], lang) or t("common.not_available", lang))
     if key in ("tier_down", "new_platinum"):
         variant = ".no_value" if _missing(v["value"]) else ""
         return t(f"report.hl.{key}{variant}", lang, tier=tier_name(v["tier"], lang),
@@ -308,9 +277,11 @@ def build_content(summary: WeeklySummary, lang: str, role: str = "viewer",
     privacy.sees(role, "name")  # an unknown role fails here, before anything is drawn
     kpis = []
     for row in summary.kpis.itertuples(index=False):
-        week = kpi_change(row.kpi, row.week_change, lang)
+        unknown = t("common.not_available", lang)
+        week = kpi_change(row.kpi, row.week_change, lang) or unknown
         kpis.append(KpiLine(t(f"kpi.{row.kpi}", lang), kpi_value(row.kpi, row.value, lang), week,
-                            kpi_change(row.kpi, row.year_change, lang), _tone(row.kpi, week, row.week_change)))
+                            kpi_change(row.kpi, row.year_change, lang) or unknown,
+                            _tone(row.kpi, week, row.week_change)))
     drawn = _figures(summary, lang)
     sections = tuple(
         Section(key, drawn[key][0], drawn[key][1], section_sentences(summary.highlights, key, lang), drawn[key][2])

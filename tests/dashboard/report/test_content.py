@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import t
-from dashboard.report.content import SECTIONS, build_content, kpi_change, section_sentences, sentence, shows_zero
+from dashboard.kpi_text import kpi_change, shows_zero
+from dashboard.report.content import SECTIONS, build_content, section_sentences, sentence
 from vipmodel.weekly import HIGHLIGHT_KEYS, Highlight
 
 
@@ -27,6 +28,7 @@ def test_a_change_shows_zero_only_when_every_digit_is_zero(text, zero):
     ("churn_rate", 0.012, "+1.2 pp"),
     ("sales_week", -1234.4, "-¥1,234"),
     ("complaints_week", 0.0, "0"),
+    ("churn_rate", float("nan"), None),
 ])
 def test_kpi_changes_are_signed_unless_they_round_to_zero(kpi, change, shown):
     assert kpi_change(kpi, change, "en") == shown

@@ -124,3 +124,30 @@ def test_without_a_browser_the_html_and_workbook_are_still_made_and_the_reason_g
 def test_an_unknown_format_is_named(week_summary):
     with pytest.raises(ValueError, match="unknown format\\(s\\): 'doc'; expected some of pptx, html, pdf, xlsx"):
         render_pack(week_summary, "en", formats=["doc", "html"])
+
+
+def test_a_second_pack_of_the_week_reads_the_stored_results_instead_of_fitting_the_models(demo_sqlite_url, tmp_path,
+                                                                                          report_week, monkeypatch):
+    import shutil
+    import warnings
+
+    from dashboard.report import build_pack
+    from vipmodel import results, retention
+    from vipmodel.db import make_engine
+    from vipmodel.weekly import parse_week
+
+    copy = tmp_path / "mall.db"
+    shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        first = build_pack(engine, report_week, "en", formats=("xlsx",))
+    assert results.current_run(engine, parse_week(report_week)[1]) is not None
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the value models were fitted again")
+
+    monkeypatch.setattr(retention, "member_values", refuse)
+    second = build_pack(engine, report_week, "zh", formats=("xlsx",))
+    assert len(second.files) == len(first.files) == 1
+    engine.dispose()
