@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, data, report_data, state
+from dashboard import access, data, filters, report_data, state
 from dashboard.i18n import LANGUAGES, t
 from vipmodel.weekly import NoDataForWeek
 
@@ -57,8 +57,10 @@ def _downloads(week: str, lang: str, role: str, page_lang: str) -> None:
 def main() -> None:
     lang = state.lang()
     st.title(t("page.report", lang))
-    url = data.database_url()
-    version = data.current_version(url)
+    if (ctx := filters.page_context()) is None:
+        return
+    filters.scope(ctx, "report.scope_reason")
+    url, version = ctx.url, ctx.version
     weeks = report_data.load_weeks(url, version)
     if not weeks:
         st.info(t("report.no_weeks", lang))

@@ -4,6 +4,10 @@ value-weighted flows; the highlight sentences are filled only from ``vipmodel.we
 from __future__ import annotations
 
 TEXT: dict[str, dict[str, str]] = {
+    "report.scope_reason": {
+        "en": "the meeting pack always covers the whole mall, every store and tier, for the chosen week",
+        "zh": "例会资料始终覆盖整个商场的全部门店和层级，按所选周统计",
+    },
     # --- Migration page: flows weighted by value, and what the projection means under a share rule -------------
     "migration.weight": {"en": "Size the flows by", "zh": "流量大小按"},
     "migration.weight.profit_contribution": {"en": "Profit contribution", "zh": "利润贡献"},

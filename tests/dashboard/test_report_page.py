@@ -11,10 +11,12 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from pypdf import PdfReader
 
+from dashboard.i18n import t
 from tests.dashboard.conftest import app_as, open_page
 from tests.dashboard.report.conftest import require_browser
 from vipmodel import db
 from vipmodel.cli import main as cli
+from vipmodel.demo import STORES
 from vipmodel.weekly import available_weeks
 
 
@@ -63,6 +65,15 @@ def test_a_viewer_finds_the_report_page_with_the_last_complete_week_chosen(viewe
     assert at.title[0].value == "Weekly report"
     assert at.selectbox(key="report_week").value == report_week
     assert not at.get("download_button")  # nothing is built before the button is pressed
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_says_the_pack_ignores_the_sidebars_store_and_tier_filters(viewer_app, lang):
+    viewer_app.query_params.update({"store": STORES[0], "tier": "A", "lang": lang})
+    at = open_page(viewer_app, "report")
+    assert not at.exception
+    reason = t("report.scope_reason", lang)
+    assert any(reason in c.value for c in at.caption), [c.value for c in at.caption]
 
 
 def test_the_page_builds_the_same_pack_as_the_command(viewer_app, downloads, command_pack, report_week):

@@ -37,6 +37,7 @@ DONE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-con
 # Every page of the app: (url path, English title, Chinese title, has charts); the default page is served at "/".
 PAGES = [
     ("", "Overview", "总览", True),
+    ("report", "Weekly report", "周报", False),
     ("pyramid", "Customer pyramid", "顾客金字塔", True),
     ("migration", "Tier migration", "层级迁移", True),
     ("data", "Data", "数据管理", False),
