@@ -86,7 +86,8 @@ def _outdated(engine: Engine) -> list[str]:
 
 
 # Tables a later version of the data model added: an older database gets them, empty, from upgrade_schema.
-ADDED_TABLES: tuple[str, ...] = ("campaigns", "campaign_members", "refresh_runs", "member_results")
+ADDED_TABLES: tuple[str, ...] = (
+    "campaigns", "campaign_members", "refresh_runs", "member_results", "period_results")
 
 
 def upgrade_schema(engine: Engine) -> list[str]:

@@ -94,16 +94,9 @@ def top_share(values: np.ndarray, share: float = 0.2) -> float | None:
     return float(top.sum() / total)
 
 
-def satisfaction_index(
-    conn: Connection, day_from: dt.date, day_to: dt.date, weights: Mapping[str, float] | None = None
-) -> float | None:
-    """Weighted mean item score on 0–100 for surveys dated in ``(day_from, day_to]``; None without surveys.
-
-    Parameters
-    ----------
-    weights
-        Dimension -> weight (normalised here); equal weights when None. Unknown dimensions raise ``ValueError``.
-    """
+def satisfaction_means(conn: Connection, day_from: dt.date, day_to: dt.date) -> dict[str, float]:
+    """Mean item score (1–7) per dimension of the surveys dated in ``(day_from, day_to]``; dimensions unanswered
+    there are left out (an empty dict without surveys)."""
     r, a, i = schema.survey_responses, schema.survey_answers, schema.survey_items
     query = (
         select(i.c.dimension, func.avg(a.c.score), func.count())
@@ -111,7 +104,12 @@ def satisfaction_index(
         .where(r.c.survey_date > day_from, r.c.survey_date <= day_to)
         .group_by(i.c.dimension)
     )
-    means = {dim: float(avg) for dim, avg, n in conn.execute(query) if n}
+    return {dim: float(avg) for dim, avg, n in conn.execute(query) if n}
+
+
+def index_of_means(means: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float | None:
+    """The 0–100 satisfaction index of per-dimension mean scores (:func:`satisfaction_means`) under ``weights``
+    (normalised over the answered dimensions; equal when None); None when no weighted dimension was answered."""
     if not means:
         return None
     weights = dict(weights) if weights else {d: 1.0 for d in schema.DIMENSIONS}
@@ -124,6 +122,19 @@ def satisfaction_index(
     total = sum(used.values())
     score = sum(means[d] * w for d, w in used.items()) / total
     return (score - 1.0) / 6.0 * 100.0
+
+
+def satisfaction_index(
+    conn: Connection, day_from: dt.date, day_to: dt.date, weights: Mapping[str, float] | None = None
+) -> float | None:
+    """Weighted mean item score on 0–100 for surveys dated in ``(day_from, day_to]``; None without surveys.
+
+    Parameters
+    ----------
+    weights
+        Dimension -> weight (normalised here); equal weights when None. Unknown dimensions raise ``ValueError``.
+    """
+    return index_of_means(satisfaction_means(conn, day_from, day_to), weights)
 
 
 def kpi_snapshot(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> KpiSnapshot:
@@ -165,21 +176,14 @@ def kpi_snapshot(conn: Connection, as_of: dt.date, weights: Mapping[str, float] 
     )
 
 
-def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """KPIs at ``as_of`` against one week and one year (52 weeks) earlier.
+def kpi_values(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """:func:`kpi_snapshot` as ``{kpi: value}`` in :data:`KPI_NAMES` order, NaN where a value is missing."""
+    snap = asdict(kpi_snapshot(conn, as_of, weights))
+    return {k: np.nan if snap[k] is None else float(snap[k]) for k in KPI_NAMES}
 
-    Returns
-    -------
-    DataFrame
-        One row per KPI in :data:`KPI_NAMES` order with columns ``kpi``, ``value``, ``previous`` (a week
-        earlier), ``change`` (``value - previous``), ``previous_year`` (52 weeks earlier, the same weekday),
-        ``change_year`` — NaN where a value is missing — and ``reference`` (30% for the churn rate, else NaN).
-    """
-    def _values(day: dt.date) -> dict:
-        snap = asdict(kpi_snapshot(conn, day, weights))
-        return {k: np.nan if snap[k] is None else float(snap[k]) for k in KPI_NAMES}
 
-    now, week, year = _values(as_of), _values(as_of - dt.timedelta(days=7)), _values(as_of - dt.timedelta(days=364))
+def kpi_table(now: Mapping[str, float], week: Mapping[str, float], year: Mapping[str, float]) -> pd.DataFrame:
+    """The frame of :func:`overview_kpis` from the :func:`kpi_values` of its three dates (e.g. stored ones)."""
     return pd.DataFrame(
         [
             {
@@ -194,6 +198,24 @@ def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float]
             for name in KPI_NAMES
         ]
     )
+
+
+def overview_kpis(conn: Connection, as_of: dt.date, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """KPIs at ``as_of`` against one week and one year (52 weeks) earlier.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI in :data:`KPI_NAMES` order with columns ``kpi``, ``value``, ``previous`` (a week
+        earlier), ``change`` (``value - previous``), ``previous_year`` (52 weeks earlier, the same weekday),
+        ``change_year`` — NaN where a value is missing — and ``reference`` (30% for the churn rate, else NaN).
+    """
+    return kpi_table(*(kpi_values(conn, day, weights) for day in comparison_days(as_of)))
+
+
+def comparison_days(as_of: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """``as_of``, a week earlier and 52 weeks earlier (the same weekday): the dates the KPIs are compared at."""
+    return as_of, as_of - dt.timedelta(days=7), as_of - dt.timedelta(days=364)
 
 
 def _as_date(value: dt.datetime | str | None) -> dt.date | None:

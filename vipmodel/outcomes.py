@@ -79,6 +79,34 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def year_tiers(conn: Connection | Engine, end: dt.date, rules: TierRules = DEFAULT_RULES) -> pd.DataFrame:
+    """The pyramid of the year ending ``end``: tier and trailing-year profit of each member with a purchase in it.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Engine or sqlalchemy.Connection
+    end : datetime.date
+        Last day of the year (the year is ``[add_years(end, -1) + 1 day, end]``).
+    rules : vipmodel.pyramid.TierRules, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``member_id`` (str), columns ``tier`` (``"A"``...``"D"``) and ``profit`` (float); empty when
+        nobody bought in the year.
+    """
+    feats = member_features(conn, add_years(end, -1) + dt.timedelta(days=1), end, period="range")
+    active = feats[feats["n_transactions"] > 0].reset_index(drop=True)
+    if active.empty:
+        return pd.DataFrame({"tier": pd.Series(dtype=object), "profit": pd.Series(dtype=float)},
+                            index=pd.Index([], name="member_id"))
+    tiers = assign_tiers(active, rules).astype(str)
+    return pd.DataFrame(
+        {"tier": tiers.to_numpy(), "profit": active["profit_contribution"].astype(float).to_numpy()},
+        index=pd.Index(active["member_id"].astype(str).to_numpy(), name="member_id"),
+    )
+
+
 def year_windows(as_of: dt.date, n: int) -> list[tuple[dt.date, dt.date]]:
     """The ``n`` whole-year windows ending at ``as_of``, oldest first, as (first day, last day)."""
     if n < 1:

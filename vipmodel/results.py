@@ -47,6 +47,7 @@ __all__ = [
     "current_run",
     "member_results",
     "model_version",
+    "period_results",
     "refresh",
     "settings_key",
 ]
@@ -227,6 +228,57 @@ def member_results(
     return frame[names].reset_index(drop=True) if len(frame) else pd.DataFrame({n: [] for n in names})
 
 
+def period_results(conn: Engine | Connection, run: RefreshRun, name: str) -> dict[dt.date, dict[str, float]]:
+    """The per-period aggregates ``name`` of ``run`` as ``{as_of: {key: value}}`` (NaN for a missing value).
+
+    ``name`` is ``"kpi"`` (:func:`vipmodel.kpi.kpi_values` at the run's day, a week and 52 weeks earlier, under
+    the saved satisfaction weights), ``"satisfaction_mean"`` (:func:`vipmodel.kpi.satisfaction_means` over the
+    365 days ending the run's day and a week earlier) or ``"survey_responses"`` (key ``"count"``, the run's day).
+    """
+    pr = rs.period_results
+    query = select(pr.c.as_of, pr.c.key, pr.c.value).where(pr.c.run_id == run.run_id, pr.c.name == name)
+    out: dict[dt.date, dict[str, float]] = {}
+    with borrow_connection(conn) as c:
+        for day, key, value in c.execute(query):
+            out.setdefault(as_date(day, "as_of"), {})[key] = np.nan if value is None else float(value)
+    return out
+
+
+def _period_rows(day: dt.date, weights: dict, conn: Connection) -> list[dict]:
+    """The rows of ``period_results`` for a run at ``day`` (see :func:`period_results`)."""
+    from vipmodel.kpi import comparison_days, kpi_values, satisfaction_means
+    from vipmodel.schema import survey_responses
+
+    rows = []
+    for when in comparison_days(day):
+        rows += [{"name": "kpi", "as_of": when, "key": k, "value": None if np.isnan(v) else v}
+                 for k, v in kpi_values(conn, when, weights).items()]
+    year = dt.timedelta(days=365)
+    for when in (day, day - dt.timedelta(days=7)):
+        rows += [{"name": "satisfaction_mean", "as_of": when, "key": k, "value": v}
+                 for k, v in satisfaction_means(conn, when - year, when).items()]
+    r = survey_responses
+    responses = conn.execute(select(func.count()).where(r.c.survey_date > day - year, r.c.survey_date <= day))
+    rows.append({"name": "survey_responses", "as_of": day, "key": "count", "value": float(responses.scalar_one())})
+    return rows
+
+
+def _ensure_tables(engine: Engine) -> None:
+    """Create the result tables where missing; rebuild them (results are derived data) when an older version of
+    the code made them with other columns."""
+    tables = (rs.refresh_runs, rs.member_results, rs.period_results)
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        outdated = any(
+            inspector.has_table(t.name) and {c["name"] for c in inspector.get_columns(t.name)} != set(t.columns.keys())
+            for t in tables)
+        if outdated:
+            for table in reversed(tables):
+                table.drop(conn, checkfirst=True)
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+
 def _saved_rules(conn: Connection) -> tuple[TierRules, dict]:
     """The saved tier rules and satisfaction weights (defaults when none saved), as the weekly summary uses them."""
     from vipmodel.satisfaction import current_weights
@@ -236,8 +288,10 @@ def _saved_rules(conn: Connection) -> tuple[TierRules, dict]:
             current_weights(conn).as_dict())
 
 
-def _member_frame(values: pd.DataFrame, risk: pd.DataFrame, profit: pd.Series, sales: pd.Series) -> pd.DataFrame:
-    """The rows of ``member_results``: every valued member, with tier and risk where active in the last year."""
+def _member_frame(values: pd.DataFrame, risk: pd.DataFrame, profit: pd.Series, sales: pd.Series,
+                  week_before: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``member_results``: every valued member, with tier and risk where active in the last year and
+    the tier and profit of the year to a week earlier where active in it."""
     out = values.set_index("member_id")[
         ["probability_alive", "model_clv", "value_if_retained", "simple_clv", "expected_lifetime_years"]]
     risk = risk.set_index("member_id")
@@ -246,8 +300,10 @@ def _member_frame(values: pd.DataFrame, risk: pd.DataFrame, profit: pd.Series, s
     out["profit_12m"] = profit.reindex(out.index).fillna(0.0)
     out["sales_12m"] = sales.reindex(out.index).fillna(0.0)
     out["value_at_risk"] = out["value_at_risk"].fillna(0.0)
+    out["tier_week_before"] = week_before["tier"].reindex(out.index)
+    out["profit_12m_week_before"] = week_before["profit"].reindex(out.index)
     out = out.reset_index()
-    for column in ("tier", "tier_last_year", "reason_primary", "action"):
+    for column in ("tier", "tier_last_year", "tier_week_before", "reason_primary", "action"):
         out[column] = out[column].astype(object).where(out[column].notna(), None)
     return out[list(MEMBER_RESULT_COLUMNS)]
 
@@ -270,6 +326,7 @@ def _prune(conn: Connection) -> None:
     oldest_kept = done[_KEPT_RUNS - 1]
     old = select(runs.c.run_id).where(runs.c.run_id < oldest_kept, runs.c.status != "running")
     conn.execute(delete(rs.member_results).where(rs.member_results.c.run_id.in_(old)))
+    conn.execute(delete(rs.period_results).where(rs.period_results.c.run_id.in_(old)))
     conn.execute(delete(runs).where(runs.c.run_id < oldest_kept, runs.c.status != "running"))
 
 
@@ -307,11 +364,9 @@ def refresh(
     """
     from vipmodel import retention
     from vipmodel.features import member_features
-    from vipmodel.outcomes import add_years
+    from vipmodel.outcomes import add_years, year_tiers
 
-    with engine.begin() as conn:  # a database made before results were stored gets their tables
-        for table in (rs.refresh_runs, rs.member_results):
-            table.create(conn, checkfirst=True)
+    _ensure_tables(engine)  # a database made before results were stored (or by older code) gets their tables
     with engine.connect() as conn:
         day = as_date(as_of, "as_of") if as_of is not None else _latest_date(conn)
         if day is None:
@@ -342,18 +397,23 @@ def refresh(
                           rows=lambda v: len(v.frame))
             risk = step("churn_risk", 0.75, lambda: retention.at_risk(
                 conn, day, values, tier_rules=tier_rules, satisfaction_weights=weights, only_flagged=False))
-            year = step("profit_12m", 0.85, lambda: member_features(
+            year = step("profit_12m", 0.8, lambda: member_features(
                 conn, add_years(day, -1) + dt.timedelta(days=1), day, period="range"))
+            week_before = step("pyramid_week_before", 0.85, lambda: year_tiers(conn, day - dt.timedelta(days=7),
+                                                                              tier_rules))
+            periods = step("period_aggregates", 0.9, lambda: _period_rows(day, weights, conn))
         frame = _member_frame(values.frame, risk, year.set_index("member_id")["profit_contribution"],
-                              year.set_index("member_id")["sales"])
+                              year.set_index("member_id")["sales"], week_before)
         with engine.begin() as conn:
             step("write", 0.98, lambda: _write_members(conn, run_id, frame) or frame)
+            conn.execute(insert(rs.period_results), [{"run_id": run_id, **r} for r in periods])
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(
                 status="done", finished_at=_now(), steps=json.dumps(steps), members=len(frame)))
             _prune(conn)
     except Exception as exc:
         with engine.begin() as conn:
             conn.execute(delete(rs.member_results).where(rs.member_results.c.run_id == run_id))
+            conn.execute(delete(rs.period_results).where(rs.period_results.c.run_id == run_id))
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(
                 status="failed", finished_at=_now(), steps=json.dumps(steps), error=str(exc)[:2000]))
         raise

@@ -30,6 +30,9 @@ member_results = Table(
     Column("member_id", MemberId, primary_key=True),
     Column("tier", String(1)),
     Column("tier_last_year", String(1)),
+    # The pyramid a week earlier (the weekly pack's flows): tier and trailing-year profit at as_of - 7 days.
+    Column("tier_week_before", String(1)),
+    Column("profit_12m_week_before", Float),
     Column("sales_12m", Float, nullable=False),
     Column("profit_12m", Float, nullable=False),
     Column("probability_alive", Float),
@@ -42,4 +45,17 @@ member_results = Table(
     Column("reason_primary", String(40)),
     Column("action", String(40)),
     Index("ix_member_results_run_tier", "run_id", "tier"),
+)
+
+# Per-period aggregates of a run: ``name`` says what (``kpi``, ``satisfaction_mean``, ``survey_responses``),
+# ``as_of`` the day it describes (the KPIs at the run's day, a week and 52 weeks earlier), ``key`` which one
+# (a KPI or a satisfaction dimension). A missing value (e.g. no surveys) is NULL.
+period_results = Table(
+    "period_results",
+    Base.metadata,
+    Column("run_id", Integer, ForeignKey("refresh_runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(40), primary_key=True),
+    Column("as_of", Date, primary_key=True),
+    Column("key", String(40), primary_key=True),
+    Column("value", Float),
 )

@@ -71,10 +71,10 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from vipmodel import schema
 from vipmodel.db import borrow_connection, read_frame
-from vipmodel.features import day_of, member_features
-from vipmodel.kpi import first_activity_date, latest_activity_date, overview_kpis, satisfaction_index
-from vipmodel.outcomes import SLOW_AFTER_DAYS, add_years
-from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns
+from vipmodel.features import day_of
+from vipmodel.kpi import first_activity_date, index_of_means, kpi_table, latest_activity_date, overview_kpis
+from vipmodel.outcomes import SLOW_AFTER_DAYS, year_tiers
+from vipmodel.pyramid import DEFAULT_RULES, TierRules, require_columns
 from vipmodel.schema import DIMENSIONS, TIERS
 
 __all__ = [
@@ -335,10 +335,16 @@ def _rules(conn: Connection, rules: Any) -> tuple[TierRules, int | None]:
     return rules, None
 
 
-def _kpis(conn: Connection, end: dt.date, weights: Mapping[str, float], first: dt.date) -> pd.DataFrame:
-    frame = overview_kpis(conn, end, weights).rename(
-        columns={"previous": "previous_week", "change": "week_change", "change_year": "year_change"}
-    )
+def _kpis(conn: Connection, end: dt.date, weights: Mapping[str, float], first: dt.date, run: Any) -> pd.DataFrame:
+    if run is not None:  # the refresh stored the KPIs of the three dates under the saved weights
+        from vipmodel.kpi import comparison_days
+        from vipmodel.results import period_results
+
+        stored = period_results(conn, run, "kpi")
+        frame = kpi_table(*(stored[day] for day in comparison_days(end)))
+    else:
+        frame = overview_kpis(conn, end, weights)
+    frame = frame.rename(columns={"previous": "previous_week", "change": "week_change", "change_year": "year_change"})
     # A comparison with a week before the data began is a comparison with nothing, not with zero.
     if end - dt.timedelta(days=7) < first:
         frame[["previous_week", "week_change"]] = np.nan
@@ -347,18 +353,11 @@ def _kpis(conn: Connection, end: dt.date, weights: Mapping[str, float], first: d
     return frame[[*KPI_COLUMNS, "reference"]]
 
 
-def _year_tiers(conn: Connection, end: dt.date, rules: TierRules) -> pd.DataFrame:
-    """Tier and trailing-year profit of each member with a purchase in the year ending ``end``."""
-    feats = member_features(conn, add_years(end, -1) + dt.timedelta(days=1), end, period="range")
-    active = feats[feats["n_transactions"] > 0].reset_index(drop=True)
-    if active.empty:
-        return pd.DataFrame({"tier": pd.Series(dtype=object), "profit": pd.Series(dtype=float)},
-                            index=pd.Index([], name="member_id"))
-    tiers = assign_tiers(active, rules).astype(str)
-    return pd.DataFrame(
-        {"tier": tiers.to_numpy(), "profit": active["profit_contribution"].astype(float).to_numpy()},
-        index=pd.Index(active["member_id"].astype(str).to_numpy(), name="member_id"),
-    )
+def _stored_pyramid(stored: pd.DataFrame, tier: str, profit: str) -> pd.DataFrame:
+    """The :func:`vipmodel.outcomes.year_tiers` frame from a run's member rows (members with a tier in ``tier``)."""
+    rows = stored[stored[tier].notna()]
+    return pd.DataFrame({"tier": rows[tier].astype(str).to_numpy(), "profit": rows[profit].astype(float).to_numpy()},
+                        index=pd.Index(rows["member_id"].astype(str).to_numpy(), name="member_id"))
 
 
 def _open_complaint_members(conn: Connection, end: dt.date) -> set[str]:
@@ -371,25 +370,24 @@ def _open_complaint_members(conn: Connection, end: dt.date) -> set[str]:
     return {str(m) for m in conn.execute(query).scalars()}
 
 
-def _values(conn: Connection, end: dt.date, rules: TierRules, weights: Mapping[str, float], use_results: bool
+_STORED_COLUMNS = ["tier", "profit_12m", "tier_week_before", "profit_12m_week_before", "model_clv",
+                   "value_if_retained", "churn_score", "value_at_risk", "reason_primary", "action"]
+
+
+def _stored_values(stored: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Lifetime value per member and the at-risk frame from a run's member rows."""
+    clv = stored.set_index("member_id")["model_clv"].astype(float)
+    # at_risk's rows are the members active in the year to ``end``: the ones the refresh scored.
+    risk = stored[stored["churn_score"].notna()].rename(columns={"churn_score": "score"}).reset_index(drop=True)
+    return clv, risk
+
+
+def _values(conn: Connection, end: dt.date, rules: TierRules, weights: Mapping[str, float]
             ) -> tuple[pd.Series | None, pd.DataFrame | None]:
-    """Lifetime value per member and the full at-risk frame at ``end``; (None, None) when the models cannot fit.
+    """Lifetime value per member and the full at-risk frame at ``end``, fitted here; (None, None) when the models
+    cannot fit."""
+    from vipmodel import retention
 
-    Read from the refresh's results (:mod:`vipmodel.results`) when a run for ``end`` matches the data, code and
-    saved settings and ``rules`` are the saved ones: the models then are not fitted again (at a million members
-    they are nearly all of the summary's time).
-    """
-    from vipmodel import results, retention
-
-    run = results.current_run(conn, as_of=end) if use_results else None
-    if run is not None:
-        stored = results.member_results(conn, run, columns=[
-            "tier", "model_clv", "value_if_retained", "churn_score", "value_at_risk", "reason_primary", "action"])
-        stored["member_id"] = stored["member_id"].astype(str)
-        clv = stored.set_index("member_id")["model_clv"].astype(float)
-        # at_risk's rows are the members active in the year to ``end``: the ones the refresh scored.
-        risk = stored[stored["churn_score"].notna()].rename(columns={"churn_score": "score"}).reset_index(drop=True)
-        return clv, risk
     try:
         values = retention.member_values(conn, end)
         risk = retention.at_risk(conn, end, values, tier_rules=rules, satisfaction_weights=weights,
@@ -548,12 +546,27 @@ def _overdue_complaints(conn: Connection, end: dt.date, tiers: pd.Series) -> pd.
     return frame[list(OVERDUE_COLUMNS)].reset_index(drop=True)
 
 
-def _satisfaction(conn: Connection, end: dt.date, weights: Mapping[str, float]) -> pd.DataFrame:
+def _satisfaction(conn: Connection, end: dt.date, weights: Mapping[str, float], run: Any) -> pd.DataFrame:
     year = dt.timedelta(days=365)
+    before = end - dt.timedelta(days=7)
+    if run is not None:  # the refresh stored the dimension means of both years and the year's responses
+        from vipmodel.results import period_results
+
+        means = period_results(conn, run, "satisfaction_mean")
+        now_means, before_means = means.get(end, {}), means.get(before, {})
+        responses = period_results(conn, run, "survey_responses")[end]["count"]
+    else:
+        from vipmodel.kpi import satisfaction_means
+
+        now_means = satisfaction_means(conn, end - year, end)
+        before_means = satisfaction_means(conn, before - year, before)
+        r = schema.survey_responses
+        responses = conn.execute(
+            select(func.count()).where(r.c.survey_date > end - year, r.c.survey_date <= end)).scalar_one()
     rows = []
     for name, w in [*((d, {d: 1.0}) for d in DIMENSIONS), (INDEX_ROW, weights)]:
-        score = satisfaction_index(conn, end - year, end, w)
-        previous = satisfaction_index(conn, end - year - dt.timedelta(days=7), end - dt.timedelta(days=7), w)
+        score = index_of_means(now_means, w)
+        previous = index_of_means(before_means, w)
         if score is None and previous is None:
             continue
         s = math.nan if score is None else score
@@ -561,9 +574,6 @@ def _satisfaction(conn: Connection, end: dt.date, weights: Mapping[str, float]) 
         rows.append((name, s, p, s - p))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c != "dimension" else object) for c in SATISFACTION_COLUMNS})
-    r = schema.survey_responses
-    responses = conn.execute(
-        select(func.count()).where(r.c.survey_date > end - year, r.c.survey_date <= end)).scalar_one()
     frame = pd.DataFrame(rows, columns=list(SATISFACTION_COLUMNS))
     frame["responses"] = int(responses)
     return frame
@@ -650,7 +660,8 @@ def _highlights(summary: dict[str, Any], retained_total: float) -> tuple[Highlig
 
 
 def weekly_summary(
-    conn: Connection | Engine, week: str, *, rules: TierRules | None = None, top_n: int = 20
+    conn: Connection | Engine, week: str, *, rules: TierRules | None = None, top_n: int = 20,
+    use_results: bool = True,
 ) -> WeeklySummary:
     """The weekly summary of ISO week ``week``: tables and ranked highlights (definitions: module docstring).
 
@@ -664,6 +675,9 @@ def weekly_summary(
         Pyramid rules; default: the saved ``tier_rules`` setting, else the 1/4/15/80 pyramid.
     top_n : int, default 20
         Rows kept in ``downgrades`` and ``at_risk``.
+    use_results : bool, default True
+        Read what a refresh for the week's Sunday stored (:mod:`vipmodel.results`) when it matches the data, code
+        and saved settings; False computes everything here (the stored and computed summaries are equal).
 
     Returns
     -------
@@ -686,7 +700,9 @@ def weekly_summary(
     :func:`vipmodel.retention.member_values` and :func:`vipmodel.retention.at_risk` (the slowest step: the
     value and churn models), and a handful of ``COUNT``/``SUM`` queries. Only one row per member reaches pandas.
     When ``python -m vipmodel refresh --as-of <the week's Sunday>`` has run for the current data, code and saved
-    settings, the two models are read from its results (:mod:`vipmodel.results`) instead of fitted again.
+    settings, the two models, both week ends' pyramids, the KPIs and the satisfaction means are read from its
+    results (:mod:`vipmodel.results`) instead of computed again: the summary then costs a few indexed reads
+    and the small week-window queries.
 
     References
     ----------
@@ -702,15 +718,24 @@ def weekly_summary(
     with borrow_connection(conn) as connection:
         first, last = _check_week_has_data(connection, label, start, end)
         tier_rules, rules_version = _rules(connection, rules)
+        from vipmodel import results
         from vipmodel.satisfaction import current_weights
 
         weights = current_weights(connection).as_dict()
-        kpis = _kpis(connection, end, weights, first)
-        now = _year_tiers(connection, end, tier_rules)
-        before = _year_tiers(connection, end - dt.timedelta(days=7), tier_rules)
-        open_members = _open_complaint_members(connection, end)
         # Passed rules other than the saved ones are a what-if: the stored results were made under the saved ones.
-        clv, risk = _values(connection, end, tier_rules, weights, use_results=rules is None)
+        run = results.current_run(connection, as_of=end) if use_results and rules is None else None
+        kpis = _kpis(connection, end, weights, first, run)
+        if run is not None:
+            stored = results.member_results(connection, run, columns=_STORED_COLUMNS)
+            stored["member_id"] = stored["member_id"].astype(str)
+            now = _stored_pyramid(stored, "tier", "profit_12m")
+            before = _stored_pyramid(stored, "tier_week_before", "profit_12m_week_before")
+            clv, risk = _stored_values(stored)
+        else:
+            now = year_tiers(connection, end, tier_rules)
+            before = year_tiers(connection, end - dt.timedelta(days=7), tier_rules)
+            clv, risk = _values(connection, end, tier_rules, weights)
+        open_members = _open_complaint_members(connection, end)
         moves = _movements(now, before, clv, open_members)
         at_risk_top, total_risk, retained_total = _at_risk_table(risk, top_n)
         care, plan_version = _care(connection, start, end, now["tier"])
@@ -724,7 +749,7 @@ def weekly_summary(
             "value_at_risk": total_risk,
             "complaints": _complaints(connection, start, end),
             "overdue_complaints": _overdue_complaints(connection, end, now["tier"]),
-            "satisfaction": _satisfaction(connection, end, weights),
+            "satisfaction": _satisfaction(connection, end, weights, run),
             "care": care,
         }
     year_ago = end - dt.timedelta(days=364)

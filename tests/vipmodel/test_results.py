@@ -21,9 +21,11 @@ from vipmodel.cli import main
 from vipmodel.db import bump_data_version, create_schema, make_engine, writing
 from vipmodel.demo import generate
 from vipmodel.features import member_features
-from vipmodel.outcomes import add_years
+from vipmodel.kpi import comparison_days, kpi_values, satisfaction_means
+from vipmodel.outcomes import add_years, year_tiers
 from vipmodel.pyramid import TierRules
 from vipmodel.retention import at_risk, member_values
+from vipmodel.satisfaction import current_weights
 from vipmodel.settings import save_setting
 
 MALL = {"members": 2_500, "years": 2, "seed": 913}
@@ -80,7 +82,8 @@ def _refresh(eng, **kwargs) -> results.RefreshRun:
 def test_a_refresh_writes_what_the_models_compute_in_memory(engine_):
     run = _refresh(engine_)
     assert run.status == "done" and not run.reused and run.error is None
-    assert [s["step"] for s in run.steps] == ["member_values", "churn_risk", "profit_12m", "write"]
+    assert [s["step"] for s in run.steps] == ["member_values", "churn_risk", "profit_12m", "pyramid_week_before",
+                                              "period_aggregates", "write"]
     stored = results.member_results(engine_, run).set_index("member_id")
     with engine_.connect() as conn, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -101,6 +104,30 @@ def test_a_refresh_writes_what_the_models_compute_in_memory(engine_):
     assert (stored.drop(index=active)["value_at_risk"] == 0).all()
     np.testing.assert_allclose(stored["profit_12m"], year["profit_contribution"].reindex(stored.index).fillna(0),
                                rtol=1e-9, atol=1e-6)
+
+
+def test_a_refresh_stores_the_pyramid_a_week_earlier_and_the_kpis_of_its_three_dates(engine_):
+    run = _refresh(engine_)
+    stored = results.member_results(engine_, run, columns=["tier_week_before", "profit_12m_week_before"])
+    stored = stored.set_index("member_id")
+    week_before = run.as_of - dt.timedelta(days=7)
+    with engine_.connect() as conn:
+        pyramid = year_tiers(conn, week_before)
+        expected = {day: kpi_values(conn, day, current_weights(conn).as_dict()) for day in comparison_days(run.as_of)}
+        means = satisfaction_means(conn, week_before - dt.timedelta(days=365), week_before)
+    with_tier = stored[stored["tier_week_before"].notna()]
+    assert len(pyramid) > 0 and sorted(with_tier.index) == sorted(pyramid.index)
+    assert (with_tier["tier_week_before"] == pyramid["tier"].reindex(with_tier.index)).all()
+    np.testing.assert_allclose(with_tier["profit_12m_week_before"], pyramid["profit"].reindex(with_tier.index),
+                               rtol=1e-9)
+    assert stored.drop(index=with_tier.index)["profit_12m_week_before"].isna().all()
+    kpis = results.period_results(engine_, run, "kpi")
+    assert set(kpis) == set(expected)
+    for day, values in expected.items():
+        assert set(kpis[day]) == set(values)
+        np.testing.assert_allclose([kpis[day][k] for k in values], list(values.values()), rtol=1e-9, equal_nan=True)
+    stored_means = results.period_results(engine_, run, "satisfaction_mean")[week_before]
+    assert means and stored_means == pytest.approx(means, rel=1e-12)
 
 
 def test_a_second_refresh_of_the_same_data_reuses_the_results_and_force_computes_again(engine_):
@@ -230,4 +257,20 @@ def test_a_database_made_before_results_were_stored_has_none_and_gets_the_tables
     run = _refresh(eng)
     assert {"refresh_runs", "member_results"} <= set(inspect(eng).get_table_names())
     assert results.current_run(eng) == run
+    eng.dispose()
+
+
+def test_result_tables_made_by_older_code_with_other_columns_are_rebuilt_by_a_refresh(tmp_path, template):
+    from sqlalchemy import inspect
+
+    copy = tmp_path / "older.db"
+    shutil.copy(template("sqlite").removeprefix("sqlite:///"), copy)
+    eng = make_engine(f"sqlite:///{copy}")
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE member_results")
+        conn.exec_driver_sql("CREATE TABLE member_results (run_id INTEGER, member_id VARCHAR(32), tier VARCHAR(1))")
+    run = _refresh(eng)
+    columns = {c["name"] for c in inspect(eng).get_columns("member_results")}
+    assert columns == set(results_schema.member_results.columns.keys())
+    assert len(results.member_results(eng, run)) == run.members > 0
     eng.dispose()

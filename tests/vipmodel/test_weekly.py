@@ -448,7 +448,7 @@ def test_a_refresh_for_the_week_end_gives_the_same_summary_without_fitting_the_m
     """The stored results are what the models compute: the summary read from them equals the one computed."""
     import shutil
 
-    from vipmodel import results, retention
+    from vipmodel import kpi, results, retention, weekly
 
     copy = tmp_path / "mall.db"
     shutil.copy(demo_sqlite_url.removeprefix("sqlite:///"), copy)
@@ -464,7 +464,13 @@ def test_a_refresh_for_the_week_end_gives_the_same_summary_without_fitting_the_m
         raise AssertionError("the value models were fitted again")
 
     monkeypatch.setattr(retention, "member_values", refuse)
+    # Nor the pyramids, KPIs and satisfaction means: the slow aggregations at a million members.
+    for name in ("year_tiers", "overview_kpis"):
+        monkeypatch.setattr(weekly, name, refuse)
+    monkeypatch.setattr(kpi, "satisfaction_means", refuse)
     stored = weekly_summary(eng, week)
+    for name in ("kpis", "satisfaction"):
+        pd.testing.assert_frame_equal(getattr(stored, name), getattr(computed, name), check_dtype=False, rtol=1e-9)
     for name in ("tiers", "flows", "downgrades", "new_platinum", "at_risk"):
         # Members whose values tie to the last digits may swap places in a ranking: compare in one order.
         key = "member_id" if "member_id" in getattr(stored, name).columns else list(getattr(stored, name).columns[:2])
