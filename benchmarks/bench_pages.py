@@ -57,12 +57,13 @@ def warm_script_runs(url: str, repeat: int = 3) -> None:
     background precompute here first (the same loaders, in this process's cache) and printing its steps."""
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import data, precompute
+    from dashboard import precompute
+    from dashboard.data import common
 
     os.environ["VIPDASH_DATABASE_URL"] = url
     os.environ["VIPDASH_PRECOMPUTE"] = "0"  # AppTest runs the pages itself; the precompute runs below
-    version = data.current_version(url)
-    latest = data.load_latest_date(url, version)
+    version = common.current_version(url)
+    latest = common.load_latest_date(url, version)
     print("| precompute step | seconds |\n| --- | ---: |", flush=True)
 
     def report(name: str, seconds: float, error: Exception | None) -> None:

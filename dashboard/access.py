@@ -7,7 +7,8 @@ import os
 
 import streamlit as st
 
-from dashboard import data, state
+from dashboard import state
+from dashboard.data import common
 from dashboard.i18n import t
 from vipmodel import audit, users
 from vipmodel.auth import Actor, can
@@ -23,7 +24,7 @@ DEMO_ACTOR = Actor("demo", "admin")
 
 def demo_mode(url: str) -> bool:
     """True on the embedded demo database only: never for a database named by the environment or secrets."""
-    return data.is_default_database(url)
+    return common.is_default_database(url)
 
 
 def sign_in(actor: Actor) -> None:
@@ -74,19 +75,19 @@ def _oidc_sign_in(url: str, lang: str) -> None:
         st.button(t("auth.oidc_button", lang), on_click=st.login, key="auth_oidc")
         return
     email = str(st.user.get("email") or "")
-    actor = users.actor_for_identity(data.get_engine(url), email)
+    actor = users.actor_for_identity(common.get_engine(url), email)
     if actor is None:
         st.error(t("auth.oidc_unknown", lang, email=email))
         st.button(t("auth.sign_out", lang), on_click=st.logout, key="auth_oidc_out")
         return
-    with data.get_engine(url).begin() as conn:
+    with common.get_engine(url).begin() as conn:
         audit.record(conn, actor.username, "sign_in", actor.username, None, {"via": "oidc"})
     sign_in(actor)
     st.rerun()
 
 
 def _password_sign_in(url: str, lang: str) -> None:
-    engine = data.get_engine(url)
+    engine = common.get_engine(url)
     if not users.has_users(engine):
         st.warning(t("auth.no_users", lang))
         return
@@ -135,7 +136,7 @@ def sidebar(url: str, lang: str) -> None:
         return
     st.sidebar.caption(t("auth.signed_in_as", lang, name=actor.username, role=t(f"auth.role.{actor.role}", lang)))
     if st.sidebar.button(t("auth.sign_out", lang), key="auth_sign_out"):
-        with data.get_engine(url).begin() as conn:
+        with common.get_engine(url).begin() as conn:
             audit.record(conn, actor.username, "sign_out", actor.username)
         for key in (ACTOR_KEY, SIGNED_IN_AT):
             st.session_state.pop(key, None)

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from dashboard import access, data, precompute, state, ui  # noqa: E402
+from dashboard import access, precompute, state, ui  # noqa: E402
+from dashboard.data import common  # noqa: E402
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t, tier_name  # noqa: E402
 
 st.set_page_config(page_title="VIP customer management", page_icon="💎", layout="wide")
@@ -21,24 +22,24 @@ st.set_page_config(page_title="VIP customer management", page_icon="💎", layou
 def _database_ready(url: str) -> bool:
     """Open the database, generating the demo mall on the embedded default's first start."""
     try:
-        if data.has_data(url) or _generate_with_progress(url):
+        if common.has_data(url) or _generate_with_progress(url):
             return True
     except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback
-        st.error(t("error.database", state.lang(), name=data.display_name(url), reason=str(exc).splitlines()[0]))
+        st.error(t("error.database", state.lang(), name=common.display_name(url), reason=str(exc).splitlines()[0]))
         st.stop()
     st.info(t("setup.empty", state.lang()))
     return False
 
 
 def _generate_with_progress(url: str) -> bool:
-    if not data.is_default_database(url):
+    if not common.is_default_database(url):
         return False
-    bar = st.progress(0.0, text=t("setup.generating", state.lang(), members=fmt_number(data.DEMO_MEMBERS)))
+    bar = st.progress(0.0, text=t("setup.generating", state.lang(), members=fmt_number(common.DEMO_MEMBERS)))
 
     def on_progress(fraction: float, message: str) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
-    ready = data.ensure_demo_data(url, on_progress=on_progress)
+    ready = common.ensure_demo_data(url, on_progress=on_progress)
     bar.empty()
     return ready
 
@@ -52,9 +53,9 @@ def _sidebar(url: str, version: str) -> None:
         key=state.LANG,
     )
     lang_now = state.lang()
-    latest = data.load_latest_date(url, version)
+    latest = common.load_latest_date(url, version)
     if latest is not None:
-        first = data.load_first_date(url, version)  # the data's own span, in whatever years it lies
+        first = common.load_first_date(url, version)  # the data's own span, in whatever years it lies
         st.sidebar.date_input(
             t("sidebar.period", lang_now),
             min_value=first,
@@ -67,13 +68,13 @@ def _sidebar(url: str, version: str) -> None:
         if ignored := state.ignored_params():
             st.sidebar.caption(t("period.link_ignored", lang_now, params=", ".join(ignored)))
         _sidebar_filters(url, version, lang_now)
-        fresh = data.load_freshness(url, version)
+        fresh = common.load_freshness(url, version)
         st.sidebar.caption(
             t("sidebar.data_as_of", lang_now, date=fmt_date(latest, lang_now), members=fmt_number(fresh["members"], lang_now))
         )
     st.sidebar.toggle(t("sidebar.presentation", lang_now), key=state.PRESENT, help=t("sidebar.presentation_help", lang_now))
     access.sidebar(url, lang_now)
-    st.sidebar.caption(t("sidebar.database", lang_now, name=data.display_name(url)))
+    st.sidebar.caption(t("sidebar.database", lang_now, name=common.display_name(url)))
     if precompute.running(url, version):
         st.sidebar.caption(t("sidebar.precomputing", lang_now))
 
@@ -88,7 +89,7 @@ def _period_adjusted_caption(asked: tuple[dt.date | None, dt.date | None], first
 
 def _sidebar_filters(url: str, version: str, lang: str) -> None:
     """Store and tier filters shared by every page (see dashboard/filters.py for what they keep)."""
-    stores = ["", *data.load_stores(url, version)]  # "" = all stores
+    stores = ["", *common.load_stores(url, version)]  # "" = all stores
     if st.session_state.get(state.STORE) not in stores:  # e.g. a store that an import or a regeneration removed
         st.session_state[state.STORE] = ""
     st.sidebar.selectbox(t("sidebar.store", lang), stores, format_func=lambda s: s or t("sidebar.all_stores", lang),
@@ -129,12 +130,12 @@ def _pages(lang: str, admin: bool) -> dict[str, list]:
 
 
 def main() -> None:
-    url = data.database_url()
+    url = common.database_url()
     ready = _database_ready(url)
-    version = data.current_version(url) if ready else "0"
-    latest = data.load_latest_date(url, version) if ready else None
-    first = data.load_first_date(url, version) if ready else None
-    state.load_from_query_params(latest, data.load_stores(url, version) if ready else (), first=first)
+    version = common.current_version(url) if ready else "0"
+    latest = common.load_latest_date(url, version) if ready else None
+    first = common.load_first_date(url, version) if ready else None
+    state.load_from_query_params(latest, common.load_stores(url, version) if ready else (), first=first)
     state.keep_period_within(latest, first)
     if access.signed_in(url) is None:  # demo mode needs nobody to sign in
         # The link's page stays the page to show after sign-in; the sign-in page is in the link's language.

@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard.data import care as care_data, common, value as value_data
 from vipmodel import campaigns
 from vipmodel.auth import Actor
 
@@ -22,22 +22,22 @@ AT_RISK_COLUMNS = ["member_id", "tier", "value_at_risk"]
 def load_at_risk(url: str, version: str, as_of: dt.date, rules_payload: dict) -> pd.DataFrame:
     """The Value page's at-risk list (members with a warning signal, highest value at risk first), the columns a
     campaign needs; read through the same shared, cached result as the Value page."""
-    weights = data.load_referral_weights(url)
-    flagged = data.shared(data.load_flagged_members, url, version, as_of, rules_payload, weights)
+    weights = common.load_referral_weights(url)
+    flagged = common.shared(value_data.load_flagged_members, url, version, as_of, rules_payload, weights)
     return flagged[AT_RISK_COLUMNS].copy()
 
 
 @st.cache_data(show_spinner=False)
 def load_campaigns(url: str) -> pd.DataFrame:
     """Every recorded campaign (``vipmodel.campaigns.list_campaigns``), newest first."""
-    return campaigns.list_campaigns(data.get_engine(url))
+    return campaigns.list_campaigns(common.get_engine(url))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_result(url: str, version: str, campaign_id: str) -> tuple[campaigns.CampaignResult | None, str | None]:
     """``(result, None)`` of the campaign's one-year measurement, or ``(None, reason)`` when it cannot be measured
     yet (its year has not passed in the data) or at all; the reason is cached too."""
-    engine = data.get_engine(url)
+    engine = common.get_engine(url)
     try:
         campaign = campaigns.load_campaign(engine, campaign_id)
         return campaigns.measure_campaign(engine, campaign, campaigns.measurement_end(campaign.start_date)), None
@@ -52,7 +52,7 @@ def load_pooling(url: str, version: str, as_of: dt.date, rules_payload: dict,
     ``(None, reason)`` when the model cannot be fitted or a campaign says nothing about care."""
     results = [load_result(url, version, cid)[0] for cid in campaign_ids]
     try:
-        model = data.load_care_model(url, version, as_of, rules_payload)
+        model = care_data.load_care_model(url, version, as_of, rules_payload)
         return campaigns.pool_care_effect(model, [r for r in results if r is not None]), None
     except ValueError as exc:
         return None, str(exc)
@@ -61,6 +61,6 @@ def load_pooling(url: str, version: str, as_of: dt.date, rules_payload: dict,
 def record(url: str, campaign: campaigns.Campaign, actor: Actor, note: str) -> int:
     """Record ``campaign`` as ``actor`` (``vipmodel.campaigns.record_campaign`` checks the role and audits it) and
     drop the cached list; returns the care actions written."""
-    written = campaigns.record_campaign(data.get_engine(url), campaign, actor, note=note)
+    written = campaigns.record_campaign(common.get_engine(url), campaign, actor, note=note)
     load_campaigns.clear()
     return written

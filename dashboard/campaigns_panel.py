@@ -8,7 +8,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import access, campaign_data, data, filters, state, ui
+from dashboard import access, campaign_data, filters, state, ui
+from dashboard.data import care as care_data, common
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.auth import PermissionDenied
 from vipmodel.campaigns import Campaign, CarePooling, plan_campaign
@@ -90,7 +91,7 @@ def _section_plan(ctx: filters.PageContext, rules: dict) -> None:
         st.info(t("campaigns.no_at_risk", lang, date=date))
         return
     st.caption(t("campaigns.at_risk_caption", lang, n=fmt_number(len(at_risk), lang), date=date))
-    latest = data.load_latest_date(ctx.url, ctx.version) or ctx.end
+    latest = common.load_latest_date(ctx.url, ctx.version) or ctx.end
     campaign = _plan_inputs(at_risk, latest, lang)
     if campaign is None:
         return
@@ -162,7 +163,7 @@ def _section_results(ctx: filters.PageContext, rules: dict) -> None:
         ("camp_se", pooling.se_campaign), ("pooled", pooling.beta), ("pooled_se", pooling.se))}
     st.write(t("campaigns.pooled_sentence", lang, **num, weight=fmt_percent(pooling.weight_campaign, lang, 0)))
     ui.table(_pooling_table(pooling, lang), "campaign-pooling", formats={t("campaigns.col.weight", lang): "percent"})
-    c0 = data.load_care_model(ctx.url, ctx.version, ctx.end, rules).c0_
+    c0 = care_data.load_care_model(ctx.url, ctx.version, ctx.end, rules).c0_
     st.caption(t("campaigns.pooling_caption", lang, bias=fmt_number(pooling.confounding_sd, lang, 3),
                  c0=fmt_money(c0, lang)))
 
@@ -171,9 +172,9 @@ def render() -> None:
     """The panel, below the Care page (it reads the page's period, filters and language itself)."""
     if (period := state.period()) is None:
         return
-    url = data.database_url()
-    ctx = filters.PageContext(url, data.current_version(url), state.lang(), period, state.store(), state.tiers())
-    rules = data.load_tier_rules(url)[0].to_payload()
+    url = common.database_url()
+    ctx = filters.PageContext(url, common.current_version(url), state.lang(), period, state.store(), state.tiers())
+    rules = common.load_tier_rules(url)[0].to_payload()
     st.divider()
     st.header(t("campaigns.title", ctx.lang))
     st.caption(t("campaigns.intro", ctx.lang))

@@ -1,4 +1,5 @@
-"""The sidebar's store and tier filters, applied in one place to member-level frames before pages aggregate them.
+"""The sidebar's store and tier filters on a page: its context, the filters applied to a member-level frame, and
+the captions naming them.
 
 * Store: members whose home store (``members.home_store``) is the selected one.
 * Tier: members whose tier under the saved tier rules, on their purchases in the sidebar period, is among the
@@ -7,7 +8,9 @@
   tier, the 12-month tier of the care and value pages) is filtered on that column instead, so an analysis of what
   happened next does not select on its outcome and a list never shows a tier the filter excludes.
 
-All stores and all four tiers filter nothing. Sections that cannot honour a filter say so (:func:`scope`).
+All stores and all four tiers filter nothing. Sections that cannot honour a filter say so (:func:`scope`). The
+choice is resolved to member ids by ``dashboard.data.members.member_ids`` and applied by the pure
+``dashboard.members_filter.restrict``, which the loaders call too.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state, ui
+from dashboard import state, ui
+from dashboard.data import common
+from dashboard.data.members import member_ids
 from dashboard.i18n import t, tier_name
+from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 
 
@@ -57,46 +62,22 @@ def page_context() -> PageContext | None:
     period = ui.require_period()
     if period is None:
         return None
-    url = data.database_url()
-    ctx = PageContext(url, data.current_version(url), state.lang(), period, state.store(), state.tiers())
+    url = common.database_url()
+    ctx = PageContext(url, common.current_version(url), state.lang(), period, state.store(), state.tiers())
     if ctx.active:
         st.caption(t("filters.active", ctx.lang, filters=describe(ctx)))
     return ctx
 
 
-def member_ids(url: str, version: str, period: tuple[dt.date, dt.date] | None, store: str | None,
-               tiers: tuple[str, ...]) -> pd.Index | None:
-    """Ids of the members the filters keep; None when they keep everyone. ``period`` is needed for a tier filter."""
-    ids = data.shared(data.load_store_members, url, version, store) if store is not None else None
-    if tuple(tiers) != ALL_TIERS:
-        rules = data.load_tier_rules(url)[0].to_payload()
-        in_tiers = data.shared(data.load_tier_members, url, version, period[0], period[1], rules, tuple(tiers))
-        ids = in_tiers if ids is None else ids.intersection(in_tiers)
-    return ids
-
-
-def restrict(frame: pd.DataFrame, url: str, version: str, period: tuple[dt.date, dt.date] | None,
-             store: str | None, tiers: tuple[str, ...], id_column: str = "member_id",
-             tier_column: str | None = None) -> pd.DataFrame:
-    """The rows of ``frame`` whose member the filters keep (see the module docstring for ``tier_column``)."""
-    ids = member_ids(url, version, period, store, ALL_TIERS if tier_column else tiers)
-    keep = np.ones(len(frame), dtype=bool)
-    if ids is not None:
-        keep &= frame[id_column].isin(ids).to_numpy()
-    if tier_column and tuple(tiers) != ALL_TIERS:
-        keep &= frame[tier_column].isin(tiers).to_numpy()
-    if keep.all():
-        return frame
-    kept = frame.loc[keep]
-    return kept.reset_index(drop=True) if isinstance(frame.index, pd.RangeIndex) else kept
-
-
 def apply(frame: pd.DataFrame, ctx: PageContext, id_column: str = "member_id", tier_column: str | None = None,
           uses: tuple[str, ...] = ("store", "tiers")) -> pd.DataFrame:
-    """:func:`restrict` with the page context's period and the filters in ``uses`` (pair with :func:`scope`)."""
+    """The rows of ``frame`` whose member the filters in ``uses`` keep (pair with :func:`scope`): on
+    ``tier_column`` when the frame has its own tier (see the module docstring), else as tiered in the period."""
     store = ctx.store if "store" in uses else None
     tiers = ctx.tiers if "tiers" in uses else ALL_TIERS
-    return restrict(frame, ctx.url, ctx.version, ctx.period, store, tiers, id_column, tier_column)
+    if tier_column:
+        return restrict(frame, member_ids(ctx.url, ctx.version, None, store), tiers, id_column, tier_column)
+    return restrict(frame, member_ids(ctx.url, ctx.version, ctx.period, store, tiers), ALL_TIERS, id_column)
 
 
 def describe(ctx: PageContext) -> str:

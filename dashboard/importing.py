@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import data
+from dashboard.data import common
 from dashboard.i18n import t
 from vipmodel import columns as colmap
 from vipmodel.importer import FilePreview, preview_file, saved_mapping
@@ -48,7 +48,7 @@ def load_saved_mapping(url: str, kind: str, headers: tuple[str, ...]) -> dict[st
     if not headers:
         return None
     try:
-        with data.get_engine(url).connect() as conn:
+        with common.get_engine(url).connect() as conn:
             return saved_mapping(conn, kind, headers)
     except SQLAlchemyError:
         return None

@@ -8,7 +8,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import ui
+from dashboard.data import value as value_data
 from dashboard.access import current_role
 from dashboard.i18n import fmt_percent, t
 from vipmodel import privacy
@@ -39,7 +40,7 @@ def plan_table(shown: pd.DataFrame, as_of: dt.date, lang: str) -> None:
 
     # A long plan's workbook takes seconds to write: then only when the button is clicked, not on every rerun.
     def workbook() -> bytes:
-        return data.maintenance_plan_xlsx(ui.protect(full(), personal), t("value.plan_sheet", lang))
+        return value_data.maintenance_plan_xlsx(ui.protect(full(), personal), t("value.plan_sheet", lang))
 
     st.download_button(t("value.download_xlsx", lang), workbook if len(shown) > ui.MAX_TABLE_ROWS else workbook(),
                        file_name=f"maintenance-plan-{as_of.isoformat()}.xlsx", key="val_download_xlsx",

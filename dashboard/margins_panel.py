@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import ui
+from dashboard.data import common
 from dashboard.i18n import fmt_percent, t
 from vipmodel.margins import KIND, MarginRates
 
@@ -32,13 +33,13 @@ def render(url: str, version: str, period: tuple | None, lang: str) -> None:
     st.subheader(t("margins.title", lang))
     st.caption(t("margins.intro", lang))
     ui.flash("mrg")
-    history = data.load_setting_history(url, KIND)
+    history = common.load_setting_history(url, KIND)
     current = MarginRates.from_payload(history.iloc[-1]["payload"]) if not history.empty else MarginRates()
     source = (t("margins.version_source", lang, version=int(history.iloc[-1]["version"])) if not history.empty
               else t("margins.default_source", lang, rate=fmt_percent(current.default, lang)))
     st.caption(t("margins.in_force", lang, source=source))
     if period is not None:
-        coverage = data.load_margin_coverage(url, version, *period)
+        coverage = common.load_margin_coverage(url, version, *period)
         st.caption(t("margins.coverage", lang, share=fmt_percent(coverage.estimated_share, lang)))
     rate = st.number_input(t("margins.default_rate", lang), min_value=0.0, max_value=99.99,
                            value=round(current.default * 100, 2), step=0.5, format="%.2f", key="mrg_default")

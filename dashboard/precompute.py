@@ -21,20 +21,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard import data, state
-from dashboard.state import ALL_TIERS
-from vipmodel.outcomes import add_years
+from dashboard import members_filter, state
+from dashboard.data import care, common, complaints, migration, overview, pyramid, referrals, satisfaction, value
 from vipmodel.reuse import shared_queries
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
-COMPLAINT_YEARS = 2  # as pages/complaints.py: two behaviour years, each followed by its outcome year
-TOP_REFERRERS = 20  # as pages/referrals.py
 REMEMBERED_DATABASES = 20  # databases whose data token the disk cache remembers (each test run adds one)
 TOKENS_FILE = "vipdash-data-tokens.json"  # next to Streamlit's disk cache: {url: data token it holds results of}
 COMPLETED_FILE = "vipdash-precomputed.json"  # {url: fingerprint of the last precompute that finished}
@@ -53,111 +49,24 @@ def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.da
     return state.default_period(latest, first)
 
 
-def panel_views() -> tuple[tuple[str, ...], ...]:
-    """The complaints page's panel analyses at its default view (the first grouping of the selectbox)."""
-    # Imported here: vipmodel.complaints brings scipy.stats (0.7 s), which a restarted server's first page need not
-    # wait for when the precompute is not needed.
-    from vipmodel.complaints import GROUPINGS
-
-    return (("facts",), ("churn_by_group", GROUPINGS[0]), ("group_difference_test", GROUPINGS[0]),
-            ("standard_effects",), ("correlation_matrix",))
-
-
 def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
-    """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them."""
-    start, end = default_period(latest, data.load_first_date(url, version))
-    year_start = add_years(end, -1) + dt.timedelta(days=1)
-    rules = data.load_tier_rules(url)[0].to_payload()
-    weights = data.load_referral_weights(url)
-    saved_weights = data.load_satisfaction_weights(url)[0].to_payload()
+    """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them: each
+    page's data module states its default view (``warm_default``); the churn panel comes before the satisfaction page,
+    which reads it too."""
+    start, end = default_period(latest, common.load_first_date(url, version))
+    rules = common.load_tier_rules(url)[0].to_payload()
+    args = (url, version, start, end, rules)
     return [
-        ("overview.kpis", lambda: data.load_overview_kpis(url, version, end)),
-        # The estimated-margin note of every page that shows profit: one pass over the period's sales.
-        ("margins.coverage", lambda: data.load_margin_coverage(url, version, start, end)),
-        ("overview.trend", lambda: data.load_weekly_trend(url, version, end)),
-        ("overview.pyramid", lambda: data.shared(data.load_pyramid_features, url, version, year_start, end)),
-        ("pyramid.features", lambda: data.shared(data.load_pyramid_features, url, version, start, end)),
-        # In memory only: the first threshold move need not rank a million members.
-        ("pyramid.preview", lambda: data.shared(data.load_rule_preview, url, version, start, end,
-                                                data.load_tier_rules(url)[0])),
-        ("migration.snapshots", lambda: data.load_snapshots(
-            url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules)),
-        ("migration.flows", partial(_migration, url, version, end, rules)),
-        ("complaints.panel", lambda: data.shared(data.load_churn_panel, url, version, end, COMPLAINT_YEARS, rules)),
-        ("complaints.count", lambda: data.load_complaint_count(url, version, start, end, None, ALL_TIERS)),
-        ("satisfaction.scores", lambda: data.shared(data.load_dimension_scores, url, version, start, end)),
-        ("satisfaction.weights", partial(_satisfaction, url, version, start, end, rules)),
-        ("satisfaction.suggested", lambda: data.load_suggested_weights(url, version, end, rules, saved_weights)),
-        ("satisfaction.loyalty", lambda: data.load_loyalty_indicators(url, version, end)),
-        ("referrals.new", lambda: data.load_new_member_referrals(url, version, start, end)),
-        ("referrals.rates", lambda: data.load_referral_rates(url, version, end, "tier", rules, weights)),
-        ("referrals.value", lambda: data.load_referred_value(url, version, end)),
-        # As pages/referrals.py and pages/complaints.py call them: all stores, all tiers, names masked.
-        ("referrals.top", lambda: data.load_top_referrers(url, version, start, end, TOP_REFERRERS, False, rules,
-                                                          weights, None, ALL_TIERS)),
-        ("complaints.regression", lambda: data.load_complaint_regression(
-            url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS)),
-        *((f"complaints.{name}", partial(_panel_analysis, url, version, end, rules, name, *args))
-          for name, *args in panel_views()),
-        ("care.model", lambda: data.load_care_model(url, version, end, rules)),
-        ("care.members", lambda: data.load_care_members(url, version, end, rules)),
-        ("care.current_plan", lambda: data.load_current_care_plan(url, version, end, rules)),
-        ("care.simulation", partial(_care, url, version, end, rules)),
-        ("value.values", lambda: data.load_member_values(url, version, end)),
-        ("value.at_risk", lambda: data.load_at_risk(url, version, end, rules, weights)),
-        ("value.model", lambda: data.load_value_model(url, version, end)),
-        ("value.view", lambda: data.shared(data.load_value_view, url, version, end, rules, weights)),
-        ("value.flagged", lambda: data.shared(data.load_flagged_members, url, version, end, rules, weights)),
-        ("value.sections", lambda: data.load_value_sections(url, version, end, rules, weights, None, ALL_TIERS)),
-        ("value.evaluation", lambda: data.shared(data.load_churn_evaluation, url, version, end, rules, weights)),
+        *overview.warm_default(*args),
+        *pyramid.warm_default(*args),
+        *migration.warm_default(*args),
+        *complaints.warm_panel(*args),
+        *satisfaction.warm_default(*args),
+        *referrals.warm_default(*args),
+        *complaints.warm_default(*args),
+        *care.warm_default(*args),
+        *value.warm_default(*args),
     ]
-
-
-def _migration(url: str, version: str, end: dt.date, rules: dict) -> None:
-    # As pages/migration.py opens: yearly snapshots over three years, the last two periods, Gold -> lost.
-    args = (url, version, add_years(end, -3) + dt.timedelta(days=1), end, "year", rules, None)
-    periods, _ = data.load_snapshot_periods(*args)
-    if len(periods) >= 2:
-        data.load_transition(*args, periods[-2], periods[-1])
-        data.load_transition_values(*args, periods[-2], periods[-1], data.FLOW_WEIGHTS[0])  # the meeting's default
-        data.load_members_in_cell(*args, periods[-2], periods[-1], "B", "lost")
-
-
-def _satisfaction(url: str, version: str, start: dt.date, end: dt.date, rules: dict) -> None:
-    # As pages/satisfaction.py opens: the saved weights through the sliders (whole percent) checked against the
-    # saved ones, the index grouped by tier, and the importance-performance table.
-    from vipmodel.satisfaction import SatisfactionWeights
-
-    saved = data.load_satisfaction_weights(url)[0]
-    weights = SatisfactionWeights.normalised(*(int(round(v * 100)) for v in saved.as_dict().values()))
-    for payload in (weights.to_payload(), saved.to_payload()):
-        data.load_weights_check(url, version, start, end, rules, None, ALL_TIERS, payload)
-    data.load_satisfaction_index(url, version, start, end, weights.to_payload(), "tier", "quarter", rules)
-    # What a weight slider move reads, in memory (a restarted server finds the two results above on disk): the
-    # panel reduced to its score patterns, with the next-year sales ranks of all-positive weights, and the tiers.
-    data.shared(data.tiered_scores, url, version, start, end, rules)
-    data.shared(data.weight_evaluator, url, version, end, rules, None, ALL_TIERS).evaluate(weights)
-    data.load_importance_performance(url, version, end, rules, saved.to_payload())
-
-
-def _care(url: str, version: str, end: dt.date, rules: dict) -> None:
-    # As pages/care.py opens: the saved plan (else last year's) through the editor at 100%, all stores and tiers;
-    # its simulation against last year's plan, the spend curves and the optimiser at last year's spend.
-    from dashboard.figures.care import editor_frame, plan_from_editor
-    from vipmodel.care import CarePlan
-
-    history = data.load_current_care_plan(url, version, end, rules)
-    saved, _ = data.load_saved_care_plan(url)
-    plan = plan_from_editor(editor_frame(CarePlan.from_payload(saved or history), "en"), 1.0)
-    sim = data.load_care_simulation(url, version, end, rules, plan.to_payload(), history, None, ALL_TIERS)
-    data.load_care_curve(url, version, end, rules, sim.plan.to_payload(), store=None, tiers=ALL_TIERS)
-    budget = float(round(sim.current.iloc[-1]["spend"], -2))
-    data.load_care_allocation(url, version, end, rules, budget, dict(sim.plan.unit_costs), "retained_value", None,
-                              ALL_TIERS, 1.0)
-
-
-def _panel_analysis(url: str, version: str, end: dt.date, rules: dict, name: str, *args) -> object:
-    return data.load_panel_analysis(url, version, end, COMPLAINT_YEARS, rules, None, ALL_TIERS, name, *args)
 
 
 def warm(url: str, version: str, latest: dt.date,
@@ -165,7 +74,7 @@ def warm(url: str, version: str, latest: dt.date,
          done: str = "precompute finished") -> dict[str, float]:
     """Run every step; returns seconds per step and calls ``on_step(name, seconds, error)`` after each. A step
     whose data cannot support it is skipped (logged): the page explains that case itself when it is opened.
-    The log line at the end starts with ``done``. Loaders that pages read through :func:`data.shared` are read
+    The log line at the end starts with ``done``. Loaders that pages read through :func:`common.shared` are read
     the same way here, so a page finds the object built, not only its bytes."""
     seconds: dict[str, float] = {}
     # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
@@ -261,19 +170,26 @@ def _keep_from_the_collector(*_step) -> None:
     version, and Python's full collections no longer walk it.
 
     With a million members' results in memory each full collection took 170 ms and found nothing to free; a precompute
-    ran 670 of them, and one could stall any slider move or page. :func:`dashboard.data.clear_shared` unfreezes when
-    the data is replaced, so the dropped results are collected again.
+    ran 670 of them, and one could stall any slider move or page. :func:`dashboard.data.common.clear_shared`
+    unfreezes when the data is replaced, so the dropped results are collected again.
     """
     gc.collect()
     gc.freeze()
 
 
 def _fingerprint(key: tuple[str, str, str, str]) -> str:
-    """The job's key and the source of the loaders and of the steps: the disk cache's keys change with either."""
+    """The job's key and the source of the loaders (every module of ``dashboard.data`` and the member filter they
+    apply) and of the steps: the disk cache's keys change with either."""
     digest = hashlib.sha256(repr(key).encode("utf-8"))
-    for module in (data, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
+    for path in _fingerprinted_files():
+        digest.update(path.name.encode("utf-8"))
+        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _fingerprinted_files() -> list[Path]:
+    loaders = Path(common.__file__).parent
+    return [*sorted(loaders.glob("*.py")), Path(members_filter.__file__), Path(__file__)]
 
 
 def _marker_folder() -> Path:
@@ -315,7 +231,7 @@ def running(url: str, version: str) -> bool:
 
 def _key(url: str, version: str) -> tuple[str, str, str, str]:
     # Saved tier rules and satisfaction weights are part of the heavy loaders' keys: saving new ones warms again.
-    return url, version, repr(data.load_tier_rules(url)[0].to_payload()), repr(data.load_referral_weights(url))
+    return url, version, repr(common.load_tier_rules(url)[0].to_payload()), repr(common.load_referral_weights(url))
 
 
 def _forget_older_data(url: str, version: str) -> None:
@@ -327,6 +243,6 @@ def _forget_older_data(url: str, version: str) -> None:
         return
     if url in tokens:
         st.cache_data.clear()
-        data.clear_shared()
+        common.clear_shared()
         (_marker_folder() / COMPLETED_FILE).unlink(missing_ok=True)  # the clear emptied every database's results
     _record(TOKENS_FILE, url, version)

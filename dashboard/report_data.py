@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard.data import common
 from dashboard.report import (FORMATS, PackResult, Progress, listed_members, member_contacts, prepare_results,
                               render_pack)
 from vipmodel import weekly
@@ -19,7 +19,7 @@ from vipmodel import weekly
 @st.cache_data(persist="disk", show_spinner=False)
 def load_weeks(url: str, version: str) -> tuple[str, ...]:
     """ISO weeks with transactions, oldest first (``vipmodel.weekly.available_weeks``)."""
-    return weekly.available_weeks(data.get_engine(url))
+    return weekly.available_weeks(common.get_engine(url))
 
 
 def default_week(weeks: tuple[str, ...], latest: dt.date | None) -> str:
@@ -35,14 +35,14 @@ def default_week(weeks: tuple[str, ...], latest: dt.date | None) -> str:
 def load_summary(url: str, version: str, week: str) -> weekly.WeeklySummary:
     """``vipmodel.weekly.weekly_summary`` of ``week`` on the results stored for its Sunday (computed and stored first
     when no server did yet); raises ``NoDataForWeek`` (uncached) for a week without data."""
-    prepare_results(data.get_engine(url), week)
-    return weekly.weekly_summary(data.get_engine(url), week)
+    prepare_results(common.get_engine(url), week)
+    return weekly.weekly_summary(common.get_engine(url), week)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_contacts(url: str, version: str, week: str) -> pd.DataFrame:
     """Names and phones of the members the week's lists name (masked later, by the reader's role)."""
-    return member_contacts(data.get_engine(url), listed_members(load_summary(url, version, week)))
+    return member_contacts(common.get_engine(url), listed_members(load_summary(url, version, week)))
 
 
 def build_pack(url: str, version: str, week: str, lang: str, role: str, progress: Progress) -> PackResult:

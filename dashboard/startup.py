@@ -32,18 +32,19 @@ def prepare() -> None:
     """Import the pages' modules, then start the precompute (or its read from disk) of the configured database."""
     from streamlit.logger import get_logger
 
-    from dashboard import data, precompute
+    from dashboard import precompute
+    from dashboard.data import common
 
     log = get_logger(__name__)
     started = time.perf_counter()
     failed = import_page_modules()
     log.info("modules imported in %.1f s%s", time.perf_counter() - started,
              f" (not available: {', '.join(failed)})" if failed else "")
-    url = data.database_url()
+    url = common.database_url()
     try:
-        if not data.has_data(url):
+        if not common.has_data(url):
             return  # the first visitor's run generates the demo mall (with a progress bar) or explains
-        version = data.current_version(url)
-        precompute.start(url, version, data.load_latest_date(url, version))
+        version = common.current_version(url)
+        precompute.start(url, version, common.load_latest_date(url, version))
     except Exception as exc:  # noqa: BLE001 - the pages report an unreachable database to the visitor
         log.warning("start-up precompute skipped: %s", str(exc).splitlines()[0] if str(exc) else exc)

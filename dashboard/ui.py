@@ -9,7 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import access, data, state
+from dashboard import access, state
+from dashboard.data import common
 from dashboard.i18n import fmt_number, fmt_percent, t
 from dashboard.kpi_text import shows_zero
 from vipmodel import privacy, safe
@@ -105,7 +106,7 @@ def table(frame: pd.DataFrame, key: str, height: int | None = None, formats: dic
 
 def margin_note(url: str, version: str, start, end, store: str | None = None) -> None:
     """A caption when some of the period's profit rests on estimated margins (sales exported without one)."""
-    coverage = data.load_margin_coverage(url, version, start, end, store)
+    coverage = common.load_margin_coverage(url, version, start, end, store)
     if not coverage.any_estimated:
         return
     lang = state.lang()
@@ -151,7 +152,7 @@ def save_form(prefix: str, url: str, kind: str, payloads: dict[str, dict], submi
         if not st.form_submit_button(submit):
             return
         try:
-            version = data.save_setting(url, kind, payloads[which], actor, note.strip()).version
+            version = common.save_setting(url, kind, payloads[which], actor, note.strip()).version
         except PermissionDenied:
             st.error(t("auth.not_allowed", lang, role=t(f"auth.role.{actor.role}", lang)))
             return
@@ -171,7 +172,7 @@ def flash(prefix: str) -> None:
 
 def setting_history(url: str, kind: str, key: str, title: str, empty: str | None = None) -> None:
     """The saved versions of setting ``kind`` as a table; without versions, the ``empty`` caption (or nothing)."""
-    history = data.load_setting_history(url, kind)
+    history = common.load_setting_history(url, kind)
     if history.empty and empty is None:
         return
     st.subheader(title)

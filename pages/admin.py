@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, admin, data, state, ui
+from dashboard import access, admin, state, ui
+from dashboard.data import common
 from dashboard.i18n import t
 from vipmodel.auth import ROLES, PermissionDenied
 from vipmodel.schema import SETTING_KINDS
@@ -25,7 +26,7 @@ def _section_rollback(url: str, actor, lang: str) -> None:
     ui.flash("adm")
     kind = st.selectbox(t("admin.setting", lang), SETTING_KINDS, format_func=lambda k: t(f"admin.kind.{k}", lang),
                         key="adm_kind")
-    history = data.load_setting_history(url, kind)
+    history = common.load_setting_history(url, kind)
     if history.empty:
         st.caption(t("admin.no_versions", lang))
         return
@@ -73,7 +74,7 @@ def main() -> None:
     if not access.may("view_audit"):
         st.info(t("auth.not_allowed", lang, role=t(f"auth.role.{access.current_role()}", lang)))
         return
-    url = data.database_url()
+    url = common.database_url()
     _section_audit(url, actor, lang)
     _section_rollback(url, actor, lang)
     _section_users(url, actor, lang)

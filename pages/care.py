@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import campaigns_panel, data, filters, state, ui
+from dashboard import campaigns_panel, filters, state, ui
+from dashboard.data import care as data  # the care loaders (and load_tier_rules, see dashboard/data/care.py)
 from dashboard.figures.care import (ALLOCATION_COLUMNS, ALLOCATION_KINDS, PLAN_KINDS, RESULT_COLUMNS, RESULT_KINDS,
                                     SUPPORT_SCALES, allocation_bars, assumptions_text, editor_frame,
                                     extrapolated_tiers, model_caption, plan_from_editor, spend_curves,

@@ -9,18 +9,19 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import data, filters, state, ui
-from dashboard.figures.complaints import (
-    adjusted_caption, adjusted_sentences, adjustment_fallback, adjustment_plot, churn_bars, comparison_frame,
-    comparison_table, correlation_caption, correlation_heatmap, effect_sentence, effects_caption, effects_frame,
-    explain_error, feature_label, forest_plot, group_label, group_test_text, iceberg_figure,
+from dashboard import filters, state, ui
+from dashboard.data import common, complaints as complaints_data
+from dashboard.figures.complaints import adjustment_plot, churn_bars, correlation_heatmap, forest_plot, iceberg_figure
+from dashboard.figures.complaints_text import (
+    adjusted_caption, adjusted_sentences, adjustment_fallback, comparison_frame, comparison_table, correlation_caption,
+    effect_sentence, effects_caption, effects_frame, explain_error, feature_label, group_label, group_test_text,
 )
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t
 from dashboard.state import ALL_TIERS
 from vipmodel import complaints as cpl
 from vipmodel.kpi import CHURN_REFERENCE
 
-YEARS = 2  # two behaviour years, each followed by its outcome year: three years of data
+YEARS = complaints_data.YEARS  # two behaviour years, each followed by its outcome year
 
 
 @st.fragment
@@ -60,8 +61,8 @@ def _section_adjusted(ctx: filters.PageContext, rules: dict, lang: str) -> None:
     st.subheader(t("cpl.adj.title", lang))
     try:
         with st.spinner(t("common.loading", lang)):
-            effects = data.load_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules, ctx.store,
-                                                     ctx.tiers)
+            effects = complaints_data.load_complaint_regression(ctx.url, ctx.version, ctx.end, YEARS, rules,
+                                                                ctx.store, ctx.tiers)
     except ValueError as exc:
         st.warning(t("cpl.reg_unavailable", lang, reason=explain_error(exc, lang)))
         return
@@ -118,14 +119,17 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     (start, end), lang = ctx.period, ctx.lang
-    rules = data.load_tier_rules(ctx.url)[0].to_payload()
+    rules = common.load_tier_rules(ctx.url)[0].to_payload()
     # Analyses of the panel the filters keep (tiers of the behaviour years: churn is the outcome), each cached and
     # small: the page never copies the million-row panel out of the cache.
-    analysis = partial(data.load_panel_analysis, ctx.url, ctx.version, end, YEARS, rules, ctx.store, ctx.tiers)
+    analysis = partial(complaints_data.load_panel_analysis, ctx.url, ctx.version, end, YEARS, rules, ctx.store,
+                       ctx.tiers)
     with st.spinner(t("common.loading", lang)):
-        whole = data.load_panel_analysis(ctx.url, ctx.version, end, YEARS, rules, None, ALL_TIERS, "facts")
+        whole = complaints_data.load_panel_analysis(ctx.url, ctx.version, end, YEARS, rules, None, ALL_TIERS,
+                                                    "facts")
         facts = analysis("facts")
-        n_complaints = data.load_complaint_count(ctx.url, ctx.version, start, end, ctx.store, ctx.tiers)
+        n_complaints = complaints_data.load_complaint_count(ctx.url, ctx.version, start, end, ctx.store,
+                                                            ctx.tiers)
     if whole["rows"] == 0:
         st.info(t("cpl.no_panel", lang, date=fmt_date(end, lang)))
     elif filters.has_members(facts["rows"], ctx):

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import access, data, importing, margins_panel, state, ui
+from dashboard import access, importing, margins_panel, state, ui
+from dashboard.data import common
 from dashboard.i18n import fmt_date, fmt_number, t
 from vipmodel.columns import markdown_tables
 from vipmodel.importer import KINDS, import_file
 
 
 def _section_freshness(url: str, version: str, lang: str) -> None:
-    fresh = data.load_freshness(url, version)
+    fresh = common.load_freshness(url, version)
     latest = fresh["latest_transaction"]
     cols = st.columns(3)
     cols[0].metric(t("data.members", lang), fmt_number(fresh["members"], lang))
@@ -36,7 +37,7 @@ def _run_import(url: str, upload, kind: str, options: tuple[bool, bool, bool], c
             bar.progress(fraction, text=t("data.rows_done", lang, n=fmt_number(done, lang)))
 
         report = import_file(
-            path, kind, data.get_engine(url), partial=options[0], create_members=options[1], update=options[2],
+            path, kind, common.get_engine(url), partial=options[0], create_members=options[1], update=options[2],
             columns=[c.strip() for c in columns.split(",")] if columns.strip() else None,
             progress=progress, display_name=upload.name, mapping=mapping, actor=access.current_actor(),
         )
@@ -124,15 +125,15 @@ def _mapping_step(url: str, upload, kind: str, lang: str) -> tuple[dict[str, str
 
 def _section_demo(url: str, lang: str) -> None:
     st.subheader(t("data.demo_title", lang))
-    if not data.is_default_database(url):
+    if not common.is_default_database(url):
         st.caption(t("data.demo_not_default", lang))
         return
-    members = st.number_input(t("data.demo_members", lang), 300, 200_000, data.DEMO_MEMBERS, 1000, key="data_demo_n")
+    members = st.number_input(t("data.demo_members", lang), 300, 200_000, common.DEMO_MEMBERS, 1000, key="data_demo_n")
     confirm = st.checkbox(t("data.demo_confirm", lang), key="data_demo_confirm")
     if st.button(t("data.demo_button", lang), disabled=not confirm, key="data_demo_go"):
         bar = st.progress(0.0, text=t("data.demo_running", lang))
-        data.regenerate_demo(url, int(members), access.current_actor(),
-                             lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        common.regenerate_demo(url, int(members), access.current_actor(),
+                               lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         bar.empty()
         st.success(t("data.demo_done", lang))
 
@@ -140,8 +141,8 @@ def _section_demo(url: str, lang: str) -> None:
 def main() -> None:
     lang = state.lang()
     st.title(t("page.data", lang))
-    url = data.database_url()
-    version = data.current_version(url)
+    url = common.database_url()
+    version = common.current_version(url)
     _section_freshness(url, version, lang)
     if access.may("import"):  # administrators; vipmodel refuses anyone else too
         _section_import(url, lang)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
 import streamlit as st
 
-from dashboard import data, filters, state, ui
+from dashboard import filters, state, ui
+from dashboard.data import common, migration as migration_data
 from dashboard.figures.migration import projection, sankey, transition_heatmap
 from dashboard.i18n import fmt_percent, t, tier_name
 from vipmodel import migration
-from vipmodel.outcomes import add_years
 from vipmodel.pyramid import TierRules
 
-GRANULARITIES = ("year", "quarter", "month")
+# The first granularity and weight, and the default cell, are the view the precompute warms (dashboard.data.migration).
+GRANULARITIES, FLOW_WEIGHTS = migration_data.GRANULARITIES, migration_data.FLOW_WEIGHTS
+SOURCES, TARGETS = ["A", "B", "C", "D", "new"], ["A", "B", "C", "D", "lost"]
 
 
 def _state_label(code: str, lang: str) -> str:
@@ -75,9 +76,10 @@ def _section_projection(matrix: migration.TransitionMatrix, rules: TierRules, la
 def _section_members(cell: Callable, matrix: migration.TransitionMatrix, lang: str) -> None:
     st.subheader(t("migration.members_title", lang))
     left, right = st.columns(2)
-    source = left.selectbox(t("migration.from_state", lang), ["A", "B", "C", "D", "new"], index=1,
+    default_source, default_target = migration_data.DEFAULT_CELL
+    source = left.selectbox(t("migration.from_state", lang), SOURCES, index=SOURCES.index(default_source),
                             format_func=lambda s: _state_label(s, lang), key="mig_cell_from")
-    target = right.selectbox(t("migration.to_state", lang), ["A", "B", "C", "D", "lost"], index=4,
+    target = right.selectbox(t("migration.to_state", lang), TARGETS, index=TARGETS.index(default_target),
                              format_func=lambda s: _state_label(s, lang), key="mig_cell_to")
     members = cell(matrix.from_period, matrix.to_period, source, target)
     st.caption(t("migration.members_count", lang, n=len(members)))
@@ -93,12 +95,12 @@ def main() -> None:
     keep = st.container(key=ui.PRESENTATION_KEEP)
     granularity = keep.selectbox(t("migration.granularity", lang), GRANULARITIES,
                                format_func=lambda g: t(f"migration.granularity.{g}", lang), key="mig_granularity")
-    rules, _ = data.load_tier_rules(ctx.url)
+    rules, _ = common.load_tier_rules(ctx.url)
     # Snapshots of the store's members (tier flows run between tiers: no tier filter); every step cached.
-    args = (ctx.url, ctx.version, add_years(ctx.end, -3) + dt.timedelta(days=1), ctx.end, granularity,
+    args = (ctx.url, ctx.version, migration_data.snapshot_start(ctx.end), ctx.end, granularity,
             rules.to_payload(), ctx.store)
     with st.spinner(t("common.loading", lang)):
-        periods, rows = data.load_snapshot_periods(*args)
+        periods, rows = migration_data.load_snapshot_periods(*args)
     filters.scope(ctx, "filters.reason.flows", uses=("store",))
     ui.margin_note(ctx.url, ctx.version, *ctx.period)
     if not filters.has_members(rows, ctx):
@@ -110,14 +112,15 @@ def main() -> None:
     start_period = left.selectbox(t("migration.from_period", lang), periods[:-1], index=len(periods) - 2, key="mig_from")
     later = [p for p in periods if p > start_period]
     end_period = right.selectbox(t("migration.to_period", lang), later, index=0, key="mig_to")
-    weight = data.FLOW_WEIGHTS[0] if state.presentation() else st.radio(  # the meeting sees flows by value
-        t("migration.weight", lang), data.FLOW_WEIGHTS, horizontal=True, key="mig_weight",
+    weight = FLOW_WEIGHTS[0] if state.presentation() else st.radio(  # the meeting sees flows by value
+        t("migration.weight", lang), FLOW_WEIGHTS, horizontal=True, key="mig_weight",
         format_func=lambda w: t(f"migration.weight.{w}", lang), help=t("migration.weight_help", lang))
-    matrix = data.load_transition(*args, start_period, end_period)
-    values = None if weight == "members" else data.load_transition_values(*args, start_period, end_period, weight)
+    matrix = migration_data.load_transition(*args, start_period, end_period)
+    values = (None if weight == "members"
+              else migration_data.load_transition_values(*args, start_period, end_period, weight))
     _section_flows(matrix, values, weight, lang)
     _section_projection(matrix, rules, lang)
-    _section_members(partial(data.load_members_in_cell, *args), matrix, lang)
+    _section_members(partial(migration_data.load_members_in_cell, *args), matrix, lang)
 
 
 main()

@@ -7,12 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, state, ui
+from dashboard import filters, state, ui
+from dashboard.data import common, members as members_data, overview as overview_data
 from dashboard.figures.overview import sparkline
 from dashboard.figures.pyramid import pyramid
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
 from dashboard.kpi_text import INVERSE_KPIS, kpi_change, kpi_value
-from vipmodel.outcomes import add_years
 from vipmodel.pyramid import assign_tiers, tier_summary
 
 
@@ -39,11 +39,11 @@ def _section_trends(trend: pd.DataFrame, columns: list, lang: str) -> None:
 
 
 def _section_pyramid(ctx: filters.PageContext, lang: str) -> None:
-    year_start = add_years(ctx.end, -1) + dt.timedelta(days=1)
-    features = data.shared(data.load_pyramid_features, ctx.url, ctx.version, year_start, ctx.end)
+    year_start = overview_data.pyramid_start(ctx.end)
+    features = common.shared(members_data.load_pyramid_features, ctx.url, ctx.version, year_start, ctx.end)
     if features.empty:
         return
-    tiers = assign_tiers(features, data.load_tier_rules(ctx.url)[0])  # tiered on the whole mall
+    tiers = assign_tiers(features, common.load_tier_rules(ctx.url)[0])  # tiered on the whole mall
     features = filters.apply(features, ctx, uses=("store",))
     if not filters.has_members(features, ctx):
         return
@@ -61,7 +61,7 @@ def main() -> None:
         return
     as_of = ctx.end
     st.caption(t("overview.caption", lang, date=fmt_date(as_of, lang), previous=fmt_date(as_of - dt.timedelta(days=7), lang)))
-    kpis = data.load_overview_kpis(ctx.url, ctx.version, as_of)
+    kpis = overview_data.load_overview_kpis(ctx.url, ctx.version, as_of)
     if kpis.loc[kpis["kpi"] == "active_members", "value"].iloc[0] == 0:
         st.warning(t("overview.no_data", lang, date=fmt_date(as_of, lang)))
     _section_kpis(kpis, lang)
@@ -71,7 +71,7 @@ def main() -> None:
     pyramid_column, *trend_columns = st.columns(4)
     with pyramid_column:
         _section_pyramid(ctx, lang)
-    _section_trends(data.load_weekly_trend(ctx.url, ctx.version, as_of), trend_columns, lang)
+    _section_trends(overview_data.load_weekly_trend(ctx.url, ctx.version, as_of), trend_columns, lang)
 
 
 main()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, state, ui
+from dashboard import filters, state, ui
+from dashboard.data import common, members as members_data, pyramid as pyramid_data
 from dashboard.figures.pyramid import before_after, pyramid, tier_shares
 from dashboard.i18n import fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.pyramid import TierRules, assign_tiers, members_moving, tier_summary
@@ -83,7 +84,8 @@ def _section_preview(ctx: filters.PageContext, features: pd.DataFrame, current: 
     if proposed is None:
         return
     # The ranking and the tiers in force are computed once per period and shared: a slider move only re-tiers.
-    comparison = data.shared(data.load_rule_preview, url, ctx.version, *ctx.period, current).compare(proposed, costs)
+    preview = common.shared(pyramid_data.load_rule_preview, url, ctx.version, *ctx.period, current)
+    comparison = preview.compare(proposed, costs)
     up, down, cost = st.columns(3)
     up.metric(t("pyramid.moved_up", lang), fmt_number(comparison.moved_up, lang))
     down.metric(t("pyramid.moved_down", lang), fmt_number(comparison.moved_down, lang))
@@ -106,13 +108,13 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     with st.spinner(t("common.loading", ctx.lang)):
-        features = data.shared(data.load_pyramid_features, ctx.url, ctx.version, *ctx.period)
+        features = common.shared(members_data.load_pyramid_features, ctx.url, ctx.version, *ctx.period)
     if features.empty:
         st.info(t("pyramid.no_members", ctx.lang))
         return
     ui.flash("pyr")
     ui.margin_note(ctx.url, ctx.version, *ctx.period)
-    current, rules_version = data.load_tier_rules(ctx.url)
+    current, rules_version = common.load_tier_rules(ctx.url)
     _section_current(ctx, features, current, rules_version)
     _section_preview(ctx, features, current)
     ui.setting_history(ctx.url, "tier_rules", "tier-rules-history", t("pyramid.history", ctx.lang),

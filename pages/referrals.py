@@ -7,15 +7,16 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, state, ui
+from dashboard import filters, state, ui
+from dashboard.data import common, referrals as referrals_data
 from dashboard.access import current_role
 from dashboard.figures.referrals import rate_bars, value_bars
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel import privacy
 from vipmodel.referrals import NO_SURVEY, REFERENCE_PER_100, SATISFACTION_BUCKETS
 
-GROUPINGS = ("tier", "satisfaction")
-TOP_N = 20
+GROUPINGS = referrals_data.GROUPINGS  # the first is the default view the precompute warms
+TOP_N = referrals_data.TOP_N
 
 
 def _group_labels(by: str, lang: str) -> dict[str, str]:
@@ -95,8 +96,8 @@ def _section_top(ctx: filters.PageContext, rules: dict, weights: dict | None) ->
     # Names are read only for a role that may see them and only when asked; a viewer's toggle reveals nothing, even
     # if a client sends it switched on. Masked again as the role's (one style of mask on every page).
     reveal = show_names and may_see_names
-    top = data.load_top_referrers(ctx.url, ctx.version, start, end, TOP_N, reveal, rules, weights,
-                                  ctx.store, ctx.tiers)
+    top = referrals_data.load_top_referrers(ctx.url, ctx.version, start, end, TOP_N, reveal, rules, weights,
+                                            ctx.store, ctx.tiers)
     top = privacy.mask_personal(top, role if reveal else "viewer")
     if not filters.has_members(top, ctx):
         return
@@ -117,22 +118,22 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     url, version, end, lang = ctx.url, ctx.version, ctx.end, ctx.lang
-    rules = data.load_tier_rules(url)[0].to_payload()
-    weights = data.load_referral_weights(url)
+    rules = common.load_tier_rules(url)[0].to_payload()
+    weights = common.load_referral_weights(url)
     by = st.selectbox(t("ref.group_by", lang), GROUPINGS, format_func=lambda g: t(f"ref.group_by.{g}", lang),
                       key="ref_group_by")
     filters.scope(ctx, "filters.reason.referrals")
     ui.margin_note(url, version, *ctx.period)
     with st.spinner(t("common.loading", lang)):
-        new = data.load_new_member_referrals(url, version, *ctx.period)
-        rates = data.load_referral_rates(url, version, end, by, rules, weights)
+        new = referrals_data.load_new_member_referrals(url, version, *ctx.period)
+        rates = referrals_data.load_referral_rates(url, version, end, by, rules, weights)
     _section_kpis(new, rates, lang)
     if rates.empty:
         st.info(t("ref.no_active", lang, date=fmt_date(end, lang)))
     else:
         _section_rates(rates, by, end, lang)
     with st.spinner(t("common.loading", lang)):
-        value = data.load_referred_value(url, version, end)
+        value = referrals_data.load_referred_value(url, version, end)
     _section_value(value, end, lang)
     _section_top(ctx, rules, weights)
 

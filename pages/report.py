@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, data, filters, report_data, state
+from dashboard import access, filters, report_data, state
+from dashboard.data import common
 from dashboard.i18n import LANGUAGES, t
 from vipmodel.weekly import NoDataForWeek
 
@@ -65,7 +66,7 @@ def main() -> None:
     if not weeks:
         st.info(t("report.no_weeks", lang))
         return
-    default = report_data.default_week(weeks, data.load_latest_date(url, version))
+    default = report_data.default_week(weeks, common.load_latest_date(url, version))
     newest_first = list(reversed(weeks))
     left, right = st.columns(2)
     week = left.selectbox(t("report.week", lang), newest_first, index=newest_first.index(default), key="report_week")

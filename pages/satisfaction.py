@@ -7,11 +7,13 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import data, filters, state, ui
-from dashboard.figures.satisfaction import (ci_text, dimension_names, evaluation_sentence, gain_sentence, gap_bars,
-                                            group_names, index_bars, insufficient_text, ipa_quadrant, ipa_table,
-                                            loyalty_table, order_sentence, quadrant_names, suggested_caption,
-                                            suggested_metrics, weight_bars, weights_text)
+from dashboard import filters, state, ui
+from dashboard.data import common, complaints as complaints_data, satisfaction as satisfaction_data
+from dashboard.figures.satisfaction import gap_bars, index_bars, ipa_quadrant, weight_bars
+from dashboard.figures.satisfaction_text import (ci_text, dimension_names, evaluation_sentence, gain_sentence,
+                                                 group_names, insufficient_text, ipa_table, loyalty_table,
+                                                 order_sentence, quadrant_names, suggested_caption, suggested_metrics,
+                                                 weights_text)
 from dashboard.i18n import fmt_number, t
 from vipmodel.satisfaction import BY_OPTIONS, PERIODS, InsufficientSurveyData, SatisfactionWeights, SuggestedWeights
 
@@ -30,7 +32,8 @@ def _section_index(ctx: filters.PageContext, weights: SatisfactionWeights, rules
     st.subheader(t("sat.index_title", lang))
     choice = st.selectbox(t("sat.by", lang), GROUPINGS, format_func=lambda b: t(f"sat.by.{b}", lang), key="sat_by")
     by, grain = (choice, "quarter") if choice in BY_OPTIONS else ("period", choice)
-    frame = data.load_satisfaction_index(ctx.url, ctx.version, *ctx.period, weights.to_payload(), by, grain, rules)
+    frame = satisfaction_data.load_satisfaction_index(ctx.url, ctx.version, *ctx.period, weights.to_payload(), by,
+                                                      grain, rules)
     index = index_bars(frame, group_names(lang), t("sat.index_chart", lang), t("sat.index_axis", lang))
     gap = gap_bars(frame, group_names(lang), t("sat.gap_chart", lang), t("sat.gap_axis", lang))
     ui.chart_pair((index, f"sat-idx-{choice}"), (gap, f"sat-gap-{choice}"))
@@ -41,7 +44,8 @@ def _section_index(ctx: filters.PageContext, weights: SatisfactionWeights, rules
 def _section_evaluation(ctx: filters.PageContext, weights: SatisfactionWeights, saved: SatisfactionWeights,
                         rules: dict) -> None:
     lang = ctx.lang
-    check = partial(data.load_weights_check, ctx.url, ctx.version, *ctx.period, rules, ctx.store, ctx.tiers)
+    check = partial(satisfaction_data.load_weights_check, ctx.url, ctx.version, *ctx.period, rules, ctx.store,
+                    ctx.tiers)
     now, base = check(weights.to_payload()), check(saved.to_payload())
     ev = now["evaluation"]
     cols = st.columns(4)
@@ -104,7 +108,7 @@ def _section_suggested(ctx: filters.PageContext, rules: dict, saved: Satisfactio
     st.button(t("sat.try_suggested", lang), key="sat_try", on_click=_set_sliders, args=(suggested.weights,),
               type="primary")
     st.subheader(t("sat.ipa_title", lang))
-    ipa = data.load_importance_performance(ctx.url, ctx.version, ctx.end, rules, saved.to_payload())
+    ipa = satisfaction_data.load_importance_performance(ctx.url, ctx.version, ctx.end, rules, saved.to_payload())
     axes = (t("sat.col.performance", lang), t("sat.col.importance", lang))
     ui.chart(ipa_quadrant(ipa, dims, quadrant_names(lang), t("sat.ipa_chart", lang), axes), "sat-ipa")
     shown, formats = ipa_table(ipa, lang)
@@ -116,7 +120,7 @@ def _section_loyalty(ctx: filters.PageContext) -> None:
     lang = ctx.lang
     st.subheader(t("sat.loyalty_title", lang))
     filters.scope(ctx, "filters.reason.loyalty")
-    frame, omitted = data.load_loyalty_indicators(ctx.url, ctx.version, ctx.end)
+    frame, omitted = satisfaction_data.load_loyalty_indicators(ctx.url, ctx.version, ctx.end)
     ui.table(loyalty_table(frame, lang), "sat-loyalty")
     for name in omitted:
         st.caption(t("sat.omitted", lang, name=t(f"sat.loyalty.{name}", lang), reason=t(f"sat.omitted.{name}", lang)))
@@ -127,10 +131,11 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     url, version, end, lang = ctx.url, ctx.version, ctx.end, ctx.lang
-    rules, saved = data.load_tier_rules(url)[0].to_payload(), data.load_satisfaction_weights(url)
+    rules, saved = common.load_tier_rules(url)[0].to_payload(), satisfaction_data.load_satisfaction_weights(url)
     with st.spinner(t("common.loading", lang)):
-        whole = data.shared(data.load_churn_panel, url, version, end, 2, rules)  # suggested weights: fitted on all
-        scores = filters.apply(data.shared(data.load_dimension_scores, url, version, *ctx.period), ctx)
+        # The suggested weights are fitted on the whole panel.
+        whole = common.shared(complaints_data.load_churn_panel, url, version, end, 2, rules)
+        scores = filters.apply(common.shared(satisfaction_data.load_dimension_scores, url, version, *ctx.period), ctx)
     panel = filters.apply(whole, ctx, tier_column="tier")  # tiers of the behaviour years: churn is the outcome
     ui.flash("sat")
     if len(whole) and not filters.has_members(panel, ctx):
@@ -142,7 +147,7 @@ def main() -> None:
         _section_save(ctx)
     try:
         with st.spinner(t("sat.fitting", lang)):
-            suggested = data.load_suggested_weights(url, version, end, rules, saved[0].to_payload())
+            suggested = satisfaction_data.load_suggested_weights(url, version, end, rules, saved[0].to_payload())
         _section_suggested(ctx, rules, saved[0], suggested)
     except InsufficientSurveyData as exc:
         if scores.empty or not whole.empty:  # else the weights section has already explained the missing history

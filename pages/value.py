@@ -7,13 +7,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, maintenance, state, ui
+from dashboard import filters, maintenance, state, ui
+from dashboard.data import common, value as value_data
 from dashboard.figures.value import clv_box_figure, holdout_fit, model_vs_simple, risk_calibration, tier_value_table
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.retention import (NO_CLEAR_REASON, PERIODS_PER_YEAR, REASON_LABELS,
                                 REASONS, MemberValues, RiskEvaluation)
 
-INACTIVE = data.INACTIVE_TIER
+INACTIVE = value_data.INACTIVE_TIER
 MONEY = maintenance.MONEY
 REASON_CODES = [*REASONS, NO_CLEAR_REASON]
 
@@ -114,18 +115,18 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     url, version, as_of, lang = ctx.url, ctx.version, ctx.end, ctx.lang
-    (rules, rules_version), date = data.load_tier_rules(url), fmt_date(as_of, lang)
-    weights = data.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
+    (rules, rules_version), date = common.load_tier_rules(url), fmt_date(as_of, lang)
+    weights = common.load_referral_weights(url)  # the saved satisfaction weights, None for equal ones
     try:
         with st.spinner(t("common.loading", lang)):
-            values = data.load_value_model(url, version, as_of)  # the models, not the million members' values
-            flagged = data.shared(data.load_flagged_members, url, version, as_of, rules.to_payload(), weights)
+            values = value_data.load_value_model(url, version, as_of)  # the models, not the million members' values
+            flagged = common.shared(value_data.load_flagged_members, url, version, as_of, rules.to_payload(), weights)
     except ValueError as exc:
         st.info(t("value.no_values", lang, date=date, reason=str(exc)))
         return
     st.caption(t("value.caption", lang, date=date, rules=rules_version or t("pyramid.default_rules", lang)))
     ui.margin_note(url, version, *ctx.period)
-    sections = data.load_value_sections(url, version, as_of, rules.to_payload(), weights, ctx.store, ctx.tiers)
+    sections = value_data.load_value_sections(url, version, as_of, rules.to_payload(), weights, ctx.store, ctx.tiers)
     if not filters.has_members(sections["members"], ctx):
         return
     flagged = filters.apply(flagged, ctx, tier_column="tier")
@@ -135,7 +136,7 @@ def main() -> None:
     check = st.container()  # drawn above the list but filled last: the list shows while the slow check runs
     _section_at_risk(flagged, as_of, ctx.tiers, lang)
     with check, st.spinner(t("value.checking", lang)):
-        evaluation = data.shared(data.load_churn_evaluation, url, version, as_of, rules.to_payload(), weights)
+        evaluation = common.shared(value_data.load_churn_evaluation, url, version, as_of, rules.to_payload(), weights)
         _section_model_check(ctx, values, *evaluation)
 
 

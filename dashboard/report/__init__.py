@@ -25,10 +25,10 @@ from dashboard.report.export import (
     ImagesUnavailable,
     chart_images,
     html_bytes,
-    pdf_bytes,
     pptx_bytes,
     xlsx_bytes,
 )
+from dashboard.report.pdf import pdf_bytes
 from vipmodel import results, schema
 from vipmodel.db import borrow_connection
 from vipmodel.weekly import WeeklySummary, available_weeks, parse_week, weekly_summary

@@ -1,5 +1,5 @@
 """What the weekly pack says, in one language, independent of the file format: the words, the numbers as text,
-the figures and the lists, built from a ``vipmodel.weekly.WeeklySummary``.
+the figures and the lists (``dashboard.report.sheets``), built from a ``vipmodel.weekly.WeeklySummary``.
 
 Every writer (deck, HTML, PDF, workbook) renders the same :class:`PackContent`, so the formats, the Report page and
 the ``report`` command can never disagree. Highlight sentences are filled only from ``Highlight.values``.
@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, t, tier_name
 from dashboard.kpi_text import INVERSE_KPIS, kpi_change, kpi_value, shows_zero
 from dashboard.report import figures
+from dashboard.report.sheets import build_sheets
 from vipmodel import privacy
-from vipmodel.retention import ACTIONS, REASON_LABELS
 from vipmodel.weekly import Highlight, WeeklySummary
 
 SECTIONS: tuple[str, ...] = ("pyramid", "migration", "risk", "complaints", "satisfaction", "care")
@@ -35,7 +35,6 @@ _SECTION_HIGHLIGHTS: dict[str, tuple[object, ...]] = {
 }
 SENTENCES_PER_SECTION = 2
 TOP_HIGHLIGHTS = 5
-INACTIVE = "inactive"
 
 
 @dataclass(frozen=True)
@@ -210,62 +209,6 @@ def _figures(summary: WeeklySummary, lang: str) -> dict[str, tuple[str, go.Figur
                                                                    "plan": t("report.series.plan", lang)}, title),
                    note)
     return out
-
-
-# ------------------------------------------------------------------------------------------------------ sheets
-
-
-def _translate_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    out = frame.copy()
-    zh = lang != "en"
-    actions = {a.code: (a.description_zh if zh else a.description_en) for a in ACTIONS}
-    for column in ("tier", "from_tier", "to_tier", "from_state"):
-        if column in out.columns:
-            out[column] = [_state_name(s, lang) for s in out[column]]
-    if "reason_primary" in out.columns:
-        out["reason_primary"] = [REASON_LABELS.get(r, (r, r))[int(zh)] if isinstance(r, str) else r
-                                 for r in out["reason_primary"]]
-    if "action" in out.columns:
-        out["action"] = [actions.get(a, a) for a in out["action"]]
-    if "open_complaint" in out.columns:
-        out["open_complaint"] = [t("report.yes" if f else "report.no", lang) for f in out["open_complaint"]]
-    if "type" in out.columns:
-        out["type"] = [t(f"cpl.kind_cat.{c}", lang) if isinstance(c, str) else c for c in out["type"]]
-    return out
-
-
-def _state_name(state: object, lang: str) -> object:
-    if not isinstance(state, str):
-        return state
-    if state in ("A", "B", "C", "D"):
-        return tier_name(state, lang)
-    if state in ("new", "lost"):
-        return t(f"migration.state.{state}", lang)
-    return t("report.inactive", lang) if state == INACTIVE else state
-
-
-def build_sheets(summary: WeeklySummary, contacts: pd.DataFrame | None, lang: str, role: str) -> dict[str, pd.DataFrame]:
-    """The lists behind the charts, one per sheet: personal data (``name``, ``phone`` from ``contacts``) masked as
-    ``role`` may see them (``vipmodel.privacy``), codes translated, headers in ``lang``."""
-    lists = {
-        "at_risk": summary.at_risk,
-        "downgrades": summary.downgrades,
-        "new_platinum": summary.new_platinum,
-        "overdue": summary.overdue_complaints,
-    }
-    sheets = {}
-    for key, frame in lists.items():
-        frame = frame.copy()
-        if contacts is not None and len(frame):
-            people = contacts.set_index("member_id")
-            ids = frame["member_id"].astype(str)
-            at = frame.columns.get_loc("member_id") + 1
-            frame.insert(at, "name", people["name"].reindex(ids).to_numpy())
-            frame.insert(at + 1, "phone", people["phone"].reindex(ids).to_numpy())
-        frame = privacy.mask_personal(frame, role)  # before translation: the personal columns have their own names
-        frame = _translate_codes(frame, lang)
-        sheets[t(f"report.sheet.{key}", lang)] = frame.rename(columns=lambda c: t(f"report.col.{c}", lang))
-    return sheets
 
 
 # ------------------------------------------------------------------------------------------------------ content

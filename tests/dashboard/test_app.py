@@ -78,11 +78,11 @@ def test_an_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch):
 
 
 def test_first_start_fills_the_embedded_database_with_the_demo_mall(tmp_path, monkeypatch):
-    import dashboard.data
+    import dashboard.data.common
 
     monkeypatch.delenv(db.ENV_URL, raising=False)
     monkeypatch.setattr(db, "DEFAULT_SQLITE_PATH", tmp_path / "demo.db")
-    monkeypatch.setattr(dashboard.data, "DEMO_MEMBERS", 300)
+    monkeypatch.setattr(dashboard.data.common, "DEMO_MEMBERS", 300)
     at = app_as("admin", timeout=120).run()
     assert not at.exception
     assert db.has_data(db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}"))

@@ -10,7 +10,8 @@ import os
 import pandas as pd
 import pytest
 
-from dashboard import access, data
+from dashboard import access
+from dashboard.data import care as care_data
 from dashboard.figures.care import allocation_bars, spend_curves
 from tests.dashboard.conftest import open_page
 from vipmodel import care, db, features, kpi, settings
@@ -178,7 +179,7 @@ def test_members_are_the_years_buyers_tiered_and_valued_at_their_lifetime_value(
     from vipmodel.retention import member_values
 
     as_of, active, _ = demo_year
-    members, source = data.load_care_members(demo_sqlite_url, -1, as_of, DEFAULT_RULES.to_payload())
+    members, source = care_data.load_care_members(demo_sqlite_url, -1, as_of, DEFAULT_RULES.to_payload())
     assert source == "clv"
     assert sorted(members["member_id"]) == sorted(active["member_id"])
     merged = members.merge(active[["member_id", "tier"]], on="member_id", suffixes=("", "_expected"))
@@ -200,7 +201,7 @@ def test_members_fall_back_to_three_years_of_profit_when_lifetime_value_cannot_b
 
     monkeypatch.setattr(retention, "member_values", refuse)
     as_of, active, _ = demo_year
-    members, source = data.load_care_members(demo_sqlite_url, -2, as_of, DEFAULT_RULES.to_payload())
+    members, source = care_data.load_care_members(demo_sqlite_url, -2, as_of, DEFAULT_RULES.to_payload())
     assert source == "proxy"
     expected = active.set_index("member_id")["profit_contribution"] * 3
     assert members.set_index("member_id")["value"].to_numpy() == pytest.approx(
@@ -210,11 +211,12 @@ def test_members_fall_back_to_three_years_of_profit_when_lifetime_value_cannot_b
 def test_the_spend_curve_starts_at_no_care_and_passes_through_the_plan(demo_sqlite_url, demo_year):
     as_of, _, plan = demo_year
     ctx = (demo_sqlite_url, -3, as_of, DEFAULT_RULES.to_payload())
-    curve = data.load_care_curve(*ctx, plan.to_payload(), (0.0, 1.0, 2.0))
+    curve = care_data.load_care_curve(*ctx, plan.to_payload(), (0.0, 1.0, 2.0))
     zero, one, two = (curve[curve["multiplier"] == m].set_index("tier") for m in (0.0, 1.0, 2.0))
     assert (zero["spend"] == 0).all()
     assert zero["retained_value"].to_numpy() == pytest.approx(zero["retained_value_zero"].to_numpy())
-    sim = care.simulate(data.load_care_members(*ctx)[0], plan, data.load_care_model(*ctx)).by_tier.set_index("tier")
+    sim = care.simulate(care_data.load_care_members(*ctx)[0], plan, care_data.load_care_model(*ctx))
+    sim = sim.by_tier.set_index("tier")
     assert one["retained_value"].to_numpy() == pytest.approx(sim.loc[one.index, "retained_value"].to_numpy())
     assert two["spend"].to_numpy() == pytest.approx(2 * one["spend"].to_numpy())
     assert (two["retained_value_p05"] <= two["retained_value"]).all()
@@ -264,12 +266,12 @@ def test_the_loaders_give_the_same_members_and_plan_on_sqlite_and_postgresql(dem
         as_of = kpi.latest_activity_date(conn)
     engine.dispose()
     rules = DEFAULT_RULES.to_payload()
-    lite, lite_source = data.load_care_members(demo_sqlite_url, -4, as_of, rules)
-    pg, pg_source = data.load_care_members(demo_postgres_url, -4, as_of, rules)
+    lite, lite_source = care_data.load_care_members(demo_sqlite_url, -4, as_of, rules)
+    pg, pg_source = care_data.load_care_members(demo_postgres_url, -4, as_of, rules)
     assert lite_source == pg_source == "clv"
     pd.testing.assert_frame_equal(lite.sort_values("member_id").reset_index(drop=True),
                                   pg.sort_values("member_id").reset_index(drop=True), rtol=1e-6)
-    plans = [care.CarePlan.from_payload(data.load_current_care_plan(url, -4, as_of, rules))
+    plans = [care.CarePlan.from_payload(care_data.load_current_care_plan(url, -4, as_of, rules))
              for url in (demo_sqlite_url, demo_postgres_url)]
     assert plans[0].per_year == plans[1].per_year
     assert plans[0].unit_costs == pytest.approx(plans[1].unit_costs)

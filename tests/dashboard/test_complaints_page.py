@@ -10,9 +10,9 @@ import shutil
 import pytest
 from sqlalchemy import delete, func, select
 
-from dashboard.figures.complaints import (
-    adjustment_plot, churn_bars, comparison_frame, comparison_table, correlation_heatmap, effect_sentence,
-    effects_frame, explain_error, forest_plot, group_label, iceberg_figure,
+from dashboard.figures.complaints import adjustment_plot, churn_bars, correlation_heatmap, forest_plot, iceberg_figure
+from dashboard.figures.complaints_text import (
+    comparison_frame, comparison_table, effect_sentence, effects_frame, explain_error, group_label,
 )
 from tests.dashboard.conftest import app_as, open_page
 from vipmodel import db, schema
@@ -378,16 +378,18 @@ def test_the_page_loaders_give_the_same_panel_and_regression_on_sqlite_and_postg
                                                                                      demo_postgres_url):
     import pandas as pd
 
-    from dashboard import data
+    from dashboard.data import common, complaints as complaints_data
 
-    end = data.load_latest_date(demo_sqlite_url, 0)
-    assert end == data.load_latest_date(demo_postgres_url, 0)
-    panels = [data.load_churn_panel(url, 0, end, 2).sort_values(["window_end", "member_id"], ignore_index=True)
+    end = common.load_latest_date(demo_sqlite_url, 0)
+    assert end == common.load_latest_date(demo_postgres_url, 0)
+    panels = [complaints_data.load_churn_panel(url, 0, end, 2).sort_values(["window_end", "member_id"],
+                                                                           ignore_index=True)
               for url in (demo_sqlite_url, demo_postgres_url)]
     assert len(panels[0]) > 0
     pd.testing.assert_frame_equal(panels[0][list(cpl.COUNT_COLUMNS) + ["churned", "tier"]],
                                   panels[1][list(cpl.COUNT_COLUMNS) + ["churned", "tier"]])
-    lite, pg = (data.load_complaint_regression(url, 0, end, 2) for url in (demo_sqlite_url, demo_postgres_url))
+    lite, pg = (complaints_data.load_complaint_regression(url, 0, end, 2)
+                for url in (demo_sqlite_url, demo_postgres_url))
     assert lite.adjusted is not None and pg.adjusted is not None
     pd.testing.assert_frame_equal(lite.comparison(), pg.comparison(), rtol=1e-6)
     pd.testing.assert_frame_equal(lite.headline.table, pg.headline.table, rtol=1e-6)

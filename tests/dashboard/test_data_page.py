@@ -41,11 +41,11 @@ def test_a_bad_upload_is_reported_row_by_row_and_nothing_is_written(fresh_demo_a
 
 
 def test_regenerating_the_embedded_demo_needs_confirmation_and_replaces_the_data(tmp_path, monkeypatch):
-    import dashboard.data
+    import dashboard.data.common
 
     monkeypatch.delenv(db.ENV_URL, raising=False)
     monkeypatch.setattr(db, "DEFAULT_SQLITE_PATH", tmp_path / "demo.db")
-    monkeypatch.setattr(dashboard.data, "DEMO_MEMBERS", 300)
+    monkeypatch.setattr(dashboard.data.common, "DEMO_MEMBERS", 300)
     at = open_page(app_as("admin", timeout=120), "data")
     assert at.button(key="data_demo_go").disabled
     at.number_input(key="data_demo_n").set_value(400).run()

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from dashboard import data, filters, state
+from dashboard import filters, state
+from dashboard.data import common, members
+from dashboard.members_filter import restrict
 from tests.dashboard.conftest import open_page
 from vipmodel import db, features, kpi, schema
 from vipmodel.pyramid import DEFAULT_RULES, assign_tiers
@@ -121,17 +123,32 @@ def test_the_store_and_tier_filters_keep_exactly_the_members_of_that_store_and_t
     period, buyers = demo_members
     expected = set(buyers.loc[(buyers["store"] == STORE) & buyers["tier"].isin(["A", "B"]), "member_id"])
     assert expected
-    assert set(filters.member_ids(demo_sqlite_url, 0, period, STORE, ("A", "B"))) == expected
-    assert filters.member_ids(demo_sqlite_url, 0, period, None, state.ALL_TIERS) is None  # nothing to filter
+    assert set(members.member_ids(demo_sqlite_url, 0, period, STORE, ("A", "B"))) == expected
+    assert members.member_ids(demo_sqlite_url, 0, period, None, state.ALL_TIERS) is None  # nothing to filter
 
 
 def test_a_frame_with_its_own_tier_column_is_filtered_on_it_so_churned_members_stay(demo_sqlite_url):
     # A churn panel: the tier of the behaviour year. Members who churned bought nothing at the period end, so the
     # period-end tier would drop them all; ids unknown to the database show the period-end tier is not consulted.
     panel = pd.DataFrame({"member_id": ["X1", "X2", "X3"], "tier": ["A", "D", "A"], "churned": [True, True, False]})
-    kept = filters.restrict(panel, demo_sqlite_url, 0, None, None, ("A",), tier_column="tier")
+    ctx = filters.PageContext(demo_sqlite_url, 0, "en", (dt.date(2024, 1, 1), dt.date(2024, 12, 31)), None, ("A",))
+    kept = filters.apply(panel, ctx, tier_column="tier")
     assert kept["member_id"].tolist() == ["X1", "X3"]
     assert kept.index.tolist() == [0, 1]
+
+
+def test_the_member_filter_is_a_plain_function_of_a_frame_ids_and_tiers():
+    frame = pd.DataFrame({"member_id": ["a", "b", "c", "d"], "tier": ["A", "B", "inactive", "A"]})
+    assert restrict(frame, None) is frame  # nothing to filter: the frame itself, not a copy
+    assert restrict(frame, None, state.ALL_TIERS) is frame  # all four tiers keep the members without one too
+    assert restrict(frame, pd.Index(["b", "c", "x"]))["member_id"].tolist() == ["b", "c"]
+    kept = restrict(frame, ["a", "b", "c"], ("A",))
+    assert kept["member_id"].tolist() == ["a"] and kept.index.tolist() == [0]
+    assert restrict(frame, None, ()).empty  # no tier chosen: nobody
+    labelled = frame.set_index(pd.Index(["w", "x", "y", "z"]))
+    assert restrict(labelled, None, ("A",)).index.tolist() == ["w", "z"]  # a meaningful index is kept
+    renamed = frame.rename(columns={"member_id": "referrer", "tier": "level"})
+    assert restrict(renamed, ["d"], ("A",), id_column="referrer", tier_column="level")["referrer"].tolist() == ["d"]
 
 
 # --- what cannot be filtered, and filters that leave nobody ------------------------------------------------------
@@ -171,26 +188,37 @@ def test_the_empty_state_speaks_chinese(demo_app):
 @pytest.mark.parametrize("filtered", [False, True])
 @pytest.mark.parametrize("page", ["overview", "pyramid", "satisfaction", "value"])
 def test_pages_read_shared_results_without_changing_them(demo_app, monkeypatch, page, filtered):
-    """The big results every session reads as one object (data.shared) are, after a page has filtered,
+    """The big results every session reads as one object (common.shared) are, after a page has filtered,
     aggregated and re-tiered them under the store and tier filters, still equal to a fresh copy from the cache."""
     reads = []
-    original = data.shared
+    original = common.shared
 
     def recording(loader, *args):
         result = original(loader, *args)
         reads.append((loader, args, result))
         return result
 
-    monkeypatch.setattr(data, "shared", recording)
+    for module in _data_modules():  # each loader module calls shared() by its own name for it
+        if hasattr(module, "shared"):
+            monkeypatch.setattr(module, "shared", recording)
     if filtered:
         demo_app.query_params["store"] = STORE
         demo_app.query_params["tier"] = "A,B,C"
     at = open_page(demo_app, page)
     assert not at.exception
-    assert reads, "the page read nothing through data.shared"
+    assert reads, "the page read nothing through common.shared"
     for loader, args, result in reads:
         assert original(loader, *args) is result  # one object, not a copy per read
         _assert_same(result, loader(*args), loader.__name__)
+
+
+def _data_modules() -> list:
+    import importlib
+    import pkgutil
+
+    import dashboard.data
+
+    return [importlib.import_module(f"dashboard.data.{m.name}") for m in pkgutil.iter_modules(dashboard.data.__path__)]
 
 
 def _assert_same(shared, fresh, where: str) -> None:

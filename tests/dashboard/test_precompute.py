@@ -8,7 +8,8 @@ import json
 import pytest
 from streamlit.runtime.caching.cache_data_api import _data_caches
 
-from dashboard import data, precompute
+from dashboard import precompute
+from dashboard.data import common, complaints
 from vipmodel import reuse
 from tests.dashboard.conftest import open_page
 
@@ -31,8 +32,8 @@ def _cache_bytes() -> dict[str, int]:
 def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(demo_app, demo_sqlite_url):
     at = demo_app.run()  # the app's first run: the sidebar's default period and the data token
     assert not at.exception
-    version = data.current_version(demo_sqlite_url)
-    latest = data.load_latest_date(demo_sqlite_url, version)
+    version = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, version)
     assert at.session_state["period"] == precompute.default_period(latest)
     reuse_seen = []
     seconds = precompute.warm(demo_sqlite_url, version, latest, on_step=lambda *_: reuse_seen.append(reuse.active()))
@@ -56,8 +57,8 @@ def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(dem
 def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url, monkeypatch, tmp_path):
     monkeypatch.setenv(precompute.ENV_SWITCH, "1")
     monkeypatch.setenv("HOME", str(tmp_path))  # a disk cache of its own: no earlier run has completed there
-    version = data.current_version(demo_sqlite_url)
-    latest = data.load_latest_date(demo_sqlite_url, version)
+    version = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, version)
     precompute.start(demo_sqlite_url, version, latest)
     precompute.start(demo_sqlite_url, version, latest)
     jobs = [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)]
@@ -74,7 +75,7 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     # (Here, without Streamlit's runtime, the caches live in memory only: that the job reads the disk and aggregates
     # nothing is checked on a real server, tests/e2e/test_browser.py.)
     precompute._jobs.clear()
-    data.clear_shared()
+    common.clear_shared()
     completed = tmp_path / ".streamlit" / precompute.COMPLETED_FILE
     recorded = completed.stat().st_mtime_ns
     precompute.start(demo_sqlite_url, version, latest)
@@ -82,11 +83,11 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
     assert len(jobs) == 1 and jobs[0] is not None
     jobs[0].join(timeout=600)
     assert completed.stat().st_mtime_ns == recorded
-    rules = data.load_tier_rules(demo_sqlite_url)[0].to_payload()
+    rules = common.load_tier_rules(demo_sqlite_url)[0].to_payload()
     with monkeypatch.context() as patched:
-        patched.setattr(data, "load_churn_panel", lambda *_: pytest.fail("the shared panel was not read back"))
-        assert len(data._shared("load_churn_panel", demo_sqlite_url, version, latest, precompute.COMPLAINT_YEARS,
-                                rules))
+        patched.setattr(complaints, "load_churn_panel", lambda *_: pytest.fail("the shared panel was not read back"))
+        assert len(common._shared("dashboard.data.complaints.load_churn_panel", demo_sqlite_url, version, latest,
+                                  complaints.YEARS, rules))
     gc.unfreeze()
     # When the code of the loaders or steps changed since (their disk cache keys changed with it), it computes
     # again and records the new fingerprint.
@@ -103,15 +104,15 @@ def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url,
 def test_dropping_the_shared_results_gives_frozen_objects_back_to_the_collector():
     gc.freeze()
     assert gc.get_freeze_count() > 0
-    data.clear_shared()
+    common.clear_shared()
     assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("switch", ["0"])
 def test_the_precompute_can_be_switched_off(demo_sqlite_url, monkeypatch, switch):
     monkeypatch.setenv(precompute.ENV_SWITCH, switch)
-    version = data.current_version(demo_sqlite_url)
-    precompute.start(demo_sqlite_url, version, data.load_latest_date(demo_sqlite_url, version))
+    version = common.current_version(demo_sqlite_url)
+    precompute.start(demo_sqlite_url, version, common.load_latest_date(demo_sqlite_url, version))
     assert not precompute.running(demo_sqlite_url, version)
     assert not any(key[:2] == (demo_sqlite_url, version) for key in precompute._jobs())
 

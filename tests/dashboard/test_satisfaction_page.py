@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from dashboard import access
-from dashboard.figures.satisfaction import (dimension_names, gain_sentence, gap_bars, index_bars, ipa_quadrant,
-                                            order_sentence, suggested_metrics, weight_bars)
+from dashboard.figures.satisfaction import gap_bars, index_bars, ipa_quadrant, weight_bars
+from dashboard.figures.satisfaction_text import dimension_names, gain_sentence, order_sentence, suggested_metrics
 from dashboard.i18n import fmt_date, fmt_percent, t
 from tests.dashboard.conftest import chart_spec, open_page
 from vipmodel import db, schema
@@ -76,16 +76,17 @@ def test_the_auc_shown_is_the_evaluation_of_the_slider_weights_on_the_churn_pane
 @pytest.mark.parametrize("store", [None, "East"])
 def test_the_cached_weights_check_equals_the_evaluation_of_the_whole_filtered_panel(demo_sqlite_url, demo_panel,
                                                                                       store):
-    from dashboard import data, filters
+    from dashboard.data import common, members, satisfaction as satisfaction_data
+    from dashboard.members_filter import restrict
     from dashboard.state import ALL_TIERS
     from vipmodel.pyramid import DEFAULT_RULES
 
-    version = data.current_version(demo_sqlite_url)
-    end = data.load_latest_date(demo_sqlite_url, version)
+    version = common.current_version(demo_sqlite_url)
+    end = common.load_latest_date(demo_sqlite_url, version)
     weights = SatisfactionWeights(0.5, 0.3, 0.2)
-    check = data.load_weights_check(demo_sqlite_url, version, end - dt.timedelta(days=364), end,
-                                    DEFAULT_RULES.to_payload(), store, ALL_TIERS, weights.to_payload())
-    panel = filters.restrict(demo_panel, demo_sqlite_url, version, None, store, ALL_TIERS, tier_column="tier")
+    check = satisfaction_data.load_weights_check(demo_sqlite_url, version, end - dt.timedelta(days=364), end,
+                                                 DEFAULT_RULES.to_payload(), store, ALL_TIERS, weights.to_payload())
+    panel = restrict(demo_panel, members.member_ids(demo_sqlite_url, version, None, store))
     # The surveyed rows first, reduced to their score patterns: the same evaluation, up to rounding.
     got, want = vars(check["evaluation"]).copy(), vars(evaluate_weights(panel, weights)).copy()
     assert got.pop("weights") == want.pop("weights") == weights

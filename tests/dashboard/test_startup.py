@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from dashboard import data, precompute, startup
+from dashboard import precompute, startup
+from dashboard.data import common
 from vipmodel import db
 
 
@@ -22,7 +23,7 @@ def test_the_start_begins_the_precompute_of_the_configured_database(demo_sqlite_
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv(db.ENV_URL, demo_sqlite_url)
     startup.prepare()
-    version = data.current_version(demo_sqlite_url)
+    version = common.current_version(demo_sqlite_url)
     job = precompute._jobs().get(precompute._key(demo_sqlite_url, version))
     assert job is not None and job.name == "vipdash-precompute"
     job.join(timeout=600)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 from openpyxl import load_workbook
 
-from dashboard import data
+from dashboard.data import value as value_data
 from dashboard.figures.value import MAX_OUTLIERS, clv_by_tier, holdout_fit, is_skewed, risk_calibration
 from tests.dashboard.conftest import open_page
 from vipmodel.pyramid import DEFAULT_RULES
@@ -137,7 +137,7 @@ def test_the_churn_evaluation_loader_returns_the_reason_instead_of_raising(demo_
     # 2024-06-30 minus one year spans 29 February: the loader must ask for 366 days, so the reason given is the
     # real one (no data a year earlier), not a complaint about the holdout length.
     rules = DEFAULT_RULES.to_payload()
-    evaluation, reason = data.load_churn_evaluation(demo_url, 0, dt.date(2024, 6, 30), rules, None)
+    evaluation, reason = value_data.load_churn_evaluation(demo_url, 0, dt.date(2024, 6, 30), rules, None)
     assert evaluation is None
     assert reason.startswith("as_of (2023-06-30) is before the first purchase")
 
@@ -145,7 +145,7 @@ def test_the_churn_evaluation_loader_returns_the_reason_instead_of_raising(demo_
 def test_the_excel_loader_writes_a_workbook_with_money_formatted_columns():
     plan = pd.DataFrame({"会员编号": ["M1", "M2"], "风险价值（元）": [1234.5, 10.0],
                          "完成期限": [dt.date(2026, 11, 3), dt.date(2026, 11, 30)]})
-    workbook = load_workbook(io.BytesIO(data.maintenance_plan_xlsx(plan, "客户营销维护计划表")))
+    workbook = load_workbook(io.BytesIO(value_data.maintenance_plan_xlsx(plan, "客户营销维护计划表")))
     sheet = workbook["客户营销维护计划表"]
     assert [c.value for c in sheet[1]] == list(plan.columns)
     assert sheet["B2"].value == 1234.5 and sheet["B2"].number_format == "#,##0.00"

@@ -1,0 +1,145 @@
+"""The Value & churn risk page's loaders (lifetime values, the at-risk list, the value sections under the sidebar
+filters, the churn score's evaluation, the maintenance plan workbook) and its default view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.data.common import get_engine, load_referral_weights, shared
+from dashboard.data.members import member_ids
+from dashboard.members_filter import restrict
+from dashboard.state import ALL_TIERS
+from vipmodel.pyramid import TierRules
+
+INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_member_values(url: str, version: str, as_of: dt.date):
+    """BG/NBD + Gamma-Gamma lifetime value per member and the simple rule (``retention.member_values``; slow).
+
+    Raises its ValueError (no purchases, nobody bought twice...) uncached, for the page to explain.
+    """
+    from vipmodel import retention
+
+    with get_engine(url).connect() as conn:
+        return retention.member_values(conn, as_of)
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+def load_at_risk(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """``retention.at_risk`` for EVERY member active in the year to ``as_of`` (``only_flagged=False``).
+
+    The page keeps the members with a warning signal for the at-risk list and uses the rest for tiers and totals.
+    """
+    from vipmodel import retention
+
+    values = load_member_values(url, version, as_of)
+    with get_engine(url).connect() as conn:
+        return retention.at_risk(conn, as_of, values, tier_rules=TierRules.from_payload(rules_payload),
+                                 satisfaction_weights=weights_payload, only_flagged=False)
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_value_model(url: str, version: str, as_of: dt.date):
+    """The member values' fitted models and settings without the per-member frame (kilobytes): what the Value page
+    shows of them (parameters, horizon, discount rate) without reading a million members' values from disk."""
+    from dataclasses import replace
+
+    values = load_member_values(url, version, as_of)
+    return replace(values, frame=values.frame.iloc[:0])
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_value_view(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """Every valued member with its 12-month ``tier`` ("inactive" without one): the lifetime-value section under the
+    sidebar filters (:func:`load_value_sections`), derived once per data version (a million members)."""
+    values = load_member_values(url, version, as_of)
+    risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
+    tiers = risk.set_index("member_id")["tier"].reindex(values.frame["member_id"]).fillna(INACTIVE_TIER).to_numpy()
+    return values.frame.assign(tier=tiers)
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_flagged_members(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
+) -> pd.DataFrame:
+    """The at-risk list: members with a warning signal, ranked by value at risk, with one boolean column
+    ``reason:<code>`` per reason code (and ``retention.NO_CLEAR_REASON``) so picking reasons is a vectorised ``any``.
+    Kept apart from :func:`load_value_view`, so opening the Value page reads only these members from disk."""
+    from vipmodel.retention import NO_CLEAR_REASON, REASONS
+
+    risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
+    flagged = risk[risk["signals"].map(len) > 0].reset_index(drop=True)
+    reasons = pd.DataFrame({code: [code in r for r in flagged["reasons"]] for code in REASONS}, dtype=bool)
+    reasons[NO_CLEAR_REASON] = flagged["reasons"].map(len).eq(0).to_numpy()
+    return flagged.join(reasons.add_prefix("reason:"))
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+def load_value_sections(
+    url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None, store: str | None,
+    tiers: tuple[str, ...],
+) -> dict:
+    """The lifetime-value section of the Value page over the members the sidebar filters keep, in numbers small
+    enough to read on every rerun: ``members``, ``total_clv``, ``boxes`` (``figures.value.clv_boxes``) and
+    ``summary`` (``figures.value.tier_value_summary``). Each is a pass over every valued member."""
+    from dashboard.figures.value import clv_boxes, tier_value_summary
+
+    every = shared(load_value_view, url, version, as_of, rules_payload, weights_payload)
+    frame = restrict(every, member_ids(url, version, None, store), tiers)
+    return {"members": len(frame), "total_clv": float(frame["model_clv"].sum()),
+            "boxes": clv_boxes(frame, [*"ABCD", INACTIVE_TIER]), "summary": tier_value_summary(frame)}
+
+
+@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
+    """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be
+    evaluated (e.g. less than two years of data); the reason is cached too, so a failing evaluation is not redone."""
+    from vipmodel import retention
+    from vipmodel.outcomes import add_years
+
+    try:
+        with get_engine(url).connect() as conn:
+            evaluation = retention.evaluate_churn_risk(
+                conn, as_of, holdout_days=(as_of - add_years(as_of, -1)).days,
+                tier_rules=TierRules.from_payload(rules_payload), satisfaction_weights=weights_payload,
+            )
+    except ValueError as exc:
+        return None, str(exc)
+    return evaluation, None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
+    """The maintenance plan as a formatted Excel workbook (``retention.write_maintenance_plan_xlsx``)."""
+    import io
+
+    from vipmodel.retention import write_maintenance_plan_xlsx
+
+    buffer = io.BytesIO()
+    write_maintenance_plan_xlsx(plan, buffer, sheet_title)
+    return buffer.getvalue()
+
+
+def warm_default(url: str, version: str, start: dt.date, end: dt.date,
+                 rules: dict) -> list[tuple[str, Callable[[], object]]]:
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    weights = load_referral_weights(url)
+    return [
+        ("value.values", lambda: load_member_values(url, version, end)),
+        ("value.at_risk", lambda: load_at_risk(url, version, end, rules, weights)),
+        ("value.model", lambda: load_value_model(url, version, end)),
+        ("value.view", lambda: shared(load_value_view, url, version, end, rules, weights)),
+        ("value.flagged", lambda: shared(load_flagged_members, url, version, end, rules, weights)),
+        ("value.sections", lambda: load_value_sections(url, version, end, rules, weights, None, ALL_TIERS)),
+        ("value.evaluation", lambda: shared(load_churn_evaluation, url, version, end, rules, weights)),
+    ]
