@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select
 from vipmodel import results_schema as rs
 from vipmodel.db import as_date, borrow_connection, data_token, read_frame
 from vipmodel.pyramid import DEFAULT_RULES, TierRules
+from vipmodel.reuse import shared_queries
 from vipmodel.settings import latest_setting
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
 RESULT_SETTINGS: tuple[str, ...] = ("tier_rules", "satisfaction_weights")
 MEMBER_RESULT_COLUMNS: tuple[str, ...] = tuple(c.name for c in rs.member_results.columns if c.name != "run_id")
 _WRITE_CHUNK = 20_000
+_SHARED_QUERIES = 8  # member-level aggregations kept during a refresh (some 100-300 MB each at a million members)
 _KEPT_RUNS = 3  # finished runs kept per database (older ones and their member rows are deleted)
 
 
@@ -391,7 +393,9 @@ def refresh(
         return value
 
     try:
-        with engine.connect() as conn:
+        # The steps ask the same yearly questions (the year's member features: at_risk's evidence, the profit
+        # column; the purchase summaries): inside shared_queries each runs once.
+        with engine.connect() as conn, shared_queries(max_entries=_SHARED_QUERIES):
             tier_rules, weights = _saved_rules(conn)
             values = step("member_values", 0.45, lambda: retention.member_values(conn, day),
                           rows=lambda v: len(v.frame))
