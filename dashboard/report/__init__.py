@@ -122,9 +122,10 @@ def render_pack(summary: WeeklySummary, lang: str, role: str = "viewer", contact
 
 
 def prepare_results(engine: Engine, week: str) -> None:
-    """Store the value and churn models' results for the week's Sunday in the database (``vipmodel.results``),
-    or find them there: every later summary of that week -- the other language, the page on another server, a
-    rerun from cron -- reads them instead of fitting the models again. A week without data is left to
+    """Store the week's results for its Sunday in the database (``vipmodel.results``: the value and churn models,
+    the pyramids at both week ends, the KPIs and satisfaction means), or find them there: every later summary of
+    that week -- the other language, the page on another server, a rerun from cron -- reads them instead of
+    computing them again. A week without data is left to
     :func:`vipmodel.weekly.weekly_summary`, which says which weeks exist."""
     if week in available_weeks(engine):
         results.refresh(engine, parse_week(week)[1])
