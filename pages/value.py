@@ -11,8 +11,7 @@ from dashboard import filters, maintenance, state, ui
 from dashboard.data import common, value as value_data
 from dashboard.figures.value import clv_box_figure, holdout_fit, model_vs_simple, risk_calibration, tier_value_table
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
-from vipmodel.retention import (NO_CLEAR_REASON, PERIODS_PER_YEAR, REASON_LABELS,
-                                REASONS, MemberValues, RiskEvaluation)
+from vipmodel.retention import NO_CLEAR_REASON, PERIODS_PER_YEAR, REASONS, MemberValues, RiskEvaluation
 
 INACTIVE = value_data.INACTIVE_TIER
 MONEY = maintenance.MONEY
@@ -98,7 +97,7 @@ def _section_at_risk(flagged: pd.DataFrame, as_of: dt.date, tiers: tuple[str, ..
     picked_tiers = left.multiselect(t("value.filter_tiers", lang), list(tiers), default=list(tiers),
                                     format_func=lambda k: tier_name(k, lang), key=f"val_tiers_{''.join(tiers)}")
     picked = set(middle.multiselect(t("value.filter_reasons", lang), REASON_CODES, default=REASON_CODES,
-                                    format_func=lambda r: REASON_LABELS[r][lang != "en"], key="val_reasons"))
+                                    format_func=lambda r: t(f"retention.reason.{r}", lang), key="val_reasons"))
     minimum = right.number_input(t("value.filter_min", lang), min_value=0.0, step=100.0, key="val_min_value")
     has_reason = flagged[[f"reason:{r}" for r in REASON_CODES if r in picked]].any(axis=1).to_numpy()
     shown = flagged[flagged["tier"].isin(picked_tiers).to_numpy() & has_reason & (flagged["value_at_risk"] >= minimum)]

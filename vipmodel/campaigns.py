@@ -61,10 +61,10 @@ from vipmodel.care import (
     TIERS,
     CareResponseModel,
     _connection,
-    _require,
     _tier_codes,
     _unit_costs,
 )
+from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, bump_data_version, read_frame
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years
@@ -201,7 +201,7 @@ def plan_campaign(
         ``"campaign_id must be a non-empty string of at most 64 characters"``,
         ``"seed must be an integer from 0 to 2147483647, got -1"``.
     """
-    _require(at_risk, ("member_id", "tier"), "at_risk")
+    require_columns(at_risk, ("member_id", "tier"), "at_risk")
     try:
         share = float(holdout_share)
     except (TypeError, ValueError) as exc:

@@ -50,6 +50,8 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, roots_jacobi
 
+from vipmodel.contracts import require_columns
+
 __all__ = [
     "BETA_GEO_PARAMS",
     "GAMMA_GAMMA_PARAMS",
@@ -104,13 +106,7 @@ class ZeroSpendWarning(UserWarning):
 
 
 def _require_frame(df: object, columns: tuple[str, ...]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing required columns: {', '.join(missing)}")
-    if len(df) == 0:
-        raise ValueError("empty input: no members to work on")
+    df = require_columns(df, columns, "df")
     for c in columns:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
             raise ValueError(f"column {c} must be numeric")
@@ -154,8 +150,7 @@ def _rfm_arrays(df: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _weight_array(df: pd.DataFrame, weights: str | None) -> np.ndarray | None:
     if weights is None:
         return None
-    if weights not in df.columns:
-        raise ValueError(f"missing required columns: {weights}")
+    require_columns(df, (weights,), "df")
     w = df[weights].to_numpy(dtype=float)
     if np.isnan(w).any() or (w < 0).any():
         raise ValueError(f"column {weights} must hold non-negative counts")
@@ -444,9 +439,9 @@ class BetaGeoModel(_Fitted):
         Raises
         ------
         ValueError
-            On a missing column (``"missing required columns: recency"``), an empty frame, NaN or negative
-            values, ``recency > T``, or when no member made a repeat purchase (the dropout process is then
-            not identified).
+            On a missing column (``"df is missing columns: recency"``), an empty frame
+            (``"df is empty (no rows)"``), NaN or negative values, ``recency > T``, or when no member made a
+            repeat purchase (the dropout process is then not identified).
         """
         x, tx, T = _rfm_arrays(df)
         w = _weight_array(df, weights)

@@ -78,7 +78,6 @@ References
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +87,8 @@ import pandas as pd
 from scipy import stats
 
 from vipmodel import schema
+from vipmodel.contracts import require_columns
+from vipmodel.logistic import fit_logistic
 from vipmodel.outcomes import COMPLAINT_STATUSES, FINAL_COUNT_COLUMNS, FINAL_SUFFIX, SLOW_AFTER_DAYS
 from vipmodel.stats import wilson_interval
 
@@ -143,13 +144,7 @@ _GROUP_EN: dict[str, str] = {
 
 # --------------------------------------------------------------------------------------------- validation
 def _require(panel: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(panel, pd.DataFrame):
-        raise ValueError("panel must be a pandas DataFrame (see vipmodel.outcomes.churn_panel)")
-    missing = [c for c in columns if c not in panel.columns]
-    if missing:
-        raise ValueError(f"panel is missing columns: {', '.join(missing)}")
-    if panel.empty:
-        raise ValueError("panel is empty: no member was active in a window with an observed following year")
+    require_columns(panel, columns, "panel")
 
 
 def _churned(panel: pd.DataFrame) -> np.ndarray:
@@ -265,7 +260,7 @@ def churn_by_group(
     Raises
     ------
     ValueError
-        ``"by must be one of: ..."``, ``"panel is missing columns: ..."``, ``"panel is empty: ..."``,
+        ``"by must be one of: ..."``, ``"panel is missing columns: ..."``, ``"panel is empty (no rows)"``,
         ``"churned must be True/False without missing values"``, ``"resolution_edges must be strictly
         increasing and non-negative"``, and the count/severity messages of the validation.
     """
@@ -544,7 +539,7 @@ def compare_groups(
     Raises
     ------
     ValueError
-        ``"panel is missing columns: churned"``, ``"panel is empty: ..."``, ``"masks must be boolean with
+        ``"panel is missing columns: churned"``, ``"panel is empty (no rows)"``, ``"masks must be boolean with
         one value per panel row"``, ``"exposed and reference groups overlap"``, and the messages of
         :func:`two_by_two`.
     """
@@ -589,7 +584,7 @@ def standard_effects(panel: pd.DataFrame, confidence: float = CONFIDENCE) -> lis
     Raises
     ------
     ValueError
-        ``"panel is missing columns: ..."``, ``"panel is empty: ..."``,
+        ``"panel is missing columns: ..."``, ``"panel is empty (no rows)"``,
         ``"panel has no member with a complaint"``, ``"panel has no member without a complaint"``.
     """
     _require(panel, ["churned", *COUNT_COLUMNS])
@@ -651,7 +646,7 @@ class RegressionResult:
     log_likelihood: float
     converged: bool
     controls: tuple[str, ...]
-    reference_tier: str | None
+    reference_tier: schema.Tier | None
     dropped_terms: tuple[str, ...]
     confidence: float = CONFIDENCE
     status: str = "final"
@@ -731,7 +726,8 @@ def churn_regression(
     """Logistic regression of ``churned`` on complaint counts by category x status, with controls ([1]_ ch. 5).
 
     ``logit P(churn) = const + sum_k beta_k * count_k + controls``, fitted by maximum likelihood (Newton,
-    statsmodels ``Logit``). ``beta_k`` is the change in log-odds per additional complaint of kind ``k`` among
+    :func:`vipmodel.logistic.fit_logistic`; the same numbers as statsmodels ``Logit``). ``beta_k`` is the
+    change in log-odds per additional complaint of kind ``k`` among
     member-years alike in the controls: an **association adjusted for those controls**, not a proven effect.
     Members who complain are less satisfied to begin with and would churn more anyway, so without the
     ``satisfaction`` control the coefficients also carry that dissatisfaction (on the demo mall they overstate
@@ -770,15 +766,12 @@ def churn_regression(
     ------
     ValueError
         ``"unknown controls: ..."``, ``"status must be one of: ..."``, ``"panel is missing columns: ..."``,
-        ``"panel is empty: ..."``, ``"no member-year has a complete satisfaction survey"``, ``"<column> must
+        ``"panel is empty (no rows)"``, ``"no member-year has a complete satisfaction survey"``, ``"<column> must
         not be missing"``, ``"panel has no member with a complaint"``, ``"churned has only one value: nothing
         to explain"``, ``"too few member-years for the model: n <= number of terms"``, ``"regression could not
         be estimated: ..."`` (collinear terms, a complaint kind whose member-years all churned or all stayed,
         or a fit that did not converge).
     """
-    import statsmodels.api as sm  # heavy import, only needed here
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
-
     controls = tuple(controls)
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
@@ -844,22 +837,15 @@ def churn_regression(
                 f"regression could not be estimated: every member-year with {col} complaints {verb} "
                 "(separation); use more data or fewer terms"
             )
-    if cluster:
-        groups = pd.factorize(panel[cluster])[0]
-        n_clusters = int(groups.max()) + 1
-        covariance: dict[str, Any] = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
-    else:
-        n_clusters, covariance = len(y), {"cov_type": "nonrobust"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
-            fit = sm.Logit(y, X).fit(method="newton", maxiter=100, disp=0, **covariance)
-        except (PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
-            raise ValueError(f"regression could not be estimated: {exc}") from None
+    groups = pd.factorize(panel[cluster])[0] if cluster else None
+    try:
+        fit = fit_logistic(X.to_numpy(), y, se=True, cluster=groups, maxiter=100)
+    except (np.linalg.LinAlgError, ValueError) as exc:  # singular, or statsmodels' perfect-separation check
+        raise ValueError(f"regression could not be estimated: {exc}") from None
+    n_clusters = fit.n_clusters
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    coef, se = fit.params, fit.bse
-    converged = bool(fit.mle_retvals.get("converged", True))
+    coef, se = pd.Series(fit.coef, index=X.columns), pd.Series(fit.se, index=X.columns)
+    converged = fit.converged
     # Separation by a combination of terms shows up as a non-converged fit or exploding estimates.
     if not converged or not np.isfinite(se).all() or (np.abs(coef) > MAX_ABS_COEF).any():
         raise ValueError("regression could not be estimated: the fit did not converge (separation or too few data)")
@@ -868,7 +854,7 @@ def churn_regression(
             "coef": coef,
             "std_err": se,
             "z": coef / se,
-            "p_value": fit.pvalues,
+            "p_value": fit.p_values,
             "odds_ratio": np.exp(coef),
             "or_low": np.exp(coef - z * se),
             "or_high": np.exp(coef + z * se),
@@ -879,8 +865,8 @@ def churn_regression(
         table=table,
         n=len(y),
         n_churned=int(y.sum()),
-        pseudo_r2=float(fit.prsquared),
-        log_likelihood=float(fit.llf),
+        pseudo_r2=float(fit.pseudo_r2),
+        log_likelihood=float(fit.log_likelihood),
         converged=converged,
         controls=controls,
         reference_tier=reference_tier,
@@ -1010,7 +996,7 @@ def correlation_matrix(panel: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        ``"panel is missing columns: ..."``, ``"panel is empty: ..."``, ``"churned must be ..."``,
+        ``"panel is missing columns: ..."``, ``"panel is empty (no rows)"``, ``"churned must be ..."``,
         ``"panel has no member with a complaint"``.
     """
     _require(panel, ["churned", *COUNT_COLUMNS, "max_severity", "sales", "profit_contribution"])

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns, tier_codes
+from vipmodel.contracts import require_columns
+from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, tier_codes
 from vipmodel.schema import TIERS
 
 NEW = "new"
@@ -85,13 +86,13 @@ def tier_snapshots(features: pd.DataFrame, rules: TierRules = DEFAULT_RULES) -> 
     Raises
     ------
     ValueError
-        Missing column, empty frame (messages of :func:`vipmodel.pyramid.require_columns`),
+        Missing column, empty frame (messages of :func:`vipmodel.contracts.require_columns`),
         ``"features has several rows for member 'M1' in period '2025'"``,
         ``"period '2025' has several period_start values"``, and anything :func:`assign_tiers` raises.
     """
     if not isinstance(rules, TierRules):
         raise ValueError(f"rules must be a TierRules, got {type(rules).__name__}")
-    require_columns(features, tuple(dict.fromkeys(("member_id", "period", "period_start", *rules.required_columns))))
+    require_columns(features, ("member_id", "period", "period_start", *rules.required_columns), "features")
     if features["period"].isna().any():
         raise ValueError("features column 'period' has missing values")
     dup = features.duplicated(["member_id", "period"])

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from vipmodel import columns as colmap
+from vipmodel.contracts import require_columns
 
 KINDS: tuple[str, ...] = colmap.PERSONAL_COLUMNS  # one list of what is personal, shared with the importer
 # The columns of personal data under their own names (``vipmodel.schema.members``): header -> kind.
@@ -213,8 +214,7 @@ def mask_personal(frame: pd.DataFrame, role: str, columns: Mapping[str, str] | N
         ``"frame must be a pandas DataFrame, got list"``; ``"unknown role 'guest': expected one of viewer,
         marketing, admin"``; ``"unknown kind of personal data 'email': expected one of name, phone, birthday"``.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    require_columns(frame, (), "frame", allow_empty=True)
     _check_role(role)
     wanted = {**PERSONAL_COLUMNS, **dict(columns or {})}
     for kind in wanted.values():

@@ -30,7 +30,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from vipmodel.schema import TIERS
+from vipmodel.contracts import require_columns
+from vipmodel.schema import TIERS, Tier
 
 Basis = Literal["share", "profit", "spend"]
 Direction = Literal["up", "down", "unchanged"]
@@ -52,25 +53,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 DIRECTIONS: tuple[str, ...] = ("up", "down", "unchanged")
 _PAYLOAD_KEYS = {"basis", "shares", "thresholds"}
-_UPPER = ("A", "B", "C")
+_UPPER: tuple[Tier, ...] = TIERS[:3]  # the tiers a rule sets a bound for; D is the rest
 
 
 # ----------------------------------------------------------------------------------------------- validation
-
-
-def require_columns(frame: Any, columns: Sequence[str], name: str = "features") -> None:
-    """Raise ``ValueError`` unless ``frame`` is a non-empty DataFrame holding ``columns``.
-
-    Messages: ``"features must be a pandas DataFrame, got list"``,
-    ``"features is missing required column(s): 'sales', 'tenure_days'"``, ``"features is empty (no rows)"``.
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    if len(frame) == 0:
-        raise ValueError(f"{name} is empty (no rows)")
 
 
 def numeric_column(frame: pd.DataFrame, column: str, name: str = "features") -> np.ndarray:
@@ -360,11 +346,11 @@ def assign_tiers(features: pd.DataFrame, rules: TierRules = DEFAULT_RULES) -> pd
     ------
     ValueError
         Missing column, empty frame, several periods, non-numeric or missing values (see
-        :func:`require_columns`, :func:`numeric_column`).
+        :func:`vipmodel.contracts.require_columns`, :func:`numeric_column`).
     """
     if not isinstance(rules, TierRules):
         raise ValueError(f"rules must be a TierRules, got {type(rules).__name__}")
-    require_columns(features, rules.required_columns)
+    require_columns(features, rules.required_columns, "features")
     _check_single_period(features)
     _check_member_ids(features, "features", unique=False)
     profit = numeric_column(features, "profit_contribution")
@@ -461,7 +447,7 @@ def tier_summary(
         e.g. 'M7'"``, invalid tier labels, ``"clv must be numeric"``,
         ``"churned must be True/False (or 1/0)"``.
     """
-    require_columns(features, ("member_id", "sales", "profit_contribution"))
+    require_columns(features, ("member_id", "sales", "profit_contribution"), "features")
     _check_member_ids(features, "features", unique=check_unique)
     member_ids = pd.Index(features["member_id"], name="member_id")
     aligned = _aligned(tiers, member_ids, "tiers", check_unique)
@@ -594,7 +580,7 @@ def _before_after(
     for label, rules in (("current", current), ("proposed", proposed)):
         if not isinstance(rules, TierRules):
             raise ValueError(f"{label} must be a TierRules, got {type(rules).__name__}")
-    require_columns(features, tuple(dict.fromkeys(current.required_columns + proposed.required_columns)))
+    require_columns(features, (*current.required_columns, *proposed.required_columns), "features")
     _check_member_ids(features, "features", unique=check_unique)
     before = assign_tiers(features, current).cat.codes.to_numpy()
     after = assign_tiers(features, proposed).cat.codes.to_numpy()
@@ -715,7 +701,7 @@ class RulePreview:
     def __init__(self, features: pd.DataFrame, current: TierRules, check_unique: bool = True) -> None:
         if not isinstance(current, TierRules):
             raise ValueError(f"current must be a TierRules, got {type(current).__name__}")
-        require_columns(features, current.required_columns)
+        require_columns(features, current.required_columns, "features")
         _check_single_period(features)
         _check_member_ids(features, "features", unique=check_unique)
         self.current = current
@@ -733,7 +719,7 @@ class RulePreview:
         else:
             values = self._profit if rules.value_column == "profit_contribution" else self._sales
             if values is None:
-                raise ValueError("features is missing required column(s): 'sales'")
+                raise ValueError("features is missing columns: sales")
             codes = _threshold_codes(values, rules.thresholds)
         codes[self._negative] = 3
         return codes
@@ -744,7 +730,7 @@ class RulePreview:
         Raises
         ------
         ValueError
-            ``proposed`` not a TierRules, ``"features is missing required column(s): 'sales'"`` for spend rules on
+            ``proposed`` not a TierRules, ``"features is missing columns: sales"`` for spend rules on
             a frame without sales, and the benefit cost errors of :func:`compare_rules`.
         """
         if not isinstance(proposed, TierRules):

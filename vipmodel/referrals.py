@@ -56,11 +56,12 @@ from sqlalchemy import Connection, Engine, Float, Integer, and_, case, cast, fun
 from sqlalchemy.sql.elements import ColumnElement
 
 from vipmodel import schema
+from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, borrow_connection, read_frame
 from vipmodel.features import member_features
 from vipmodel.margins import current_margin_rates, margin_sql
 from vipmodel.outcomes import add_years, churn_panel
-from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers, require_columns
+from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
 from vipmodel.schema import signed
 from vipmodel.settings import latest_setting
 
@@ -540,7 +541,7 @@ def rate_table(
     Raises
     ------
     ValueError
-        ``"members is missing required column(s): 'group'"``, ``"members is empty (no rows)"``,
+        ``"members is missing columns: group"``, ``"members is empty (no rows)"``,
         ``"members has groups not in groups: 'X'"``, ``"members column 'referrals' must hold non-negative
         whole numbers"``, ``"members must hold one row per member; member_id 'M1' appears more than once"``.
     """

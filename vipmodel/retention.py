@@ -7,10 +7,10 @@ The four steps of the mall's retention plan (DOMAIN.md, "Churn and win-back"), o
 2. **Identify** (识别即将流失的VIP) -- :func:`at_risk`: warning signals per member active in the last year,
    a churn-risk score and the value at risk, ranked by value at risk rather than by risk alone.
 3. **Reasons** (找出流失原因) -- the same frame carries codes of the likely reasons found in the data
-   (complaints, satisfaction, care, spend, tier), which the app translates (:data:`REASON_LABELS`).
+   (complaints, satisfaction, care, spend, tier), which the app translates (:data:`REASONS`).
 4. **Win back** (挽回) -- a recommended action per member from the tier strategies (:data:`ACTIONS`), its cost
-   and an expected benefit, and the printable maintenance plan (客户营销维护计划表):
-   :func:`maintenance_plan`, :func:`write_maintenance_plan_xlsx`.
+   and an expected benefit, and the maintenance plan (客户营销维护计划表) as codes: :func:`maintenance_plan`
+   (the app translates it and writes the workbook).
 
 :func:`evaluate_churn_risk` judges the score honestly: it is computed with data up to one year before
 ``as_of`` and compared with what members did afterwards, with churn defined by
@@ -53,14 +53,10 @@ References
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
-import os
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,25 +76,24 @@ from vipmodel.clv import (
     lifetime_value,
     simple_lifetime_value,
 )
+from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, read_frame
 from vipmodel.features import calibration_summary, day_of, member_features
+from vipmodel.logistic import fit_logistic
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, complaint_features
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
 from vipmodel.pyramid import TierRules, assign_tiers
 from vipmodel.reuse import shares_result
-from vipmodel.safe import is_formula_like
-from vipmodel.schema import signed
+from vipmodel.schema import TIERS, Tier, signed
 
 __all__ = [
     "ACTIONS",
     "AT_RISK_COLUMNS",
     "DEFAULT_RULES",
     "DEFAULT_SAVE_RATES",
-    "PLAN_HEADERS",
+    "PLAN_COLUMNS",
     "REASONS",
-    "REASON_LABELS",
     "SIGNALS",
-    "SIGNAL_LABELS",
     "VALUE_COLUMNS",
     "Action",
     "MemberValues",
@@ -112,7 +107,6 @@ __all__ = [
     "member_values",
     "value_at_risk",
     "value_if_retained",
-    "write_maintenance_plan_xlsx",
 ]
 
 TIME_UNIT_DAYS = 7.0  # the models work in weeks, like the CDNOW literature
@@ -121,15 +115,8 @@ MIN_TRAINING_MEMBERS = 50
 _Z95 = 1.959963984540054
 _MEMBER_CHUNK = 5_000
 _NAMES_SCAN_FROM = 50_000  # ids above which _names reads the whole members table
-# Characters an .xlsx cell cannot hold (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE; openpyxl is imported lazily).
-_ILLEGAL_IN_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 SIGNALS: tuple[str, ...] = ("low_p_alive", "overdue", "spend_falling")
-SIGNAL_LABELS: dict[str, tuple[str, str]] = {
-    "low_p_alive": ("Model says probably inactive", "模型判断可能已流失"),
-    "overdue": ("Overdue by own shopping rhythm", "超过自身购物周期未到店"),
-    "spend_falling": ("Spend falling (last 6 months)", "近半年消费下降"),
-}
 # In priority order: reason_primary is the first that applies.
 REASONS: tuple[str, ...] = (
     "complaint_unresolved",
@@ -140,16 +127,6 @@ REASONS: tuple[str, ...] = (
     "spend_down",
     "no_care_contact",
 )
-REASON_LABELS: dict[str, tuple[str, str]] = {
-    "complaint_unresolved": ("Complaint not resolved", "投诉未解决"),
-    "complaint_slow": ("Complaint resolved slowly", "投诉处理过慢"),
-    "satisfaction_low": ("Low satisfaction", "满意度低"),
-    "satisfaction_falling": ("Satisfaction falling", "满意度下降"),
-    "tier_downgrade": ("Tier downgraded", "等级下降"),
-    "spend_down": ("Spend down on last year", "消费较去年下降"),
-    "no_care_contact": ("No care contact recently", "近期无关怀联系"),
-    "no_clear_reason": ("No clear reason in the data", "数据中无明显原因"),
-}
 NO_CLEAR_REASON = "no_clear_reason"
 _COMPLAINT_REASONS = ("complaint_unresolved", "complaint_slow")
 
@@ -338,55 +315,23 @@ DEFAULT_RULES = RiskRules()
 
 @dataclass(frozen=True)
 class Action:
-    """One retention action of the maintenance plan (tier strategies of DOMAIN.md)."""
+    """One retention action of the maintenance plan (tier strategies of DOMAIN.md); the app words it by ``code``."""
 
     code: str
-    description_en: str
-    description_zh: str
     unit_cost: float  # yuan per member
-    tiers: tuple[str, ...]
+    tiers: tuple[Tier, ...]
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action(
-        "resolve_complaint",
-        "Resolve the open complaint first (call, apologise, fix)",
-        "先解决未结投诉（致电、致歉、处理）",
-        50.0,
-        ("A", "B", "C", "D"),
-    ),
-    Action(
-        "personal_care",
-        "Personal call by the account manager + gift + invitation to a member event",
-        "客户经理亲自致电 + 礼品 + 会员活动邀请",
-        235.0,  # phone 5 + gift 80 + event seat 150, the demo mall's care unit costs
-        ("A",),
-    ),
-    Action(
-        "tailored_offer",
-        "Tailored offer from the purchase record + call",
-        "根据消费记录定制优惠 + 电话回访",
-        55.0,  # call 5 + offer 50
-        ("B",),
-    ),
-    Action("info_sms", "Information / coupon SMS", "资讯/优惠券短信", 5.0, ("C",)),
-    Action(
-        "lift_to_c",
-        "Has potential: information / coupon SMS to lift to tier C",
-        "有潜力：资讯/优惠券短信，提升至钢铁层",
-        5.0,
-        ("D",),
-    ),
-    Action(
-        "no_spend",
-        "No retention spend; reduce benefits carefully (avoid bad word of mouth)",
-        "不投入挽留费用；谨慎减少优惠（避免负面口碑）",
-        0.0,
-        ("D",),
-    ),
+    Action("resolve_complaint", 50.0, TIERS),  # call, apologise, fix: before any other action
+    Action("personal_care", 235.0, ("A",)),  # phone 5 + gift 80 + event seat 150, the demo mall's care unit costs
+    Action("tailored_offer", 55.0, ("B",)),  # call 5 + offer 50
+    Action("info_sms", 5.0, ("C",)),
+    Action("lift_to_c", 5.0, ("D",)),  # D members with potential: the SMS aims at tier C
+    Action("no_spend", 0.0, ("D",)),  # reduce benefits carefully (avoid bad word of mouth)
 )
 _ACTION_BY_CODE = {a.code: a for a in ACTIONS}
-_TIER_ACTION = {"A": "personal_care", "B": "tailored_offer", "C": "info_sms"}
+_TIER_ACTION: dict[Tier, str] = {"A": "personal_care", "B": "tailored_offer", "C": "info_sms"}
 # Assumed share of the value at risk that the action saves. These are planning assumptions, not estimates:
 # the data hold no record of past win-back campaigns to learn them from.
 DEFAULT_SAVE_RATES: dict[str, float] = {
@@ -399,15 +344,13 @@ DEFAULT_SAVE_RATES: dict[str, float] = {
 
 
 def action_table() -> pd.DataFrame:
-    """:data:`ACTIONS` as a DataFrame: ``code``, ``description_en``, ``description_zh``, ``unit_cost``,
+    """:data:`ACTIONS` as a DataFrame: ``code``, ``unit_cost``,
     ``tiers`` (tuple), ``save_rate`` (the default assumption, :data:`DEFAULT_SAVE_RATES`; NaN for
     ``resolve_complaint``, which adds to another action)."""
     return pd.DataFrame(
         [
             {
                 "code": a.code,
-                "description_en": a.description_en,
-                "description_zh": a.description_zh,
                 "unit_cost": a.unit_cost,
                 "tiers": a.tiers,
                 "save_rate": DEFAULT_SAVE_RATES.get(a.code, np.nan),
@@ -983,11 +926,7 @@ def _design(ev: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Logistic:
-    """Ridge-penalised logistic regression on standardised inputs, fitted by Newton's method (IRLS).
-
-    A dozen inputs and a few thousand rows: Newton converges in a handful of steps with einsum products,
-    which keeps clear of the multi-threaded BLAS that slowed fits on the shared machine.
-    """
+    """Ridge-penalised logistic regression on standardised inputs (:func:`vipmodel.logistic.fit_logistic`)."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -999,19 +938,9 @@ class _Logistic:
         scale = X.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         Z = np.column_stack([np.ones(len(X)), (X - mean) / scale])
-        beta = np.zeros(Z.shape[1])
         penalty = np.full(Z.shape[1], l2)
-        penalty[0] = 0.0
-        for _ in range(50):
-            p = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", Z, beta)))
-            w = p * (1.0 - p)
-            hess = np.einsum("ij,i,ik->jk", Z, w, Z) + np.diag(penalty)
-            grad = np.einsum("ij,i->j", Z, y - p) - penalty * beta
-            step = np.linalg.solve(hess, grad)
-            beta = beta + step
-            if np.max(np.abs(step)) < 1e-8:
-                break
-        return cls(mean, scale, beta)
+        penalty[0] = 0.0  # the intercept is not shrunk
+        return cls(mean, scale, fit_logistic(Z, y, l2=penalty, maxiter=50).coef)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         Z = (X - self.mean) / self.scale
@@ -1240,42 +1169,22 @@ def _at_risk(
 # 5. Maintenance plan
 # --------------------------------------------------------------------------------------------------------
 
-PLAN_HEADERS: dict[str, dict[str, str]] = {
-    "en": {
-        "member_id": "Member ID",
-        "name": "Name",
-        "tier": "Tier",
-        "score": "Risk score",
-        "signals": "Warning signs",
-        "reasons": "Likely reasons",
-        "value_at_risk": "Value at risk (CNY)",
-        "action": "Action",
-        "action_cost": "Cost (CNY)",
-        "expected_benefit": "Expected benefit (CNY)",
-        "owner": "Owner",
-        "due_date": "Due date",
-    },
-    "zh": {
-        "member_id": "会员编号",
-        "name": "姓名",
-        "tier": "等级",
-        "score": "流失风险",
-        "signals": "预警信号",
-        "reasons": "可能原因",
-        "value_at_risk": "风险价值（元）",
-        "action": "挽留措施",
-        "action_cost": "费用（元）",
-        "expected_benefit": "预期收益（元）",
-        "owner": "负责人",
-        "due_date": "完成期限",
-    },
-}
-_TIER_NAMES = {
-    "en": {"A": "A Platinum", "B": "B Gold", "C": "C Iron", "D": "D Lead"},
-    "zh": {"A": "A 白金层", "B": "B 黄金层", "C": "C 钢铁层", "D": "D 重铅层"},
-}
+PLAN_COLUMNS: tuple[str, ...] = (
+    "member_id",
+    "name",
+    "tier",
+    "score",
+    "signals",
+    "reasons",
+    "value_at_risk",
+    "action",
+    "action_cost",
+    "expected_benefit",
+    "owner",
+    "due_date",
+)
 # Days to act, by tier: the most valuable members first.
-DUE_DAYS: dict[str, int] = {"A": 3, "B": 7, "C": 14, "D": 30}
+DUE_DAYS: dict[Tier, int] = {"A": 3, "B": 7, "C": 14, "D": 30}
 _PLAN_INPUT = ("member_id", "name", "as_of", "tier", "score", "signals", "reasons", "value_at_risk", "actions",
                "action_cost", "expected_benefit")
 
@@ -1287,171 +1196,54 @@ def _mask(name: Any) -> str:
     return text[0] + "*" * max(1, len(text) - 1)
 
 
-def maintenance_plan(at_risk_frame: pd.DataFrame, lang: str = "en", show_personal: bool = False) -> pd.DataFrame:
-    """The customer marketing maintenance plan table (客户营销维护计划表) for printing or Excel.
+def maintenance_plan(at_risk_frame: pd.DataFrame, show_personal: bool = False) -> pd.DataFrame:
+    """The customer marketing maintenance plan table (客户营销维护计划表), in codes for the app to word.
 
     Parameters
     ----------
     at_risk_frame : pandas.DataFrame
         Output of :func:`at_risk`; needs ``member_id, name, as_of, tier, score, signals, reasons,
         value_at_risk, actions, action_cost, expected_benefit``.
-    lang : {"en", "zh"}, default "en"
-        Language of headers, tier names, signals, reasons and actions.
     show_personal : bool, default False
         Show full names; by default only the first character is kept (``王小明`` -> ``王**``).
 
     Returns
     -------
     pandas.DataFrame
-        Same rows and order, columns (headers in ``lang``, :data:`PLAN_HEADERS`): member id, name, tier, risk
-        score (0-1, 2 decimals), warning signs, likely reasons, value at risk, action (descriptions joined by
-        " + "), cost, expected benefit, owner (blank, to fill in), due date (``as_of`` + :data:`DUE_DAYS` of the
-        tier).
+        Same rows and order, columns :data:`PLAN_COLUMNS`: ``member_id`` (str), ``name``, ``tier`` (code),
+        ``score`` (0-1, 2 decimals), ``signals`` and ``reasons`` (tuples of :data:`SIGNALS` / :data:`REASONS`
+        codes), ``value_at_risk``, ``action`` (tuple of :data:`ACTIONS` codes), ``action_cost``,
+        ``expected_benefit`` (2 decimals), ``owner`` (blank, to fill in), ``due_date`` (``as_of`` +
+        :data:`DUE_DAYS` of the tier).
 
     Raises
     ------
     ValueError
-        ``"lang must be 'en' or 'zh', got 'fr'"``; ``"at_risk_frame is missing required column(s): 'score'"``;
-        ``"at_risk_frame must be a pandas DataFrame, got list"``.
+        ``"at_risk_frame is missing columns: score"``; ``"at_risk_frame must be a pandas DataFrame, got list"``.
     """
-    if lang not in PLAN_HEADERS:
-        raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-    if not isinstance(at_risk_frame, pd.DataFrame):
-        raise ValueError(f"at_risk_frame must be a pandas DataFrame, got {type(at_risk_frame).__name__}")
-    missing = [c for c in _PLAN_INPUT if c not in at_risk_frame.columns]
-    if missing:
-        raise ValueError("at_risk_frame is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    k = 0 if lang == "en" else 1
-    sep = "; " if lang == "en" else "；"
+    require_columns(at_risk_frame, _PLAN_INPUT, "at_risk_frame", allow_empty=True)
     f = at_risk_frame
-    signals = [sep.join(SIGNAL_LABELS[s][k] for s in codes) for codes in f["signals"]]
-    reasons = [sep.join(REASON_LABELS[r][k] for r in codes) for codes in f["reasons"]]
-    actions = [
-        " + ".join(_ACTION_BY_CODE[a].description_en if k == 0 else _ACTION_BY_CODE[a].description_zh for a in acts)
-        for acts in f["actions"]
-    ]
     due = [
         None if pd.isna(day) else day + dt.timedelta(days=DUE_DAYS.get(tier, 30))
         for day, tier in zip(f["as_of"], f["tier"])
     ]
-    h = PLAN_HEADERS[lang]
-    plan = pd.DataFrame(
+    return pd.DataFrame(
         {
-            h["member_id"]: f["member_id"].astype(str).to_numpy(),
-            h["name"]: [("" if n is None or pd.isna(n) else str(n)) if show_personal else _mask(n) for n in f["name"]],
-            h["tier"]: [_TIER_NAMES[lang].get(t, "") if isinstance(t, str) else "" for t in f["tier"]],
-            h["score"]: f["score"].astype(float).round(2).to_numpy(),
-            h["signals"]: signals,
-            h["reasons"]: reasons,
-            h["value_at_risk"]: f["value_at_risk"].astype(float).round(2).to_numpy(),
-            h["action"]: actions,
-            h["action_cost"]: f["action_cost"].astype(float).round(2).to_numpy(),
-            h["expected_benefit"]: f["expected_benefit"].astype(float).round(2).to_numpy(),
-            h["owner"]: "",
-            h["due_date"]: due,
-        }
+            "member_id": f["member_id"].astype(str).to_numpy(),
+            "name": [("" if n is None or pd.isna(n) else str(n)) if show_personal else _mask(n) for n in f["name"]],
+            "tier": [t if isinstance(t, str) else None for t in f["tier"]],
+            "score": f["score"].astype(float).round(2).to_numpy(),
+            "signals": [tuple(codes) for codes in f["signals"]],
+            "reasons": [tuple(codes) for codes in f["reasons"]],
+            "value_at_risk": f["value_at_risk"].astype(float).round(2).to_numpy(),
+            "action": [tuple(acts) for acts in f["actions"]],
+            "action_cost": f["action_cost"].astype(float).round(2).to_numpy(),
+            "expected_benefit": f["expected_benefit"].astype(float).round(2).to_numpy(),
+            "owner": "",
+            "due_date": due,
+        },
+        columns=list(PLAN_COLUMNS),
     )
-    return plan
-
-
-def _display_width(value: Any) -> int:
-    text = "" if value is None else str(value)
-    # CJK characters take two columns in Excel's default fonts.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def write_maintenance_plan_xlsx(
-    frame: pd.DataFrame, path_or_buffer: str | os.PathLike | io.BufferedIOBase, sheet_title: str = "Plan"
-) -> None:
-    """Write a :func:`maintenance_plan` table as a formatted Excel workbook (openpyxl).
-
-    Bold white header on a dark fill, header row frozen, column widths fitted to the contents (CJK characters
-    count double), money with thousands separators, dates as Excel dates, and an auto-filter on the header.
-
-    Text is never a formula: a member name or id such as ``=HYPERLINK("http://x", "y")`` (which openpyxl would
-    otherwise store as a live formula) or ``+cmd|' /C calc'!A0`` is written as it reads, as a text cell with
-    Excel's quote prefix (``vipmodel.safe.is_formula_like``), so Excel neither evaluates it on opening nor when
-    the cell is edited. Characters a workbook cannot hold (control characters) are dropped.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The plan (any DataFrame with string headers works).
-    path_or_buffer : str, os.PathLike or binary file object
-        Where to save the ``.xlsx``.
-    sheet_title : str, default "Plan"
-        Name of the worksheet (at most 31 characters).
-
-    Raises
-    ------
-    ValueError
-        ``"frame must be a pandas DataFrame, got list"``; ``"frame has no columns"``;
-        ``"sheet_title must be 1 to 31 characters"``.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    if len(frame.columns) == 0:
-        raise ValueError("frame has no columns")
-    if not isinstance(sheet_title, str) or not 1 <= len(sheet_title) <= 31:
-        raise ValueError("sheet_title must be 1 to 31 characters")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title
-    headers = [_excel_value(str(c)) for c in frame.columns]
-    _append_as_text(ws, headers)
-    fill = PatternFill("solid", fgColor="1F3864")
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in frame.itertuples(index=False):
-        _append_as_text(ws, [_excel_value(v) for v in row])
-    money = {PLAN_HEADERS[lang][c] for lang in PLAN_HEADERS for c in ("value_at_risk", "action_cost",
-                                                                      "expected_benefit")}
-    for j, header in enumerate(headers, start=1):
-        letter = get_column_letter(j)
-        widths = [_display_width(header)] + [_display_width(v) for v in frame.iloc[:, j - 1]]
-        ws.column_dimensions[letter].width = min(60, max(8, max(widths) + 2))
-        if header in money:
-            for cell in ws[letter][1:]:
-                cell.number_format = "#,##0.00"
-        elif len(frame) and isinstance(frame.iloc[0, j - 1], dt.date):
-            for cell in ws[letter][1:]:
-                cell.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    target = os.fspath(path_or_buffer) if isinstance(path_or_buffer, (str, Path, os.PathLike)) else path_or_buffer
-    wb.save(target)
-
-
-def _append_as_text(ws: Any, values: list[Any]) -> None:
-    """Append a row; cells whose text a spreadsheet would run as a formula become quote-prefixed text cells."""
-    ws.append(values)
-    row = ws.max_row
-    for column, value in enumerate(values, start=1):
-        if isinstance(value, str) and is_formula_like(value):
-            cell = ws.cell(row=row, column=column)
-            # openpyxl made a text starting with "=" a formula when it was appended: the type is set back to
-            # text, and the quote prefix keeps Excel from turning it into one when somebody edits the cell.
-            cell.data_type = "s"
-            cell.quotePrefix = True
-
-
-def _excel_value(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, list)):
-        value = "; ".join(map(str, value))
-    if isinstance(value, str):
-        # openpyxl refuses control characters (IllegalCharacterError): one odd name must not break the download.
-        return _ILLEGAL_IN_XLSX.sub("", value)
-    return value
 
 
 # --------------------------------------------------------------------------------------------------------

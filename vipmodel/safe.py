@@ -17,6 +17,8 @@ import re
 
 import pandas as pd
 
+from vipmodel.contracts import require_columns
+
 # Characters with which a spreadsheet cell starts a formula (or a DDE call), including tab and carriage return,
 # which some programs strip before looking at the first character.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,8 +51,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ValueError
         ``"frame must be a pandas DataFrame, got list"``.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    require_columns(frame, (), "frame", allow_empty=True)
     out = frame.copy()
     for position in range(out.shape[1]):  # by position: headers may repeat
         series = out.iloc[:, position]

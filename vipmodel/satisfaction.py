@@ -64,13 +64,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import expit, log_expit
 from sqlalchemy import Connection, Engine, Float, and_, cast, func, select
 
 from vipmodel import schema
 from vipmodel.auth import Actor
+from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, borrow_connection
 from vipmodel.features import member_features
+from vipmodel.logistic import fit_logistic
 from vipmodel.outcomes import COMPLAINT_STATUSES, year_windows
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
 from vipmodel.settings import SettingVersion, latest_setting, save_setting
@@ -276,15 +277,6 @@ def _check_weights(weights: Any) -> SatisfactionWeights:
 # ------------------------------------------------------------------------------------------ validation help
 
 
-def _require_frame(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    return frame
-
-
 def _float_column(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
     try:
         return frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -416,12 +408,12 @@ def index_table(scores: pd.DataFrame, weights: SatisfactionWeights = DEFAULT_WEI
     Raises
     ------
     ValueError
-        ``"scores must be a pandas DataFrame, got list"``, ``"scores is missing required column(s): ..."``,
+        ``"scores must be a pandas DataFrame, got list"``, ``"scores is missing columns: ..."``,
         ``"scores column 'sat_sales_service' has 2 value(s) outside the 1-7 scale"``,
         ``"weights must be a SatisfactionWeights, got dict"``.
     """
     weights = _check_weights(weights)
-    _require_frame(scores, SCORE_COLUMNS, "scores")
+    require_columns(scores, SCORE_COLUMNS, "scores", allow_empty=True)
     # Column by column, not over an (n, 3) matrix: numpy reduces a 3-wide axis slowly, and a weight change on a
     # dashboard recomputes this for every response. The sums run in the same order, so the values are identical.
     n = len(scores)
@@ -569,7 +561,7 @@ def response_tiers(scores: pd.DataFrame, tiers: pd.Series) -> pd.Series:
     Series
         Named ``tier``, same index as ``scores``; categorical with categories A..D and :data:`NO_TIER_LABEL`.
     """
-    _require_frame(scores, ("member_id",), "scores")
+    require_columns(scores, ("member_id",), "scores", allow_empty=True)
     labels = scores["member_id"].map(tiers).astype(object)
     labels = labels.where(labels.notna(), NO_TIER_LABEL).rename("tier")
     return labels.astype(pd.CategoricalDtype([*schema.TIERS, NO_TIER_LABEL]))
@@ -610,7 +602,7 @@ def index_by_scores(
         As :func:`index_by`, and ``"tiers are needed to group by tier"``.
     """
     weights = _check_index_args(weights, by, period)
-    scores = _require_frame(scores, SCORE_FRAME_COLUMNS, "scores")
+    scores = require_columns(scores, SCORE_FRAME_COLUMNS, "scores", allow_empty=True)
     table = index_table(scores, weights) if len(scores) else None
     if table is None or not table["scored"].any():
         raise InsufficientSurveyData(NO_SURVEYS)
@@ -888,7 +880,7 @@ def evaluate_weights(panel: pd.DataFrame, weights: SatisfactionWeights = DEFAULT
         ``"too few churners to evaluate: 3 churned and 40 retained among 43 surveyed members; at least 10 of
         each are needed"``.
     ValueError
-        ``"panel is missing required column(s): 'churned'"``, non-boolean ``churned``, scores off the scale.
+        ``"panel is missing columns: churned"``, non-boolean ``churned``, scores off the scale.
     """
     weights = _check_weights(weights)
     # One implementation: the evaluator's per-pattern computation is exact for any panel (tested against the
@@ -943,7 +935,7 @@ class WeightEvaluator:
         ValueError
             As :func:`evaluate_weights`: missing columns, non-boolean ``churned``, scores off the scale.
         """
-        _require_frame(panel, PANEL_REQUIRED, "panel")
+        require_columns(panel, PANEL_REQUIRED, "panel", allow_empty=True)
         x = _score_matrix(panel, "panel")
         churned = _panel_outcome(panel)
         answered = ~np.isnan(x)
@@ -1087,38 +1079,11 @@ def _required_for_controls(controls: Sequence[str]) -> list[str]:
 def _newton_logistic(design: np.ndarray, y: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, float]:
     """Logistic regression on the ``free`` columns of ``design`` (others fixed at 0); returns (theta, loss).
 
-    Newton-Raphson with step halving; ``einsum`` keeps the Hessian single-threaded (BLAS threads slow small
-    problems on a shared 2-core machine). The loss is the total negative log-likelihood.
+    :func:`vipmodel.logistic.fit_logistic`; the loss is the total negative log-likelihood. A tiny ridge on the
+    Hessian only guards against an exactly singular one.
     """
-    cols = np.flatnonzero(free)
-    a = design[:, cols]
-    theta = np.zeros(len(cols))
-    ridge = 1e-9 * len(y) * np.eye(len(cols))  # only guards against an exactly singular Hessian
-
-    def loss_of(t: np.ndarray) -> float:
-        eta = a @ t
-        return float(-(y * log_expit(eta) + (1.0 - y) * log_expit(-eta)).sum())
-
-    loss = loss_of(theta)
-    for _ in range(100):
-        p = expit(a @ theta)
-        grad = a.T @ (p - y)
-        hess = np.einsum("ni,nj->ij", a * (p * (1.0 - p))[:, None], a) + ridge
-        step = np.linalg.solve(hess, grad)
-        t = 1.0
-        while True:
-            candidate = theta - t * step
-            new_loss = loss_of(candidate)
-            if new_loss <= loss + 1e-12 or t < 1e-8:
-                break
-            t /= 2.0
-        converged = abs(loss - new_loss) < 1e-10 * max(1.0, abs(loss))
-        theta, loss = candidate, new_loss
-        if converged:
-            break
-    full = np.zeros(design.shape[1])
-    full[cols] = theta
-    return full, loss
+    fit = fit_logistic(design, y, free=free, ridge=1e-9 * len(y))
+    return fit.coef, -fit.log_likelihood
 
 
 def _fit_sign_constrained(design: np.ndarray, y: np.ndarray, constrained: Sequence[int]) -> tuple[np.ndarray, float]:
@@ -1395,7 +1360,9 @@ def suggest_weights(
     for name, value, low in (("n_boot", n_boot, 0), ("folds", folds, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}")
-    _require_frame(panel, [*PANEL_REQUIRED, *needed, *([cluster] if cluster is not None else [])], "panel")
+    require_columns(
+        panel, [*PANEL_REQUIRED, *needed, *([cluster] if cluster is not None else [])], "panel", allow_empty=True
+    )
     x_all = _score_matrix(panel, "panel")
     churned_all = _panel_outcome(panel)
     surveyed = ~np.isnan(x_all).all(axis=1)
@@ -1558,7 +1525,7 @@ def importance_performance(
         suggested = suggest_weights(panel, current=weights, **fit_options)
     elif not isinstance(suggested, SuggestedWeights):
         raise ValueError(f"suggested must be a SuggestedWeights, got {type(suggested).__name__}")
-    _require_frame(panel, SCORE_COLUMNS, "panel")
+    require_columns(panel, SCORE_COLUMNS, "panel", allow_empty=True)
     x = _score_matrix(panel, "panel")
     if np.isnan(x).all():
         raise InsufficientSurveyData(NO_SURVEYS)

@@ -20,6 +20,7 @@ Conventions that every module relies on
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -49,7 +50,9 @@ MemberId = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 MONEY = Numeric(14, 2, asdecimal=False)
 
-TIERS: tuple[str, ...] = ("A", "B", "C", "D")
+Tier = Literal["A", "B", "C", "D"]
+"""A tier of the customer pyramid: A (Platinum) best .. D (Lead); names and colours belong to the app."""
+TIERS: tuple[Tier, ...] = get_args(Tier)
 GENDERS: tuple[str, ...] = ("F", "M", "U")
 CARE_KINDS: tuple[str, ...] = (
     "phone_greeting",

@@ -1,5 +1,5 @@
 """The Value & churn risk page's loaders (lifetime values, the at-risk list, the value sections under the sidebar
-filters, the churn score's evaluation, the maintenance plan workbook) and its default view."""
+filters, the churn score's evaluation) and its default view; the plan's workbook is dashboard.maintenance's."""
 
 from __future__ import annotations
 
@@ -116,18 +116,6 @@ def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload:
     except ValueError as exc:
         return None, str(exc)
     return evaluation, None
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
-    """The maintenance plan as a formatted Excel workbook (``retention.write_maintenance_plan_xlsx``)."""
-    import io
-
-    from vipmodel.retention import write_maintenance_plan_xlsx
-
-    buffer = io.BytesIO()
-    write_maintenance_plan_xlsx(plan, buffer, sheet_title)
-    return buffer.getvalue()
 
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import t, tier_name
+from dashboard.i18n import TEXT, t, tier_name
 from vipmodel import privacy
-from vipmodel.retention import ACTIONS, REASON_LABELS
+from vipmodel.schema import TIERS
 from vipmodel.weekly import WeeklySummary
 
 INACTIVE = "inactive"
@@ -15,16 +15,13 @@ INACTIVE = "inactive"
 
 def _translate_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = frame.copy()
-    zh = lang != "en"
-    actions = {a.code: (a.description_zh if zh else a.description_en) for a in ACTIONS}
     for column in ("tier", "from_tier", "to_tier", "from_state"):
         if column in out.columns:
             out[column] = [_state_name(s, lang) for s in out[column]]
     if "reason_primary" in out.columns:
-        out["reason_primary"] = [REASON_LABELS.get(r, (r, r))[int(zh)] if isinstance(r, str) else r
-                                 for r in out["reason_primary"]]
+        out["reason_primary"] = [_word("reason", r, lang) for r in out["reason_primary"]]
     if "action" in out.columns:
-        out["action"] = [actions.get(a, a) for a in out["action"]]
+        out["action"] = [_word("action", a, lang) for a in out["action"]]
     if "open_complaint" in out.columns:
         out["open_complaint"] = [t("report.yes" if f else "report.no", lang) for f in out["open_complaint"]]
     if "type" in out.columns:
@@ -32,10 +29,16 @@ def _translate_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+def _word(kind: str, code: object, lang: str) -> object:
+    """A retention reason or action code in words (``dashboard/texts/retention.py``); anything else as it is."""
+    key = f"retention.{kind}.{code}"
+    return t(key, lang) if isinstance(code, str) and key in TEXT else code
+
+
 def _state_name(state: object, lang: str) -> object:
     if not isinstance(state, str):
         return state
-    if state in ("A", "B", "C", "D"):
+    if state in TIERS:
         return tier_name(state, lang)
     if state in ("new", "lost"):
         return t(f"migration.state.{state}", lang)

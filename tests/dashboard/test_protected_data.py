@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access
+from dashboard.maintenance import plan_headers
 from tests.dashboard.conftest import open_page
 from vipmodel import schema
 from vipmodel.auth import Actor
 from vipmodel.db import make_engine
-from vipmodel.retention import PLAN_HEADERS
 
 EVIL = '=HYPERLINK("http://evil","x")'
-NAME = PLAN_HEADERS["en"]["name"]
+NAME = plan_headers("en")["name"]
 # The switches that reveal names, or list members, on each page (all switched on: a viewer's must reveal nothing).
 SWITCHES = {"value": ["val_show_personal"], "referrals": ["ref_show_names"], "pyramid": ["pyr_show_moves"],
             "migration": []}
@@ -127,7 +127,7 @@ def test_the_plan_downloads_mask_names_as_the_role_requires(demo_app, downloads,
     rows = list(sheet.iter_rows(values_only=True))
     workbook = pd.DataFrame(rows[1:], columns=rows[0])
     assert len(plan) == len(workbook) == len(at.dataframe[-1].value) > 0
-    truth = [personal["name"].get(m, "") for m in plan[PLAN_HEADERS["en"]["member_id"]]]
+    truth = [personal["name"].get(m, "") for m in plan[plan_headers("en")["member_id"]]]
     for names in (plan[NAME].tolist(), workbook[NAME].fillna("").tolist()):
         if masked:
             assert all("*" in n for n in names) and not set(names) & set(truth)

@@ -15,9 +15,10 @@ from openpyxl import load_workbook
 
 from dashboard.data import value as value_data
 from dashboard.figures.value import MAX_OUTLIERS, clv_by_tier, holdout_fit, is_skewed, risk_calibration
+from dashboard.i18n import t
+from dashboard.maintenance import maintenance_plan_xlsx, plan_headers
 from tests.dashboard.conftest import open_page
 from vipmodel.pyramid import DEFAULT_RULES
-from vipmodel.retention import PLAN_HEADERS
 
 
 def _metric(at, label: str) -> str:
@@ -44,7 +45,7 @@ def test_value_page_shows_values_model_check_and_a_plan_ranked_by_value_at_risk_
     assert not at.exception
     assert at.title[0].value == "Value & churn risk"
     plan = _plan(at)
-    headers = PLAN_HEADERS["en"]
+    headers = plan_headers("en")
     assert list(plan.columns) == list(headers.values())
     # The KPIs describe exactly the list below them.
     assert int(_metric(at, "Members at risk").replace(",", "")) == len(plan)
@@ -75,8 +76,8 @@ def test_tier_filter_narrows_the_list_to_the_chosen_tiers(demo_app):
     assert not at.exception
     plan = _plan(at)
     assert 0 < len(plan) < everyone
-    assert set(plan[PLAN_HEADERS["en"]["tier"]]) <= {"A Platinum", "B Gold"}
-    at.number_input(key="val_min_value").set_value(float(plan[PLAN_HEADERS["en"]["value_at_risk"]].median())).run()
+    assert set(plan[plan_headers("en")["tier"]]) <= {"A Platinum", "B Gold"}
+    at.number_input(key="val_min_value").set_value(float(plan[plan_headers("en")["value_at_risk"]].median())).run()
     assert 0 < len(_plan(at)) < len(plan)
     at.multiselect(key="val_reasons").set_value([]).run()
     assert not at.exception
@@ -89,11 +90,11 @@ def test_the_list_offers_only_the_tiers_the_sidebar_keeps(demo_app):
     assert not at.exception
     picker = at.multiselect(key="val_tiers_AB")
     assert list(picker.value) == ["A", "B"] and len(picker.options) == 2
-    assert set(_plan(at)[PLAN_HEADERS["en"]["tier"]]) <= {"A Platinum", "B Gold"}
+    assert set(_plan(at)[plan_headers("en")["tier"]]) <= {"A Platinum", "B Gold"}
     at.multiselect(key="tiers").set_value(["C"]).run()
     assert not at.exception
     assert list(at.multiselect(key="val_tiers_C").value) == ["C"]
-    assert set(_plan(at)[PLAN_HEADERS["en"]["tier"]]) == {"C Iron"}
+    assert set(_plan(at)[plan_headers("en")["tier"]]) == {"C Iron"}
 
 
 def test_the_excel_download_opens_with_openpyxl_and_holds_the_table_shown(demo_app, downloads):
@@ -103,8 +104,8 @@ def test_the_excel_download_opens_with_openpyxl_and_holds_the_table_shown(demo_a
     shown = _plan(at)
     sheet = load_workbook(io.BytesIO(_xlsx(downloads)), read_only=True)["Maintenance plan"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == list(PLAN_HEADERS["en"].values())
-    assert [r[0] for r in rows[1:]] == shown[PLAN_HEADERS["en"]["member_id"]].tolist()
+    assert list(rows[0]) == list(plan_headers("en").values())
+    assert [r[0] for r in rows[1:]] == shown[plan_headers("en")["member_id"]].tolist()
     csv = next(data for name, data in downloads.items() if name == "maintenance-plan.csv")
     assert csv.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese text correctly
 
@@ -145,7 +146,7 @@ def test_the_churn_evaluation_loader_returns_the_reason_instead_of_raising(demo_
 def test_the_excel_loader_writes_a_workbook_with_money_formatted_columns():
     plan = pd.DataFrame({"会员编号": ["M1", "M2"], "风险价值（元）": [1234.5, 10.0],
                          "完成期限": [dt.date(2026, 11, 3), dt.date(2026, 11, 30)]})
-    workbook = load_workbook(io.BytesIO(value_data.maintenance_plan_xlsx(plan, "客户营销维护计划表")))
+    workbook = load_workbook(io.BytesIO(maintenance_plan_xlsx(plan, "客户营销维护计划表")))
     sheet = workbook["客户营销维护计划表"]
     assert [c.value for c in sheet[1]] == list(plan.columns)
     assert sheet["B2"].value == 1234.5 and sheet["B2"].number_format == "#,##0.00"
@@ -209,17 +210,15 @@ def test_holdout_and_calibration_charts_plot_the_columns_they_are_given():
 
 @pytest.mark.parametrize("reason", ["spend_down", "complaint_unresolved", "no_care_contact"])
 def test_picking_one_reason_lists_exactly_the_members_with_that_reason(demo_app, reason):
-    from vipmodel.retention import REASON_LABELS
-
     at = open_page(demo_app, "value")
     everyone = _plan(at)
     at.multiselect(key="val_reasons").set_value([reason]).run()
     assert not at.exception
-    column = PLAN_HEADERS["en"]["reasons"]
-    label = REASON_LABELS[reason][0]
+    column = plan_headers("en")["reasons"]
+    label = t(f"retention.reason.{reason}", "en")
     expected = everyone[everyone[column].str.contains(label, regex=False)]
     assert 0 < len(expected) < len(everyone)
-    assert _plan(at)[PLAN_HEADERS["en"]["member_id"]].tolist() == expected[PLAN_HEADERS["en"]["member_id"]].tolist()
+    assert _plan(at)[plan_headers("en")["member_id"]].tolist() == expected[plan_headers("en")["member_id"]].tolist()
 
 
 def test_tier_value_summary_counts_totals_and_medians_and_keeps_an_undefined_simple_value_undefined():

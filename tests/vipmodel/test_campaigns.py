@@ -79,7 +79,7 @@ def test_campaign_assignment_is_reproducible_and_the_holdout_share_holds_per_tie
         ({"action_by_tier": {**ACTIONS, "A": ["flowers"]}}, "unknown care action\\(s\\): flowers"),
         ({"at_risk": pd.DataFrame({"member_id": ["M1", "M1"], "tier": ["A", "A"]})},
          "at_risk must hold one row per member; member_id 'M1' appears more than once"),
-        ({"at_risk": pd.DataFrame({"member_id": ["M1"]})}, "at_risk is missing required column\\(s\\): 'tier'"),
+        ({"at_risk": pd.DataFrame({"member_id": ["M1"]})}, "at_risk is missing columns: tier"),
     ],
 )
 def test_bad_campaign_inputs_give_clear_errors(kwargs, message):

@@ -544,9 +544,9 @@ def frame(**changes: list) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("df", "message"),
     [
-        (frame(recency=None), "missing required columns: recency"),
-        (frame(frequency=None, T=None), "missing required columns: frequency, T"),
-        (frame().iloc[:0], "empty input: no members to work on"),
+        (frame(recency=None), "df is missing columns: recency"),
+        (frame(frequency=None, T=None), "df is missing columns: frequency, T"),
+        (frame().iloc[:0], "df is empty (no rows)"),
         (frame(T=[20.0, np.nan, 15.0]), "column T contains missing values (NaN)"),
         (frame(recency=[0.0, np.inf, 3.0]), "column recency contains infinite values"),
         (frame(frequency=["0", "2", "1"]), "column frequency must be numeric"),
@@ -567,7 +567,7 @@ def frame(**changes: list) -> pd.DataFrame:
             "no member made a repeat purchase: the data cannot identify the BG/NBD model "
             "(frequency is 0 for everyone)",
         ),
-        ([1, 2, 3], "expected a pandas DataFrame, got list"),
+        ([1, 2, 3], "df must be a pandas DataFrame, got list"),
     ],
 )
 def test_bgnbd_fit_rejects_bad_input_with_a_clear_message(df, message):
@@ -576,7 +576,7 @@ def test_bgnbd_fit_rejects_bad_input_with_a_clear_message(df, message):
 
 
 def test_bgnbd_fit_rejects_a_missing_weights_column():
-    with pytest.raises(ValueError, match="^missing required columns: members$"):
+    with pytest.raises(ValueError, match="^df is missing columns: members$"):
         BetaGeoModel().fit(frame(), weights="members")
 
 
@@ -586,8 +586,8 @@ SPEND = {"frequency": [0, 2, 1, 3], "monetary_value": [0.0, 20.0, 35.0, 12.5]}
 @pytest.mark.parametrize(
     ("df", "message"),
     [
-        (pd.DataFrame({"frequency": [1, 2]}), "missing required columns: monetary_value"),
-        (pd.DataFrame(SPEND).iloc[:0], "empty input: no members to work on"),
+        (pd.DataFrame({"frequency": [1, 2]}), "df is missing columns: monetary_value"),
+        (pd.DataFrame(SPEND).iloc[:0], "df is empty (no rows)"),
         (pd.DataFrame({**SPEND, "monetary_value": [0.0, -5.0, 35.0, 12.5]}), "column monetary_value must be >= 0"),
         (
             pd.DataFrame({**SPEND, "monetary_value": [0.0, 0.0, 0.0, 0.0]}),
@@ -616,7 +616,7 @@ def test_gamma_gamma_fit_rejects_bad_input_with_a_clear_message(df, message):
         (lambda m, df: m.expected_purchases_new(np.nan), "t must be a finite number >= 0"),
         (
             lambda m, df: holdout_fit_table(m, df, 39),
-            "missing required columns: holdout_purchases",
+            "df is missing columns: holdout_purchases",
         ),
         (
             lambda m, df: holdout_fit_table(m, df.assign(holdout_purchases=[0, -1, 2]), 39),
@@ -652,7 +652,7 @@ def test_lifetime_value_rejects_bad_arguments(bgnbd, gg, cdnow, kwargs, message)
 
 
 def test_lifetime_value_needs_monetary_value(bgnbd, gg):
-    with pytest.raises(ValueError, match="^missing required columns: monetary_value$"):
+    with pytest.raises(ValueError, match="^df is missing columns: monetary_value$"):
         lifetime_value(bgnbd, gg, frame(), horizon_periods=10, margin=0.3, discount_rate_per_period=0.0)
 
 

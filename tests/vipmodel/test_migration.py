@@ -106,7 +106,7 @@ def test_tier_snapshots_apply_absolute_thresholds_per_period():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.drop(columns="period_start"), r"^features is missing required column\(s\): 'period_start'$"),
+        (lambda f: f.drop(columns="period_start"), r"^features is missing columns: period_start$"),
         (lambda f: f.iloc[:0], r"^features is empty \(no rows\)$"),
         (lambda f: pd.concat([f, f.iloc[:1]]), r"^features has several rows for member 'x' in period '2025'$"),
         (
@@ -191,7 +191,7 @@ def test_transition_matrix_refuses_snapshots_with_a_bad_tier_or_a_duplicate(snap
         transition_matrix(bad, P1, P2)
     with pytest.raises(ValueError, match=r"^snapshots has several rows for member 'a1' in period '2024'$"):
         transition_matrix(pd.concat([snapshots, snapshots.iloc[:1]]), P1, P2)
-    with pytest.raises(ValueError, match=r"^snapshots is missing required column\(s\): 'tier'$"):
+    with pytest.raises(ValueError, match=r"^snapshots is missing columns: tier$"):
         transition_matrix(snapshots.drop(columns="tier"), P1, P2)
 
 

@@ -283,7 +283,7 @@ def test_rate_table_by_hand():
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"member_id": ["a"], "referrals": [1]}), r"members is missing required column\(s\): 'group'"),
+        (pd.DataFrame({"member_id": ["a"], "referrals": [1]}), r"members is missing columns: group"),
         (pd.DataFrame({"member_id": [], "group": [], "referrals": []}), r"members is empty \(no rows\)"),
         (pd.DataFrame({"member_id": ["a"], "group": ["z"], "referrals": [1]}), "members has groups not in groups: 'z'"),
         (pd.DataFrame({"member_id": ["a"], "group": ["x"], "referrals": [-1]}),

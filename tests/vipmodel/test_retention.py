@@ -7,7 +7,6 @@ reasons are known by construction, and hand computations (medians, AUC, the BG/N
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
 import warnings
@@ -16,7 +15,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from openpyxl import load_workbook
 from scipy.stats import mannwhitneyu
 from sqlalchemy import insert, or_, select
 
@@ -28,7 +26,9 @@ from vipmodel.pyramid import TierRules
 from vipmodel.retention import (
     ACTIONS,
     AT_RISK_COLUMNS,
-    PLAN_HEADERS,
+    PLAN_COLUMNS,
+    REASONS,
+    SIGNALS,
     VALUE_COLUMNS,
     MemberValues,
     RiskRules,
@@ -37,7 +37,6 @@ from vipmodel.retention import (
     evaluate_churn_risk,
     maintenance_plan,
     member_values,
-    write_maintenance_plan_xlsx,
 )
 
 # --------------------------------------------------------------------------------------------------------
@@ -225,28 +224,23 @@ def test_sqlite_and_postgresql_give_the_same_top_20(request):
     assert list(lite["reasons"]) == list(pg["reasons"]) and list(lite["action"]) == list(pg["action"])
 
 
-def test_maintenance_plan_in_chinese_has_chinese_headers_and_masked_names(demo, tmp_path):
+def test_maintenance_plan_holds_codes_and_masks_names(demo):
     risk = demo.risk.head(30)
-    plan = maintenance_plan(risk, lang="zh")
-    assert list(plan.columns) == list(PLAN_HEADERS["zh"].values())
-    assert all(re.search(r"[\u4e00-\u9fff]", h) for h in plan.columns)
-    names = plan["姓名"]
+    plan = maintenance_plan(risk)
+    assert list(plan.columns) == list(PLAN_COLUMNS)
+    words = plan[["tier", "signals", "reasons", "action"]].to_numpy().ravel()
+    assert not any(re.search(r"[\u4e00-\u9fff]", str(v)) for v in words)  # codes: the app words them
+    assert set(plan["tier"]) <= set(schema.TIERS)
+    assert all(set(codes) <= set(SIGNALS) for codes in plan["signals"])
+    assert all(set(codes) <= {*REASONS, "no_clear_reason"} for codes in plan["reasons"])
+    assert all(set(codes) <= {a.code for a in ACTIONS} for codes in plan["action"])
+    names = plan["name"]
     assert all(n == (full[0] + "*" * (len(full) - 1)) for n, full in zip(names, risk["name"]))
     assert not any(full in set(names) for full in risk["name"])
-    shown = maintenance_plan(risk, lang="zh", show_personal=True)
-    assert list(shown["姓名"]) == list(risk["name"])
-    assert (plan["负责人"] == "").all()
-    assert plan["完成期限"].iloc[0] > demo.truth.end_date
-
-    path = tmp_path / "plan.xlsx"
-    write_maintenance_plan_xlsx(plan, path)
-    ws = load_workbook(path).active
-    rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == list(plan.columns)
-    assert len(rows) == len(plan) + 1
-    assert [r[0] for r in rows[1:]] == list(plan["会员编号"])
-    assert ws.freeze_panes == "A2"
-    assert ws["A1"].font.bold
+    shown = maintenance_plan(risk, show_personal=True)
+    assert list(shown["name"]) == list(risk["name"])
+    assert (plan["owner"] == "").all()
+    assert plan["due_date"].iloc[0] > demo.truth.end_date
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -494,20 +488,15 @@ def test_at_risk_and_evaluation_refuse_mismatched_inputs(mall):
         evaluate_churn_risk(mall.engine, AS_OF, holdout_days=100)
 
 
-def test_maintenance_plan_refuses_unknown_language_and_missing_columns(mall):
+def test_maintenance_plan_refuses_missing_columns(mall):
     frame = mall.risk.reset_index()
-    with pytest.raises(ValueError, match=r"^lang must be 'en' or 'zh', got 'fr'$"):
-        maintenance_plan(frame, lang="fr")
-    with pytest.raises(ValueError, match=r"^at_risk_frame is missing required column\(s\): 'score'$"):
+    with pytest.raises(ValueError, match=r"^at_risk_frame is missing columns: score$"):
         maintenance_plan(frame.drop(columns="score"))
-    plan = maintenance_plan(frame, lang="en")
-    assert list(plan.columns) == list(PLAN_HEADERS["en"].values())
-    assert plan.loc[frame["member_id"] == "SAT", "Name"].item() == "王**"
-    buffer = io.BytesIO()
-    write_maintenance_plan_xlsx(plan, buffer)
-    buffer.seek(0)
-    rows = list(load_workbook(buffer).active.iter_rows(values_only=True))
-    assert len(rows) == len(plan) + 1 and [r[0] for r in rows[1:]] == list(plan["Member ID"])
+    with pytest.raises(ValueError, match=r"^at_risk_frame must be a pandas DataFrame, got list$"):
+        maintenance_plan([1, 2])
+    plan = maintenance_plan(frame)
+    assert list(plan.columns) == list(PLAN_COLUMNS)
+    assert plan.loc[frame["member_id"] == "SAT", "name"].item() == "王**"
 
 
 def test_auc_and_its_hanley_mcneil_interval_by_hand():
@@ -535,24 +524,3 @@ def test_names_read_by_id_lists_or_by_one_scan_are_the_same(demo_engine, monkeyp
         by_scan = retention._names(conn, ids).reindex(ids)
     assert by_lists.notna().sum() == 300 and by_lists.isna().tolist()[-1]
     pd.testing.assert_series_equal(by_scan, by_lists)
-
-
-def test_the_plan_workbook_writes_formula_like_text_as_quoted_text_never_as_a_formula():
-    import zipfile
-
-    attacks = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
-    plan = pd.DataFrame({"Member ID": ["=1+1", "M2", "M3", "M4"], "Name": attacks,
-                         "Cost (CNY)": [-1.5, 2.0, 3.0, 4.0], "Note": ["a\x07b", "ok", None, "-12.50"]})
-    buffer = io.BytesIO()
-    write_maintenance_plan_xlsx(plan, buffer)
-    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
-    cells = [cell for row in sheet.iter_rows() for cell in row]
-    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
-    assert [c.value for c in sheet["B"][1:]] == attacks  # the text as it was, no apostrophe added
-    assert all(c.data_type == "s" and c.quotePrefix for c in sheet["B"][1:])
-    assert sheet["A2"].value == "=1+1" and sheet["A2"].quotePrefix and not sheet["A3"].quotePrefix
-    assert [c.value for c in sheet["C"][1:]] == [-1.5, 2, 3, 4]  # numbers stay numbers
-    assert sheet["D2"].value == "ab"  # a control character is dropped instead of breaking the download
-    assert sheet["D5"].value == "-12.50" and not sheet["D5"].quotePrefix
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
-        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
