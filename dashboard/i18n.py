@@ -639,12 +639,12 @@ TEXT.update(
             "en": "Response model: within a tier, the log-odds of churn fall by β × log(1 + annual care ÷ ¥{c0}), so "
             "each extra yuan does less. Estimated on {rows} member-years by {method}: β = {beta} (95% interval "
             "{low} – {high}), c0 = ¥{c0} (95% interval ¥{c0_low} – ¥{c0_high}). Assumes that, beyond tier, sales, "
-            "complaints and home store, nothing that drives churn also decides who gets care, and that a yuan of "
-            "any action works alike.",
+            "visits, complaints, home store, last year's sales and whether the member is new, nothing that drives "
+            "churn also decides who gets care, and that a yuan of any action works alike.",
             "zh": "响应模型：同一层级内，流失的对数几率按 β × log(1 + 年关怀投入 ÷ ¥{c0}) 下降，投入越多边际效果越小。"
             "基于 {rows} 个会员年、采用{method}估计：β = {beta}（95% 区间 {low} – {high}），c0 = ¥{c0}"
-            "（95% 区间 ¥{c0_low} – ¥{c0_high}）。假设除层级、消费、"
-            "投诉和所属门店外，没有其他同时影响流失与关怀分配的因素，且各类关怀每元效果相同。",
+            "（95% 区间 ¥{c0_low} – ¥{c0_high}）。假设除层级、消费、到店次数、"
+            "投诉、所属门店、上一年消费及是否新会员外，没有其他同时影响流失与关怀分配的因素，且各类关怀每元效果相同。",
         },
         "care.no_members": {
             "en": "No member bought anything in the 12 months to {date}: choose a later period in the sidebar.",

@@ -65,7 +65,8 @@ def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dic
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=4)
 def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict):
-    """The care response model (IPW) fitted on the two member-years before ``as_of`` (``care.care_panel``).
+    """The care response model (its default: regression adjustment) fitted on the two member-years before ``as_of``
+    (``care.care_panel``).
 
     Raises ValueError (not cached) when the history cannot identify it, e.g. less than three years of data.
     """
@@ -73,7 +74,7 @@ def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict)
 
     with get_engine(url).connect() as conn:
         panel = care.care_panel(conn, as_of, years=2, rules=TierRules.from_payload(rules_payload))
-    return care.CareResponseModel(method="ipw").fit(panel)
+    return care.CareResponseModel().fit(panel)
 
 
 @st.cache_data(persist="disk", show_spinner=False, max_entries=8)

@@ -55,7 +55,8 @@ def test_care_page_shows_the_plan_the_comparison_the_curves_and_the_optimiser(de
     assert {"Annual care spend", "Members retained", "Retained value", "Return on care",
             "Retained value, optimiser"} <= set(labels)
     captions = " ".join(c.value for c in at.caption)
-    assert "inverse-propensity weighting" in captions and "β = " in captions and "95% interval" in captions
+    assert "Estimated on" in captions and "by regression adjustment" in captions and "β = " in captions
+    assert "95% interval" in captions and "whether the member is new" in captions
     assert "3-year lifetime value" in captions
     assert len(at.get("plotly_chart")) == 2
     curves = _spec(at, 0)
@@ -72,7 +73,7 @@ def test_care_page_speaks_chinese_with_the_tier_names_of_the_documents(demo_app)
     assert at.title[0].value == "关怀投入模拟"
     assert "年关怀投入" in [m.label for m in at.metric]
     assert "A 白金层" in [a["text"] for a in _spec(at, 0)["layout"]["annotations"]]
-    assert any("逆倾向得分加权" in c.value for c in at.caption)
+    assert any("采用回归调整估计" in c.value and "是否新会员" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from vipmodel.db import make_engine
 from vipmodel.demo import load_ground_truth
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years
+from vipmodel.pyramid import assign_tiers
 from vipmodel.settings import latest_setting, save_setting
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -126,8 +127,6 @@ def test_current_plan_from_history_costs_what_the_tier_received(big_mall, big_pa
     assert len(last) > 0
     feats = member_features(eng, start, truth.end_date)
     active = feats[feats["n_transactions"] > 0]
-    from vipmodel.pyramid import assign_tiers
-
     tiers = assign_tiers(active).astype(str)
     mean_care = active.set_index("member_id")["care_cost"].groupby(tiers).mean()
     for tier in "ABCD":
@@ -139,11 +138,17 @@ def test_current_plan_from_history_costs_what_the_tier_received(big_mall, big_pa
 # ------------------------------------------------------------------------------------------ response model
 
 
+# The recovery seeds and five more, chosen before the estimator's rework (none tuned to): coverage is a rate, and
+# 10 cases of five malls cannot tell 90% from 80%.
+COVERAGE_SEEDS: tuple[int, ...] = (*RECOVERY_SEEDS, 101, 202, 303, 40404, 777)
+
+
 @pytest.fixture(scope="module")
 def recovery_fits(recovery_mall):
-    """The default (IPW, c0 estimated) response model on every recovery mall, with the generator's truth."""
+    """The default response model (regression adjustment, c0 estimated) on every mall of the coverage seeds, with
+    the generator's truth."""
     fits = {}
-    for seed in RECOVERY_SEEDS:
+    for seed in COVERAGE_SEEDS:
         eng = make_engine(recovery_mall(seed))
         with eng.connect() as conn:
             truth = load_ground_truth(conn)
@@ -153,17 +158,12 @@ def recovery_fits(recovery_mall):
 
 
 def _log_z(draws: np.ndarray, estimate: float, true: float) -> float:
-    """Distance of the estimate from the truth in bootstrap standard deviations, on the log scale (where the
-    draws of c0 and beta are roughly symmetric: c0 multiplies, and beta moves with it)."""
+    """Distance of the estimate from the truth in standard deviations of the model's joint draws, on the log
+    scale (where the draws of c0 and beta are roughly symmetric: c0 multiplies, and beta moves with it)."""
     return abs(math.log(estimate) - math.log(true)) / float(np.std(np.log(draws), ddof=1))
 
 
-# Seed 11's history favours c0 near 10 (profile log-likelihood ~4.5 above c0 = 100), and beta moves with c0: both
-# lie more than three bootstrap SDs from the truth. Kept visible (strict) rather than widened into a pass.
-SEED_11_MISS = pytest.mark.xfail(strict=True, reason="seed 11: the history favours c0 near 10 (see the report)")
-
-
-@pytest.mark.parametrize("seed", [pytest.param(s, marks=SEED_11_MISS) if s == 11 else s for s in RECOVERY_SEEDS])
+@pytest.mark.parametrize("seed", RECOVERY_SEEDS)
 def test_the_estimated_c0_and_beta_lie_within_three_bootstrap_sds_of_the_truth(recovery_fits, seed):
     model, truth = recovery_fits[seed]
     assert _log_z(model.draws_["c0"].to_numpy(), model.c0_, truth.churn_model["c0"]) < 3
@@ -171,6 +171,7 @@ def test_the_estimated_c0_and_beta_lie_within_three_bootstrap_sds_of_the_truth(r
     assert model.coef_["log1p_care"] == -model.beta_
     # The estimate is the profile's maximum, inside its own interval.
     assert model.c0_interval_[0] <= model.c0_ <= model.c0_interval_[1]
+    assert model.beta_interval_[0] <= model.beta_ <= model.beta_interval_[1]
     assert model.c0_profile_["loglik"].max() == 0.0
 
 
@@ -179,10 +180,87 @@ def test_the_95_percent_intervals_of_beta_and_c0_cover_the_truth_across_seeds(re
     for model, truth in recovery_fits.values():
         cases.append(model.beta_interval_[0] <= truth.churn_model["b_care"] <= model.beta_interval_[1])
         cases.append(model.c0_interval_[0] <= truth.churn_model["c0"] <= model.c0_interval_[1])
-    # Acceptance rule of a calibrated 95% interval: the most misses that n independent cases exceed with
-    # probability below 5% (n = 10: at most 2, i.e. 80% coverage; 3 misses would happen 1.2% of the time).
-    allowed = int(next(k for k in range(len(cases)) if stats.binom.sf(k, len(cases), 0.05) < 0.05))
-    assert sum(not c for c in cases) <= allowed, cases
+    # Acceptance rule (issue 16): at least 90% of the (seed x parameter) cases covered. A calibrated 95% interval
+    # misses about one mall in 20 by design -- seed 11's own churn draws favour c0 near 15 even for the exact
+    # generating model, with the latent satisfaction the data do not show -- so the rule is read over ten malls.
+    assert len(cases) == 2 * len(COVERAGE_SEEDS) == 20
+    assert sum(cases) >= 0.9 * len(cases), cases
+
+
+def test_the_intervals_are_the_calibrated_profile_likelihood_intervals(recovery_fits):
+    model, _ = recovery_fits[RECOVERY_SEEDS[0]]
+    k = model.critical_values_
+    # The bootstrap may widen the likelihood-ratio interval, never narrow it below the chi-squared one.
+    assert k["c0"] >= stats.chi2.ppf(0.95, 1) and k["beta"] >= stats.chi2.ppf(0.95, 1)
+    profile = model.c0_profile_
+    lr = -2.0 * profile["loglik"].to_numpy()
+    outside = (profile["c0"] < model.c0_interval_[0]) | (profile["c0"] > model.c0_interval_[1])
+    # Grid values outside the interval are rejected by the likelihood ratio (up to the refinement of the maximum
+    # between grid values), and the interval reaches at least the grid values that are not.
+    assert (lr[outside.to_numpy()] > k["c0"] - 0.1).all()
+    assert (lr[~outside.to_numpy()] <= k["c0"] + 0.1).all()
+    # beta at each grid c0 lies inside the beta interval wherever that c0 is inside the c0 interval.
+    inside = profile[~outside]
+    assert (inside["beta"] >= model.beta_interval_[0] - 1e-9).all()
+    assert (inside["beta"] <= model.beta_interval_[1] + 1e-9).all()
+    # The joint draws behind the bands follow the intervals: their central 95% is the interval, up to the
+    # Monte Carlo error of 200 draws.
+    low, high = np.quantile(model.draws_["c0"], [0.025, 0.975])
+    assert math.log(low) == pytest.approx(math.log(model.c0_interval_[0]), abs=0.35)
+    assert math.log(high) == pytest.approx(math.log(model.c0_interval_[1]), abs=0.35)
+
+
+def _newcomer_panel(n: int = 40_000, seed: int = 1) -> pd.DataFrame:
+    """Member-years where care is targeted on previous-year sales, newcomers (no previous year) get only the
+    untargeted SMS, and newcomers churn more for a reason of their own (not yet selected by earlier churn).
+    Truth: beta = 0.5, c0 = 100."""
+    rng = np.random.default_rng(seed)
+    tier = rng.choice(list("ABCD"), n, p=[0.05, 0.15, 0.3, 0.5])
+    new = rng.random(n) < 0.25
+    away = ~new & (rng.random(n) < 0.15)  # members of longer standing who bought nothing the year before
+    sales = rng.lognormal(7.0, 1.0, n)
+    prev = np.where(new | away, 0.0, sales * rng.lognormal(0.0, 0.3, n))
+    rank = pd.Series(prev).rank(pct=True).to_numpy()
+    targeted = ~new & (rng.random(n) < np.clip(2.5 * (rank - 0.6), 0.0, 0.9))
+    care = 0.5 * rng.binomial(4, 0.3, n) + targeted * rng.uniform(0.0, 400.0, n)
+    p = expit(-1.0 + 0.6 * new - 0.2 * np.log1p(sales / 1000) - 0.5 * np.log1p(care / 100))
+    return pd.DataFrame({"member_id": [f"M{i}" for i in range(n)], "tier": tier, "sales": sales, "care_cost": care,
+                         "churned": rng.random(n) < p, "new_member": new.astype(int), "prev_sales": prev,
+                         "prev_active": (prev > 0).astype(int), "n_visits": rng.poisson(6, n)})
+
+
+def test_the_newcomer_control_removes_the_bias_of_a_spuriously_steep_start_of_the_curve():
+    panel = _newcomer_panel()
+    adjusted = CareResponseModel(n_bootstrap=100).fit(panel)
+    assert adjusted.coef_["new_member"] == pytest.approx(0.6, abs=0.15)  # the newcomers' own extra churn
+    assert adjusted.beta_interval_[0] <= 0.5 <= adjusted.beta_interval_[1]
+    assert adjusted.c0_interval_[0] <= 100.0 <= adjusted.c0_interval_[1]
+    # Without it the newcomers' churn is read as the effect of the first yuan of care: the curve starts too
+    # steeply, c0 and beta come out too low (on seeds 1-4 of this panel: c0 15-47 against 61-400 adjusted).
+    naive = CareResponseModel(controls=(), n_bootstrap=100).fit(panel)
+    assert naive.c0_ < 50 and adjusted.c0_ > 2 * naive.c0_
+    assert naive.beta_ < adjusted.beta_
+
+
+def test_care_panel_adds_the_members_history(big_mall, big_panel):
+    eng, _ = big_mall
+    panel = big_panel
+    assert {"store", "new_member", "prev_sales", "prev_active"} <= set(panel.columns)
+    with eng.connect() as conn:
+        joined = pd.read_sql("select member_id, join_date from members", conn).set_index("member_id")["join_date"]
+    joined = pd.to_datetime(panel["member_id"].map(joined))
+    assert (panel["new_member"] == (joined >= pd.to_datetime(panel["window_start"])).astype(int)).all()
+    windows = sorted(panel["window_start"].unique())
+    first, second = panel[panel["window_start"] == windows[0]], panel[panel["window_start"] == windows[1]]
+    # The data start with the first window: nobody has a previous year there.
+    assert (first["prev_active"] == 0).all() and (first["prev_sales"] == 0).all()
+    # In the second window the previous year is the first window: its sales, for the members active in it.
+    before = first.set_index("member_id")["sales"]
+    assert (second["prev_active"] == second["member_id"].isin(before.index).astype(int)).all()
+    expected = second["member_id"].map(before).fillna(0.0)
+    assert second["prev_sales"].to_numpy() == pytest.approx(expected.to_numpy())
+    # Newcomers had no previous year in the mall.
+    assert (second.loc[second["new_member"] == 1, "prev_active"] == 0).all()
 
 
 def test_the_optimiser_stays_within_the_care_the_history_supports_unless_widened(recovery_fits):
