@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
-from dashboard import access, precompute, state, ui  # noqa: E402
+from dashboard import access, precompute, refresh_job, state, ui  # noqa: E402
 from dashboard.data import common  # noqa: E402
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_number, t, tier_name  # noqa: E402
 
@@ -77,6 +77,8 @@ def _sidebar(url: str, version: str) -> None:
     st.sidebar.caption(t("sidebar.database", lang_now, name=common.display_name(url)))
     if precompute.running(url, version):
         st.sidebar.caption(t("sidebar.precomputing", lang_now))
+    elif refresh_job.running(url, version, latest):
+        st.sidebar.caption(t("sidebar.preparing_pack", lang_now))
 
 
 def _period_adjusted_caption(asked: tuple[dt.date | None, dt.date | None], first: dt.date | None, latest: dt.date,
@@ -144,6 +146,7 @@ def main() -> None:
         access.sign_in_page(url)  # stops the run
     if ready:
         precompute.start(url, version, latest)
+        refresh_job.start(url, version, latest)
     _sidebar(url, version)
     state.sync_query_params()
     lang = state.lang()

@@ -32,7 +32,7 @@ def prepare() -> None:
     """Import the pages' modules, then start the precompute (or its read from disk) of the configured database."""
     from streamlit.logger import get_logger
 
-    from dashboard import precompute
+    from dashboard import precompute, refresh_job
     from dashboard.data import common
 
     log = get_logger(__name__)
@@ -45,6 +45,8 @@ def prepare() -> None:
         if not common.has_data(url):
             return  # the first visitor's run generates the demo mall (with a progress bar) or explains
         version = common.current_version(url)
-        precompute.start(url, version, common.load_latest_date(url, version))
+        latest = common.load_latest_date(url, version)
+        precompute.start(url, version, latest)
+        refresh_job.start(url, version, latest)
     except Exception as exc:  # noqa: BLE001 - the pages report an unreachable database to the visitor
         log.warning("start-up precompute skipped: %s", str(exc).splitlines()[0] if str(exc) else exc)

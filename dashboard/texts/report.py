@@ -4,6 +4,10 @@ value-weighted flows; the highlight sentences are filled only from ``vipmodel.we
 from __future__ import annotations
 
 TEXT: dict[str, dict[str, str]] = {
+    "sidebar.preparing_pack": {
+        "en": "⏳ Preparing last week's meeting pack in the background (value models for the week's Sunday).",
+        "zh": "⏳ 正在后台准备上周的例会资料（按该周周日计算价值模型）。",
+    },
     "report.scope_reason": {
         "en": "the meeting pack always covers the whole mall, every store and tier, for the chosen week",
         "zh": "例会资料始终覆盖整个商场的全部门店和层级，按所选周统计",

@@ -24,6 +24,8 @@ APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
 # The app starts a background precompute of every page on a new data version; page tests run pages themselves
 # (tests/dashboard/test_precompute.py turns it on where it is the subject).
 os.environ.setdefault("VIPDASH_PRECOMPUTE", "0")
+# Nor the weekly pack's refresh in a process of its own (tests/dashboard/test_refresh_job.py turns it on).
+os.environ.setdefault("VIPDASH_REFRESH", "0")
 
 
 @pytest.fixture(autouse=True)

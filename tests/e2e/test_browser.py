@@ -128,7 +128,8 @@ def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
     """The README's server (``streamlit run dashboard/server.py``), its log in ``home/server-<port>.log``."""
     _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     port = _free_port()
-    env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "HOME": str(home)}
+    # The weekly pack's refresh (dashboard/refresh_job.py, tested on its own) would share the 2 cores with the pages.
+    env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "VIPDASH_REFRESH": "0", "HOME": str(home)}
     log = home / f"server-{port}.log"
     proc = subprocess.Popen(
         [
