@@ -108,9 +108,13 @@ def clear_shared() -> None:
 
 
 def current_version(url: str) -> str:
-    """The data token (cheap; read on every run to key the caches, in memory and on disk)."""
+    """The data token and the version of the model code (cheap; read on every run to key the caches, in memory and
+    on disk): an upgrade of ``vipmodel`` -- a fixed model, query or default -- never serves results the old code
+    made, even from a server's disk cache."""
+    from vipmodel.results import model_version
+
     with get_engine(url).connect() as conn:
-        return db.data_token(conn)
+        return f"{db.data_token(conn)}.{model_version()}"
 
 
 @st.cache_data(persist="disk", show_spinner=False)

@@ -157,3 +157,23 @@ def test_the_precompute_process_stops_when_its_server_is_gone(demo_sqlite_url, t
                           env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, timeout=120)
     assert done.returncode == 1
     assert not (tmp_path / ".streamlit" / "cache").exists()
+
+
+def test_new_model_code_keys_every_cache_anew_so_a_fixed_model_is_never_served_from_old_results(demo_sqlite_url,
+                                                                                                monkeypatch):
+    from dashboard.data import overview
+    from vipmodel import kpi, results
+
+    calls = []
+    real = kpi.overview_kpis
+    monkeypatch.setattr(kpi, "overview_kpis", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    before = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, before)
+    overview.load_overview_kpis(demo_sqlite_url, before, latest)
+    overview.load_overview_kpis(demo_sqlite_url, before, latest)
+    assert len(calls) == 1  # the second read is the cache's
+    monkeypatch.setattr(results, "model_version", lambda: "0123456789abcdef")  # e.g. a fix in vipmodel/clv.py
+    after = common.current_version(demo_sqlite_url)
+    assert after != before and after.split(".")[0] == before.split(".")[0]  # same data, other code
+    overview.load_overview_kpis(demo_sqlite_url, after, latest)
+    assert len(calls) == 2
