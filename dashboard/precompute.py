@@ -193,9 +193,9 @@ def _fingerprinted_files() -> list[Path]:
 
 
 def _marker_folder() -> Path:
-    from streamlit.runtime.caching.storage.local_disk_cache_storage import get_cache_folder_path
-
-    return Path(get_cache_folder_path()).parent
+    """Where the marker files live: ``~/.streamlit``, beside the disk cache ``persist="disk"`` writes (its
+    documented place), found without Streamlit's private storage module."""
+    return Path.home() / ".streamlit"
 
 
 def _read(name: str) -> dict[str, str]:
