@@ -77,7 +77,7 @@ def _sidebar(url: str, version: str) -> None:
     st.sidebar.caption(t("sidebar.database", lang_now, name=common.display_name(url)))
     if precompute.running(url, version):
         st.sidebar.caption(t("sidebar.precomputing", lang_now))
-    elif refresh_job.running(url, version, latest):
+    elif refresh_job.running(url, version):
         st.sidebar.caption(t("sidebar.preparing_pack", lang_now))
 
 

@@ -51,38 +51,40 @@ def report_day(url: str, version: str, latest: dt.date | None) -> dt.date | None
     return parse_week(report_data.default_week(weeks, latest))[1] if weeks and latest is not None else None
 
 
-def _key(url: str, version: str, day: dt.date) -> tuple:
+def _key(url: str, version: str) -> tuple:
     # The saved settings the results depend on are part of the key: saving new rules or weights refreshes again.
-    return url, version, day, repr(common.load_tier_rules(url)[0].to_payload()), repr(common.load_referral_weights(url))
+    return url, version, repr(common.load_tier_rules(url)[0].to_payload()), repr(common.load_referral_weights(url))
 
 
 def start(url: str, version: str, latest: dt.date | None) -> None:
-    """Start the refresh for the default report week unless it ran, runs or is not needed for this data."""
+    """Start the refresh for the default report week unless it ran or runs for this data and these settings.
+
+    Called on every page run: it only looks up a key; the week's day is found in the background thread.
+    """
     if latest is None or not enabled():
         return
-    day = report_day(url, version, latest)
-    if day is None:
-        return
-    jobs, key = _jobs(), _key(url, version, day)
+    jobs, key = _jobs(), _key(url, version)
     if key in jobs:
         return
-    thread = threading.Thread(target=_run, args=(url, version, day), name="vipdash-refresh", daemon=True)
+    thread = threading.Thread(target=_run, args=(url, version, latest), name="vipdash-refresh", daemon=True)
     jobs[key] = thread
     thread.start()
 
 
-def running(url: str, version: str, latest: dt.date | None) -> bool:
-    """True while this server's refresh for the data, saved settings and default report week is working."""
-    day = report_day(url, version, latest) if latest is not None else None
-    thread = _jobs().get(_key(url, version, day)) if day is not None else None
+def running(url: str, version: str) -> bool:
+    """True while this server's refresh for the data and the saved settings is working."""
+    thread = _jobs().get(_key(url, version))
     return thread is not None and thread.is_alive()
 
 
-def _run(url: str, version: str, day: dt.date) -> None:
+def _run(url: str, version: str, latest: dt.date) -> None:
     from vipmodel import results
 
     while precompute.running(url, version):
         time.sleep(_WAIT_S)
+    day = report_day(url, version, latest)
+    if day is None:
+        return
     if results.current_run(common.get_engine(url), as_of=day) is not None:
         _LOG.info("refresh for %s not needed: its results are in the database", day)
         return
