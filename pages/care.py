@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import campaigns_panel, filters, state, ui
-from dashboard.data import care as data  # the care loaders (and load_tier_rules, see dashboard/data/care.py)
+from dashboard.data import care as data, common
 from dashboard.figures.care import (ALLOCATION_COLUMNS, ALLOCATION_KINDS, PLAN_KINDS, RESULT_COLUMNS, RESULT_KINDS,
                                     SUPPORT_SCALES, allocation_bars, assumptions_text, editor_frame,
                                     extrapolated_tiers, model_caption, plan_from_editor, spend_curves,
@@ -122,7 +122,7 @@ def main() -> None:
     if (ctx := filters.page_context()) is None:
         return
     lang, date = ctx.lang, fmt_date(ctx.end, ctx.lang)
-    rules = data.load_tier_rules(ctx.url)[0].to_payload()
+    rules = common.load_tier_rules(ctx.url)[0].to_payload()
     with st.spinner(t("common.loading", lang)):
         try:
             model = data.load_care_model(ctx.url, ctx.version, ctx.end, rules)

@@ -10,17 +10,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import common
 from dashboard.data.common import get_engine, load_setting_history
 from dashboard.data.members import member_ids
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 from vipmodel import features
 from vipmodel.pyramid import TierRules
-
-# pages/care.py reads the tier rules through this module (`from dashboard.data import care as data`): its body is
-# left alone while the care model is being reworked. Switch it to common.load_tier_rules and drop this line then.
-load_tier_rules = common.load_tier_rules
 
 CARE_CURVE_MULTIPLIERS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 CARE_VALUE_YEARS = 3

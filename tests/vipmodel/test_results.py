@@ -73,6 +73,13 @@ def engine_(request, template, tmp_path):
     eng.dispose()
 
 
+def _sqlite_copy(template, tmp_path):
+    """An engine on a private copy of the SQLite template mall (a test that changes its tables)."""
+    copy = tmp_path / "mall.db"
+    shutil.copy(template("sqlite").removeprefix("sqlite:///"), copy)
+    return make_engine(f"sqlite:///{copy}")
+
+
 def _refresh(eng, **kwargs) -> results.RefreshRun:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -247,9 +254,7 @@ def test_a_database_made_before_results_were_stored_has_none_and_gets_the_tables
                                                                                                  template):
     from sqlalchemy import inspect
 
-    copy = tmp_path / "old.db"
-    shutil.copy(template("sqlite").removeprefix("sqlite:///"), copy)
-    eng = make_engine(f"sqlite:///{copy}")
+    eng = _sqlite_copy(template, tmp_path)
     with eng.begin() as conn:
         conn.exec_driver_sql("DROP TABLE member_results")
         conn.exec_driver_sql("DROP TABLE refresh_runs")
@@ -263,9 +268,7 @@ def test_a_database_made_before_results_were_stored_has_none_and_gets_the_tables
 def test_result_tables_made_by_older_code_with_other_columns_are_rebuilt_by_a_refresh(tmp_path, template):
     from sqlalchemy import inspect
 
-    copy = tmp_path / "older.db"
-    shutil.copy(template("sqlite").removeprefix("sqlite:///"), copy)
-    eng = make_engine(f"sqlite:///{copy}")
+    eng = _sqlite_copy(template, tmp_path)
     with eng.begin() as conn:
         conn.exec_driver_sql("DROP TABLE member_results")
         conn.exec_driver_sql("CREATE TABLE member_results (run_id INTEGER, member_id VARCHAR(32), tier VARCHAR(1))")
