@@ -5,11 +5,12 @@ threshold or weight slider change < 300 ms from input to re-rendered chart in th
 page < 5 s; memory per browser session must not grow with the number of sessions beyond the shared cache
 (5 sessions).
 
-The browser part runs the product's flow (``streamlit run dashboard/server.py``): a server with an empty disk
-cache starts and precomputes every page's default view in the background (timed from its log), then each page is
-opened by a new visitor and reloaded; the sliders and memory are measured; finally the server is restarted: it
-computes nothing again but reads the precomputed views back from the disk cache as it starts (timed from its log),
-then the pages are opened again and the sliders moved.
+The browser part runs the product's flow (``streamlit run dashboard/server.py``): a server starts and precomputes
+every page's default view in the background into the database (timed from its log; when the database holds them
+already, it reads them), then each page is opened by a new visitor and reloaded; the sliders and memory are
+measured; finally a second server with another home folder (another machine of the group, the same results secret)
+starts: it computes nothing but reads the stored views from the database as it starts (timed from its log), then
+the pages are opened again and the sliders moved.
 
 Usage::
 
@@ -106,13 +107,17 @@ def _rss_mb(pid: int) -> float:
     return total / 1024
 
 
+BENCH_SECRET = "the benchmark's results secret, shared by its servers"
+
+
 def _start_server(url: str, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run`` with the background precompute on and its disk cache under ``home``; waits for health."""
+    """``streamlit run`` with the background precompute on, home folder ``home``; waits for health."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/server.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "VIPDASH_DATABASE_URL": url, "VIPDASH_PRECOMPUTE": "1", "HOME": str(home)},
+        cwd=ROOT, env={**os.environ, "VIPDASH_DATABASE_URL": url, "VIPDASH_PRECOMPUTE": "1", "HOME": str(home),
+                       "VIPDASH_REFRESH": "0", "VIPDASH_RESULTS_KEY": BENCH_SECRET},
         stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -125,9 +130,9 @@ def _start_server(url: str, home: Path, log: Path) -> tuple[subprocess.Popen, st
     return proc, base
 
 
-# The server's log line when the precompute has computed every page's default view, or (after a restart) read it
-# back from the disk cache.
-PRECOMPUTE_DONE = ("precompute finished in", "precompute read from the disk cache in")
+# The server's log line when the precompute has computed every page's default view, or read it from the database
+# (stored there by an earlier precompute, this or another server's).
+PRECOMPUTE_DONE = ("precompute finished in", "precompute read from the database in")
 
 
 def _wait_for_precompute(log: Path, timeout: float) -> str:
@@ -206,24 +211,14 @@ def _latency_row(label: str, latencies: list[float | None]) -> tuple[str, str]:
             result + (f"; {missed} of {len(latencies)} moves not redrawn within 60 s" if missed else ""))
 
 
-def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 * 3600,
-                     home: Path | None = None) -> Iterator[tuple[str, str]]:
-    """Precompute time, first loads after it and after a restart (disk cache), slider latency, server memory;
-    each row as soon as it is measured.
-
-    ``home`` reuses the disk cache of an earlier run: its record of the completed precompute is dropped, so the
-    server runs its precompute process again, which then only reads the disk cache (minutes instead of half an
-    hour). What follows is measured on a server whose precompute has just finished; the precompute's own time is
-    not a precompute's.
-    """
+def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 * 3600) -> Iterator[tuple[str, str]]:
+    """Precompute time, first loads after it and on a second server, slider latency, server memory; each row as
+    soon as it is measured."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    if home is None:
-        home = Path(tempfile.mkdtemp(prefix="bench-pages-home-"))  # an empty disk cache: the precompute does it all
-    else:
-        (home / ".streamlit" / "vipdash-precomputed.json").unlink(missing_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="bench-pages-home-"))
     log = home / "server.log"
     proc, base = _start_server(url, home, log)
     try:
@@ -252,9 +247,11 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    # A restarted server (deploy, reboot) reads the same data version's results from the disk cache. It starts once
-    # the old process has gone and the system has taken back its memory (gigabytes at a million members).
+    # A second server (another machine of the group: another home folder, the same results secret) reads the data
+    # version's results from the database. It starts once the first has gone and the system has taken back its
+    # memory (gigabytes at a million members), as a restart would.
     time.sleep(15)
+    home = Path(tempfile.mkdtemp(prefix="bench-pages-second-"))
     proc, base = _start_server(url, home, home / "restart.log")
     try:
         with sync_playwright() as pw:
@@ -262,11 +259,11 @@ def browser_measures(url: str, sessions: int = 5, precompute_timeout: float = 4 
             # It reads the precomputed views back into memory as it starts (timed from its log), then is visited.
             started = time.perf_counter()
             read = _wait_for_precompute(home / "restart.log", precompute_timeout)
-            yield ("start-up read of the precomputed views after a restart",
+            yield ("start-up read of the stored views by a second server",
                    f"{read.split(':', 1)[0]} (ready {time.perf_counter() - started:.0f} s after health)")
-            yield from _first_loads(browser, base, "after a server restart")
+            yield from _first_loads(browser, base, "on the second server")
             for label, path, chart in SLIDERS:  # the in-memory parts are rebuilt on the first move
-                yield _latency_row(f"{label} after a server restart", _slider_latencies(browser, f"{base}/{path}", chart))
+                yield _latency_row(f"{label} on the second server", _slider_latencies(browser, f"{base}/{path}", chart))
             browser.close()
     finally:
         proc.terminate()
@@ -280,14 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-script-runs", action="store_true",
                         help="skip the precompute and AppTest script runs in this process")
-    parser.add_argument("--home", type=Path, help="reuse this earlier run's disk cache (see browser_measures)")
     args = parser.parse_args(argv)
     print(f"\n{dt.date.today().isoformat()} · {platform.node()} · {platform.machine()} · {args.url}\n")
     if not args.skip_script_runs:
         warm_script_runs(args.url)
     if not args.skip_browser:
         print("\n| browser measure | result |\n| --- | ---: |")
-        for measure, result in browser_measures(args.url, args.sessions, home=args.home):
+        for measure, result in browser_measures(args.url, args.sessions):
             print(f"| {measure} | {result} |", flush=True)
     return 0
 

@@ -1,13 +1,12 @@
-"""Precompute every page's default view once per data version, in the background, into the shared cache.
+"""Precompute every page's default view once per data version, in the background, into the mall's database.
 
 The heavy part of each page (SQL aggregation over all transactions, model fits) depends only on the data, the
 period and the saved settings, not on who is looking. Computing it right after the data changes, before anyone
-opens the page, turns a first visit into a cache read. A server computes them in a separate process and reads the
-results back (``_warm_and_record``). With ``persist="disk"`` on the loaders, a restarted server computes nothing
-again when the precompute completed on disk for the same data, settings and code: the same steps only read the
-results back into memory, started with the server by ``dashboard/server.py`` (seconds, where each first visit
-would otherwise wait for its own share). Widget-driven results (a different budget, weights or grouping) are
-derived from these and stay cheap.
+opens the page, turns a first visit into a read. A server computes the steps in a process of its own
+(``python -m dashboard.precompute_process``), which stores each result in the database (``dashboard.data.stored``),
+and then reads them back into its memory (``_warm_and_record``). A second server on the same database, or a
+restarted one, finds the precompute complete there and only reads the results (seconds), computing nothing.
+Widget-driven results (a different budget, weights or grouping) are derived from these and stay cheap.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import json
 import os
 import sys
 import threading
@@ -26,14 +24,22 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard import members_filter, state
-from dashboard.data import care, common, complaints, migration, overview, pyramid, referrals, satisfaction, value
+from dashboard import state
+from dashboard.data import (
+    care,
+    common,
+    complaints,
+    migration,
+    overview,
+    pyramid,
+    referrals,
+    satisfaction,
+    stored,
+    value,
+)
 from vipmodel.reuse import shared_queries
 
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
-REMEMBERED_DATABASES = 20  # databases whose data token the disk cache remembers (each test run adds one)
-TOKENS_FILE = "vipdash-data-tokens.json"  # next to Streamlit's disk cache: {url: data token it holds results of}
-COMPLETED_FILE = "vipdash-precomputed.json"  # {url: fingerprint of the last precompute that finished}
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
@@ -101,6 +107,12 @@ def _jobs() -> dict[tuple[str, str, str, str], threading.Thread]:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def _versions_in_memory() -> dict[str, str]:
+    """{url: the data and model version whose results this server's memory holds}."""
+    return {}
+
+
 def start(url: str, version: str, latest: dt.date | None) -> None:
     """Start the background precompute for this data version unless it ran or runs in this server already."""
     if latest is None or not enabled():
@@ -110,53 +122,51 @@ def start(url: str, version: str, latest: dt.date | None) -> None:
         return
     _forget_older_data(url, version)
     fingerprint = _fingerprint(key)
-    record = None if _completed_on_disk(url, fingerprint) else fingerprint
-    if record is None:
-        _LOG.info("precompute not needed: this data version's results are on disk; reading them into memory")
-    thread = threading.Thread(target=_warm_and_record, args=(url, version, latest, record),
+    complete = stored.enabled() and stored.is_complete(url, fingerprint)
+    if complete:
+        _LOG.info("precompute not needed: this data version's results are in the database; reading them into memory")
+    thread = threading.Thread(target=_warm_and_record, args=(url, version, latest, None if complete else fingerprint),
                               name="vipdash-precompute", daemon=True)
     jobs[key] = thread
     thread.start()
 
 
 def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str | None) -> None:
-    """Compute the steps and record ``fingerprint`` as completed, or with None (the results are on disk) only read
-    them back.
+    """Compute the steps and record ``fingerprint`` as complete in the database, or with None (complete already)
+    only read the results back.
 
-    A server computes in a separate process (:func:`_compute_apart`) and then reads the results back from the disk
-    cache: the server's own process stays free for its visitors during a precompute of half an hour (Python runs
-    one thread at a time), and holds only the results afterwards, not the gigabytes the aggregations passed
-    through. Without Streamlit's runtime (tests, scripts) the caches are in memory only, and the steps run here.
+    The steps are computed in a separate process (:func:`_compute_apart`) that stores them in the database; this
+    server then reads them back: its own process stays free for its visitors during a precompute of half an hour
+    (Python runs one thread at a time), and holds only the results afterwards, not the gigabytes the aggregations
+    passed through. With stored results switched off (``VIPDASH_STORED_VIEWS=0``) the steps run here.
     """
     started = time.perf_counter()
     if fingerprint is None:
-        warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read from the disk cache")
+        warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read from the database")
         return
-    if _persists_on_disk() and _compute_apart(url, version, latest):
+    if stored.enabled() and _compute_apart(url, version, latest):
         computed = time.perf_counter() - started
         warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read back")
         _LOG.info("precompute finished in %.1f s: computed in a separate process in %.1f s, read back in %.1f s",
                   time.perf_counter() - started, computed, time.perf_counter() - started - computed)
     else:
-        warm(url, version, latest, on_step=_keep_from_the_collector)
-    _record(COMPLETED_FILE, url, fingerprint)  # not reached when the server stops midway: the next start warms
-
-
-def _persists_on_disk() -> bool:
-    from streamlit import runtime
-
-    return runtime.exists()
+        if stored.enabled():
+            stored.prune(url, version)
+        with stored.writing():
+            warm(url, version, latest, on_step=_keep_from_the_collector)
+    if stored.enabled():  # not reached when the server stops midway: the next start computes what is missing
+        stored.mark_complete(url, version, fingerprint)
 
 
 def _compute_apart(url: str, version: str, latest: dt.date) -> bool:
-    """Run :func:`warm` in a child process that writes Streamlit's disk cache (its log goes to the server's);
-    False when it failed, and the caller computes in this process instead."""
+    """Run :func:`warm` in a child process that stores the results in the database (its log goes to the
+    server's); False when it failed, and the caller computes in this process instead."""
     import subprocess
 
-    command = [sys.executable, "-m", "dashboard.precompute_process", url, version, latest.isoformat(),
-               str(os.getpid())]
+    command = [sys.executable, "-m", "dashboard.precompute_process", version, latest.isoformat(), str(os.getpid())]
+    env = {**os.environ, "VIPDASH_PRECOMPUTE_URL": url}  # not in argv: a URL may hold a password
     try:
-        done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, check=False)
+        done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, env=env, check=False)
     except OSError as exc:
         _LOG.warning("precompute process did not start (%s): computing in the server", exc)
         return False
@@ -178,49 +188,9 @@ def _keep_from_the_collector(*_step) -> None:
 
 
 def _fingerprint(key: tuple[str, str, str, str]) -> str:
-    """The job's key and the source of the loaders (every module of ``dashboard.data`` and the member filter they
-    apply) and of the steps: the disk cache's keys change with either."""
-    digest = hashlib.sha256(repr(key).encode("utf-8"))
-    for path in _fingerprinted_files():
-        digest.update(path.name.encode("utf-8"))
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _fingerprinted_files() -> list[Path]:
-    loaders = Path(common.__file__).parent
-    return [*sorted(loaders.glob("*.py")), Path(members_filter.__file__), Path(__file__)]
-
-
-def _marker_folder() -> Path:
-    """Where the marker files live: ``~/.streamlit``, beside the disk cache ``persist="disk"`` writes (its
-    documented place), found without Streamlit's private storage module."""
-    return Path.home() / ".streamlit"
-
-
-def _read(name: str) -> dict[str, str]:
-    try:
-        return json.loads((_marker_folder() / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _record(name: str, url: str, value: str | None) -> None:
-    """Set (or with None drop) ``url`` in marker file ``name``, keeping the last REMEMBERED_DATABASES."""
-    values = _read(name)
-    values.pop(url, None)
-    if value is not None:
-        values[url] = value  # last: the oldest databases seen are forgotten first
-    values = dict(list(values.items())[-REMEMBERED_DATABASES:])
-    try:
-        _marker_folder().mkdir(parents=True, exist_ok=True)
-        (_marker_folder() / name).write_text(json.dumps(values), encoding="utf-8")
-    except OSError as exc:  # a read-only home: the cache still works, it is only not pruned nor trusted
-        _LOG.warning("cannot record the cache state in %s: %s", _marker_folder() / name, exc)
-
-
-def _completed_on_disk(url: str, fingerprint: str) -> bool:
-    return _read(COMPLETED_FILE).get(url) == fingerprint
+    """The job's key (without the URL: the database is where it is recorded) and the dashboard's code: a precompute
+    recorded complete by other code is not taken as complete."""
+    return hashlib.sha256(repr((key[1:], stored.code_version())).encode("utf-8")).hexdigest()
 
 
 def running(url: str, version: str) -> bool:
@@ -235,14 +205,10 @@ def _key(url: str, version: str) -> tuple[str, str, str, str]:
 
 
 def _forget_older_data(url: str, version: str) -> None:
-    """Drop every cached result, in memory and on disk, when this database's data token differs from the one the
-    disk cache was filled for: results of replaced data are never read again, and the disk must not fill up
-    with one copy per import."""
-    tokens = _read(TOKENS_FILE)
-    if tokens.get(url) == version:
-        return
-    if url in tokens:
+    """Drop every result in this server's memory when this database's data (or the model code) changed since they
+    were computed: results of replaced data are never read again, and must not fill the memory."""
+    versions = _versions_in_memory()
+    if versions.get(url, version) != version:
         st.cache_data.clear()
         common.clear_shared()
-        (_marker_folder() / COMPLETED_FILE).unlink(missing_ok=True)  # the clear emptied every database's results
-    _record(TOKENS_FILE, url, version)
+    versions[url] = version

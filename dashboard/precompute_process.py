@@ -1,7 +1,10 @@
-"""``python -m dashboard.precompute_process URL VERSION LATEST PARENT_PID``: the precompute's steps
-(:func:`dashboard.precompute.warm`) in a process of their own, writing the server's disk cache.
+"""``python -m dashboard.precompute_process VERSION LATEST PARENT_PID`` (database URL in ``$VIPDASH_PRECOMPUTE_URL``):
+the precompute's steps (:func:`dashboard.precompute.warm`) in a process of their own, storing each page's default
+view in the database (``dashboard.data.stored``).
 
-The server starts it (``precompute._compute_apart``) and reads the results back when it ends.
+The server starts it (``precompute._compute_apart``) and reads the results back when it ends. Only public Streamlit
+API is used: outside a server, the loaders' ``st.cache_data`` keeps results in this process's memory, and what the
+other processes read is the database's copy.
 """
 
 from __future__ import annotations
@@ -12,28 +15,27 @@ import os
 import signal
 import sys
 
-import streamlit  # noqa: F401 - creates Streamlit's loggers, quietened below before the loaders are defined
-
-# Streamlit checks each cached function's storage as it is defined and warns that no server is running: expected
-# here, where the storage is set explicitly.
-logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+URL_ENV = "VIPDASH_PRECOMPUTE_URL"
 
 
 def main(argv: list[str]) -> int:
-    """Run every step for ``URL VERSION LATEST`` into the disk cache under ``$HOME/.streamlit``."""
-    url, version, latest, parent = argv[0], argv[1], dt.date.fromisoformat(argv[2]), int(argv[3])
+    """Delete the stored results of older data, then compute and store every step for ``VERSION LATEST``."""
+    version, latest, parent = argv[0], dt.date.fromisoformat(argv[1]), int(argv[2])
+    url = os.environ[URL_ENV]
     _end_with_the_server(parent)
-    # Streamlit's caches use its disk storage only inside a running server; this process has none, so it is given
-    # the same storage (the same folder, the same keys) explicitly.
-    from streamlit.runtime.caching import cache_data_api
-    from streamlit.runtime.caching.storage.local_disk_cache_storage import LocalDiskCacheStorageManager
-
-    manager = LocalDiskCacheStorageManager()
-    cache_data_api._data_caches.get_storage_manager = lambda: manager
+    # Outside a server each cached function warns, as it is defined, that no runtime is running: expected here.
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from streamlit.logger import get_logger
 
     from dashboard import precompute
+    from dashboard.data import stored
 
-    precompute.warm(url, version, latest, on_step=precompute._keep_from_the_collector, done="precompute computed")
+    get_logger("dashboard.precompute").setLevel(logging.INFO)
+    dropped = stored.prune(url, version)
+    if dropped:
+        get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
+    with stored.writing():
+        precompute.warm(url, version, latest, on_step=precompute._keep_from_the_collector, done="precompute computed")
     return 0
 
 

@@ -11,12 +11,21 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import common
-from dashboard.report import (FORMATS, PackResult, Progress, listed_members, member_contacts, prepare_results,
-                              render_pack)
+from dashboard.data.stored import stored
+from dashboard.report import (
+    FORMATS,
+    PackResult,
+    Progress,
+    listed_members,
+    member_contacts,
+    prepare_results,
+    render_pack,
+)
 from vipmodel import weekly
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
+@stored
 def load_weeks(url: str, version: str) -> tuple[str, ...]:
     """ISO weeks with transactions, oldest first (``vipmodel.weekly.available_weeks``)."""
     return weekly.available_weeks(common.get_engine(url))

@@ -87,7 +87,7 @@ def _outdated(engine: Engine) -> list[str]:
 
 # Tables a later version of the data model added: an older database gets them, empty, from upgrade_schema.
 ADDED_TABLES: tuple[str, ...] = (
-    "campaigns", "campaign_members", "refresh_runs", "member_results", "period_results")
+    "campaigns", "campaign_members", "refresh_runs", "member_results", "period_results", "stored_views")
 
 
 def upgrade_schema(engine: Engine) -> list[str]:

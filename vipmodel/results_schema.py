@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from vipmodel.schema import Base, MemberId
 
@@ -58,4 +58,21 @@ period_results = Table(
     Column("as_of", Date, primary_key=True),
     Column("key", String(40), primary_key=True),
     Column("value", Float),
+)
+
+# Results of an application's own computations (a page's default view), stored by :mod:`vipmodel.view_store` under
+# a key the application derives from the computation, its arguments, the data and the code: any number of servers
+# on the database read one copy. ``signature`` is an HMAC of ``payload`` under the servers' shared key; a row whose
+# signature does not verify is never decoded.
+stored_views = Table(
+    "stored_views",
+    Base.metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("data_version", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Index("ix_stored_views_data_version", "data_version"),
 )

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.data.common import get_engine, load_setting_history
 from dashboard.data.members import member_ids
+from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 from vipmodel import features
@@ -27,7 +28,8 @@ def _care_year_start(as_of: dt.date) -> dt.date:
     return add_years(as_of, -1) + dt.timedelta(days=1)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dict) -> tuple[pd.DataFrame, str]:
     """Members who bought in the year to ``as_of``: ``member_id``, ``tier`` (saved rules), ``value``; and its source.
 
@@ -58,7 +60,8 @@ def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dic
     return frame, source
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict):
     """The care response model (its default: regression adjustment) fitted on the two member-years before ``as_of``
     (``care.care_panel``).
@@ -72,7 +75,8 @@ def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict)
     return care.CareResponseModel().fit(panel)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_has_care_records(url: str, version: str, as_of: dt.date) -> bool:
     """Whether any care action is recorded on or before ``as_of`` (else the care page asks for the care import)."""
     from sqlalchemy import select
@@ -84,7 +88,8 @@ def load_has_care_records(url: str, version: str, as_of: dt.date) -> bool:
         return found.first() is not None
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_current_care_plan(url: str, version: str, as_of: dt.date, rules_payload: dict) -> dict:
     """What the mall actually did in the year to ``as_of``, as a care-plan payload (``CarePlan.to_payload``)."""
     from vipmodel import care
@@ -117,7 +122,8 @@ def _care_members_kept(url: str, version: str, as_of: dt.date, rules_payload: di
     return restrict(members, member_ids(url, version, None, store), tiers)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
+@stored
 def load_care_simulation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, current_payload: dict,
     store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,
@@ -134,7 +140,8 @@ def load_care_simulation(
                          current_plan=care.CarePlan.from_payload(current_payload))
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
 def load_care_curve(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
     multipliers: tuple[float, ...] = CARE_CURVE_MULTIPLIERS, store: str | None = None,
@@ -160,7 +167,8 @@ def load_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns, "supported_spend"]]
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
 def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,
     objective: str = "retained_value", store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,

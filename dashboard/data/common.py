@@ -117,30 +117,34 @@ def current_version(url: str) -> str:
         return f"{db.data_token(conn)}.{model_version()}"
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
 def load_freshness(url: str, version: str) -> dict:
     """Latest transaction, member count, last import per kind."""
     with get_engine(url).connect() as conn:
         return db.data_freshness(conn)
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
 def load_latest_date(url: str, version: str) -> dt.date | None:
     """The date of the latest transaction."""
     with get_engine(url).connect() as conn:
         return kpi.latest_activity_date(conn)
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
 def load_first_date(url: str, version: str) -> dt.date | None:
     """The date of the first transaction: the earliest day the sidebar's period may start (any year)."""
     with get_engine(url).connect() as conn:
         return kpi.first_activity_date(conn)
 
 
-@st.cache_data(show_spinner=False)
+SETTINGS_TTL_SECONDS = 30  # a setting saved through another server of the group is seen here within this time
+
+
+@st.cache_data(show_spinner=False, ttl=SETTINGS_TTL_SECONDS)
 def load_setting_history(url: str, kind: str) -> pd.DataFrame:
-    """All saved versions of a setting (cleared by :func:`save_setting`)."""
+    """All saved versions of a setting (cleared by :func:`save_setting` on this server; read again every
+    :data:`SETTINGS_TTL_SECONDS` for saves through other servers)."""
     with get_engine(url).connect() as conn:
         return settings.setting_history(conn, kind)
 
@@ -170,7 +174,7 @@ def load_referral_weights(url: str) -> dict | None:
 
 
 # --- The sidebar's store choice (its members: dashboard.data.members) ----------------------------------------------
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
 def load_stores(url: str, version: str) -> list[str]:
     """The distinct home stores of the members (``members.home_store``), sorted, for the sidebar's store filter."""
     from sqlalchemy import select
@@ -182,7 +186,7 @@ def load_stores(url: str, version: str) -> list[str]:
         return sorted(str(s) for s in stores.scalars())
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
 def load_margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
                          store: str | None = None) -> margins.MarginCoverage:
     """The share of the period's sales whose margin is estimated from the rates, and the rates."""

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.data.common import get_engine, shared
 from dashboard.data.members import load_features, member_ids
+from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 from vipmodel.pyramid import DEFAULT_RULES, TierRules
@@ -19,7 +20,8 @@ from vipmodel.pyramid import DEFAULT_RULES, TierRules
 YEARS = 2  # two behaviour years, each followed by its outcome year: three years of data
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_churn_panel(
     url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None
 ) -> pd.DataFrame:
@@ -40,7 +42,8 @@ def _panel_facts(panel: pd.DataFrame) -> dict:
             "last": panel["window_end"].max(), "complaints": int(panel[list(COUNT_COLUMNS)].to_numpy().sum())}
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
 def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, store: str | None = None,
                          tiers: tuple[str, ...] = ALL_TIERS) -> int:
     """Complaints filed in ``[start, end]`` by the members the sidebar filters keep (a number, not a frame to copy)."""
@@ -51,7 +54,8 @@ def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, s
 PANEL_ANALYSES = ("facts", "churn_by_group", "group_difference_test", "standard_effects", "correlation_matrix")
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)
+@stored
 def load_panel_analysis(
     url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
     tiers: tuple[str, ...], analysis: str, *args,
@@ -74,7 +78,8 @@ def load_panel_analysis(
     return getattr(complaints, analysis)(complaints.with_status(panel, "final"), *args)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_complaint_regression(
     url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,
     store: str | None = None, tiers: tuple[str, ...] = ALL_TIERS,

@@ -17,19 +17,22 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data.common import get_engine, load_tier_rules, shared
+from dashboard.data.stored import stored
 from dashboard.state import ALL_TIERS
 from vipmodel import features
 from vipmodel.pyramid import TierRules
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_features(url: str, version: str, start: dt.date, end: dt.date, period: str = "range") -> pd.DataFrame:
     """Per-member features of the period (aggregated in the database)."""
     with get_engine(url).connect() as conn:
         return features.member_features(conn, start, end, period=period)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_pyramid_features(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Only the columns re-tiering needs, so each slider move copies as little as possible."""
     frame = load_features(url, version, start, end)

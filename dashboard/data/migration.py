@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data.members import load_features, member_ids
+from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from vipmodel import migration
 from vipmodel.outcomes import add_years
@@ -24,7 +25,8 @@ def snapshot_start(end: dt.date) -> dt.date:
     return add_years(end, -3) + dt.timedelta(days=1)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_snapshots(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict) -> pd.DataFrame:
     """Tier per member and period, each period tiered on its own."""
     frame = load_features(url, version, start, end, period)
@@ -38,7 +40,8 @@ def _snapshots_kept(url: str, version: str, start: dt.date, end: dt.date, period
     return restrict(snapshots, member_ids(url, version, None, store))
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
 def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                           store: str | None = None) -> tuple[list, int]:
     """(sorted periods, member-period rows) of the tier snapshots of the members of ``store`` (all when None)."""
@@ -46,7 +49,8 @@ def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, 
     return sorted(snapshots["period"].unique()), len(snapshots)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
+@stored
 def load_transition(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                     store: str | None, from_period, to_period) -> migration.TransitionMatrix:
     """``migration.transition_matrix`` between two snapshot periods (a pass over millions of member-periods)."""
@@ -54,7 +58,8 @@ def load_transition(url: str, version: str, start: dt.date, end: dt.date, period
     return migration.transition_matrix(snapshots, from_period, to_period)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
+@stored
 def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                          store: str | None, from_period, to_period, source: str, target: str) -> pd.DataFrame:
     """The members behind one cell of the transition matrix (``migration.members_in_cell``)."""
@@ -65,7 +70,8 @@ def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, p
 FLOW_WEIGHTS = ("profit_contribution", "sales", "members")  # what sizes the Sankey's flows; the first is the default
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
+@stored
 def load_transition_values(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                            store: str | None, from_period, to_period, weight: str) -> pd.DataFrame:
     """The transition matrix's cells weighted by value: the sum of ``weight`` (a member-feature column such as

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.data.common import get_engine, load_margin_coverage, shared
 from dashboard.data.members import load_pyramid_features
+from dashboard.data.stored import stored
 from vipmodel import kpi
 from vipmodel.outcomes import add_years
 
@@ -19,14 +20,16 @@ def pyramid_start(end: dt.date) -> dt.date:
     return add_years(end, -1) + dt.timedelta(days=1)
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
+@stored
 def load_overview_kpis(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """KPIs at ``as_of`` with the change against one week earlier."""
     with get_engine(url).connect() as conn:
         return kpi.overview_kpis(conn, as_of)
 
 
-@st.cache_data(persist="disk", show_spinner=False)
+@st.cache_data(show_spinner=False)
+@stored
 def load_weekly_trend(url: str, version: str, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
     """Weekly sales, buyers and complaints up to ``as_of``."""
     with get_engine(url).connect() as conn:

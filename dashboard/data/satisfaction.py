@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.data.common import get_engine, load_setting_history, shared
 from dashboard.data.complaints import load_churn_panel
 from dashboard.data.members import load_pyramid_features, member_ids
+from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 from vipmodel.pyramid import TierRules
@@ -33,7 +34,8 @@ def load_satisfaction_weights(url: str):
     return SatisfactionWeights.from_payload(latest["payload"]), int(latest["version"])
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per survey response in ``[start, end]``: the three dimension scores and the expectation (SQL GROUP BY)."""
     from vipmodel.satisfaction import dimension_scores
@@ -42,7 +44,8 @@ def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) 
         return dimension_scores(conn, start, end)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
+@stored
 def load_satisfaction_index(
     url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
     rules_payload: dict,
@@ -96,7 +99,8 @@ def weight_evaluator(url: str, version: str, as_of: dt.date, rules_payload: dict
     return WeightEvaluator().fit(panel)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)
+@stored
 def load_weights_check(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
     tiers: tuple[str, ...], weights_payload: dict,
@@ -121,7 +125,8 @@ def load_weights_check(
             "gap": float(table["gap"].mean()), "evaluation": evaluation}
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_importance_performance(url: str, version: str, as_of: dt.date, rules_payload: dict,
                                 weights_payload: dict) -> pd.DataFrame:
     """``importance_performance`` of the whole two-year panel with the saved weights and the suggested ones."""
@@ -132,7 +137,8 @@ def load_importance_performance(url: str, version: str, as_of: dt.date, rules_pa
     return importance_performance(panel, SatisfactionWeights.from_payload(weights_payload), suggested)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict):
     """Weights fitted to next-year churn on the 2-year churn panel, with member-level bootstrap intervals, the share
     of draws keeping their order and the cross-fitted gain (slow: cached; 200 draws, seeded, so every visit and the
@@ -147,7 +153,8 @@ def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload
                            cluster="member_id")
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_loyalty_indicators(url: str, version: str, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
     """Loyalty indicators for the year to ``as_of`` vs. the year before, and ``{indicator: reason}`` left out."""
     from vipmodel.satisfaction import loyalty_indicators

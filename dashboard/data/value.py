@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.data.common import get_engine, load_referral_weights, shared
 from dashboard.data.members import member_ids
+from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
 from vipmodel.pyramid import TierRules
@@ -18,7 +19,8 @@ from vipmodel.pyramid import TierRules
 INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_member_values(url: str, version: str, as_of: dt.date):
     """BG/NBD + Gamma-Gamma lifetime value per member and the simple rule (``retention.member_values``; slow).
 
@@ -30,7 +32,8 @@ def load_member_values(url: str, version: str, as_of: dt.date):
         return retention.member_values(conn, as_of)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
+@stored
 def load_at_risk(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
@@ -46,7 +49,8 @@ def load_at_risk(
                                  satisfaction_weights=weights_payload, only_flagged=False)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_value_model(url: str, version: str, as_of: dt.date):
     """The member values' fitted models and settings without the per-member frame (kilobytes): what the Value page
     shows of them (parameters, horizon, discount rate) without reading a million members' values from disk."""
@@ -56,7 +60,8 @@ def load_value_model(url: str, version: str, as_of: dt.date):
     return replace(values, frame=values.frame.iloc[:0])
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_value_view(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
@@ -68,7 +73,8 @@ def load_value_view(
     return values.frame.assign(tier=tiers)
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_flagged_members(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
@@ -84,7 +90,8 @@ def load_flagged_members(
     return flagged.join(reasons.add_prefix("reason:"))
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
 def load_value_sections(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None, store: str | None,
     tiers: tuple[str, ...],
@@ -100,7 +107,8 @@ def load_value_sections(
             "boxes": clv_boxes(frame, [*"ABCD", INACTIVE_TIER]), "summary": tier_value_summary(frame)}
 
 
-@st.cache_data(persist="disk", show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
+@stored
 def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
     """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be
     evaluated (e.g. less than two years of data); the reason is cached too, so a failing evaluation is not redone."""

@@ -26,6 +26,9 @@ APP = str(Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
 os.environ.setdefault("VIPDASH_PRECOMPUTE", "0")
 # Nor the weekly pack's refresh in a process of its own (tests/dashboard/test_refresh_job.py turns it on).
 os.environ.setdefault("VIPDASH_REFRESH", "0")
+# Page tests compute every result themselves, never reading one a test stored in the shared demo mall
+# (tests/dashboard/test_precompute.py turns the database's stored results on, on a private copy).
+os.environ.setdefault("VIPDASH_STORED_VIEWS", "0")
 
 
 @pytest.fixture(autouse=True)

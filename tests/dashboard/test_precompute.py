@@ -1,17 +1,18 @@
-"""The background precompute warms exactly what the pages read at their default view."""
+"""The background precompute stores exactly what the pages read at their default view in the database, and a
+second server reads it back without computing."""
 
 from __future__ import annotations
 
 import gc
-import json
 
 import pytest
-from streamlit.runtime.caching.cache_data_api import _data_caches
+import streamlit as st
 
 from dashboard import precompute
-from dashboard.data import common, complaints
-from vipmodel import reuse
-from tests.dashboard.conftest import open_page
+from dashboard.data import common, complaints, stored
+from tests.conftest import copy_database
+from tests.dashboard.conftest import app_as, open_page
+from vipmodel import db, reuse, view_store
 
 PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
 
@@ -19,86 +20,119 @@ PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction"
 # (derived from precomputed results). Anything else computing on a page's first visit means the precompute
 # called it with other arguments than the page does, or missed it.
 CHEAP_OR_WIDGET_DRIVEN = {
-    "load_freshness", "load_latest_date", "load_stores", "load_setting_history", "load_top_referrers", "load_complaint_regression", "maintenance_plan_xlsx",
-    "load_campaigns",  # a small read of the recorded campaigns (none on the demo)
+    "load_top_referrers", "load_complaint_regression", "load_campaigns",
 }
+HEAVY = {"load_member_values", "load_at_risk", "load_value_view", "load_flagged_members", "load_value_model",
+         "load_churn_evaluation", "load_care_model", "load_churn_panel", "load_suggested_weights", "load_snapshots",
+         "load_features", "load_overview_kpis"}
 
 
-def _cache_bytes() -> dict[str, int]:
-    stats = _data_caches.get_stats().get("cache_memory_bytes", [])
-    return {s.cache_name.rsplit(".", 1)[-1]: s.byte_length for s in stats}
+@pytest.fixture
+def stored_mall(demo_sqlite_url, monkeypatch, tmp_path) -> str:
+    """A private copy of the demo mall with the database's stored results switched on (a secret of the test's)."""
+    monkeypatch.setenv(stored.ENV_SWITCH, "1")
+    monkeypatch.setenv(stored.ENV_SECRET, "a test secret of more than sixteen bytes")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    url = copy_database(demo_sqlite_url, tmp_path)
+    monkeypatch.setenv(db.ENV_URL, url)
+    return url
 
 
-def test_every_heavy_loader_a_page_reads_at_its_default_view_was_precomputed(demo_app, demo_sqlite_url):
+def _computed() -> set[str]:
+    return {name.rsplit(".", 1)[-1] for name, n in stored.computed.items() if n}
+
+
+def test_a_second_server_opens_every_page_on_the_stored_default_views_without_computing_them(stored_mall):
+    demo_app = app_as("admin")  # on the private copy (stored_mall points the app at it)
     at = demo_app.run()  # the app's first run: the sidebar's default period and the data token
     assert not at.exception
-    version = common.current_version(demo_sqlite_url)
-    latest = common.load_latest_date(demo_sqlite_url, version)
+    version = common.current_version(stored_mall)
+    latest = common.load_latest_date(stored_mall, version)
     assert at.session_state["period"] == precompute.default_period(latest)
     reuse_seen = []
-    seconds = precompute.warm(demo_sqlite_url, version, latest, on_step=lambda *_: reuse_seen.append(reuse.active()))
+    st.cache_data.clear()  # the first run computed the Overview's results in memory; the precompute process has none
+    st.cache_resource.clear()
+    with stored.writing():
+        seconds = precompute.warm(stored_mall, version, latest, on_step=lambda *_: reuse_seen.append(reuse.active()))
     # One shared_queries block around every step: the pages' analyses read each aggregation once.
     assert reuse_seen[0] is not None and all(r is reuse_seen[0] for r in reuse_seen)
     assert sum(reuse_seen[0].reuses.values()) > sum(reuse_seen[0].runs.values())
-    assert set(seconds) == {name for name, _ in precompute.steps(demo_sqlite_url, version, latest)}
-    warmed = _cache_bytes()
-    heavy = {"load_member_values", "load_at_risk", "load_value_view", "load_flagged_members", "load_value_model",
-             "load_churn_evaluation", "load_care_model", "load_churn_panel",
-             "load_suggested_weights", "load_snapshots", "load_features", "load_overview_kpis"}
-    assert heavy <= set(warmed)
+    assert set(seconds) == {name for name, _ in precompute.steps(stored_mall, version, latest)}
+    kept = view_store.listing(common.get_engine(stored_mall))
+    assert HEAVY <= {name.rsplit(".", 1)[-1] for name in kept["name"]}
+    assert set(kept["data_version"]) == {version}
+
+    # Another server: nothing in its memory. Every page's first visit reads the stored results; no heavy loader
+    # (no model fit, no aggregation over the members) runs.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    stored.computed.clear()
     for page in PAGES:
-        before = _cache_bytes()
         at = open_page(demo_app, page)
         assert not at.exception, page
-        grown = {name for name, size in _cache_bytes().items() if size != before.get(name)}
-        assert grown <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(grown - CHEAP_OR_WIDGET_DRIVEN)} itself"
+        assert _computed() <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(_computed() - CHEAP_OR_WIDGET_DRIVEN)}"
 
 
-def test_the_background_precompute_starts_once_per_data_version(demo_sqlite_url, monkeypatch, tmp_path):
+def test_a_stored_result_signed_with_another_secret_is_not_read_but_computed(stored_mall, monkeypatch):
+    from dashboard.data import overview
+
+    version = common.current_version(stored_mall)
+    latest = common.load_latest_date(stored_mall, version)
+    with stored.writing():
+        expected = overview.load_overview_kpis(stored_mall, version, latest)
+    st.cache_data.clear()
+    stored.computed.clear()
+    monkeypatch.setenv(stored.ENV_SECRET, "another group's secret, also long enough")
+    assert overview.load_overview_kpis(stored_mall, version, latest).equals(expected)
+    assert stored.computed["dashboard.data.overview.load_overview_kpis"] == 1
+
+
+def test_the_background_precompute_stores_once_per_data_version_and_a_restart_only_reads(stored_mall, monkeypatch):
     monkeypatch.setenv(precompute.ENV_SWITCH, "1")
-    monkeypatch.setenv("HOME", str(tmp_path))  # a disk cache of its own: no earlier run has completed there
-    version = common.current_version(demo_sqlite_url)
-    latest = common.load_latest_date(demo_sqlite_url, version)
-    precompute.start(demo_sqlite_url, version, latest)
-    precompute.start(demo_sqlite_url, version, latest)
-    jobs = [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)]
+    version = common.current_version(stored_mall)
+    latest = common.load_latest_date(stored_mall, version)
+    engine = common.get_engine(stored_mall)
+    # Results of older data are dropped from the database by the next precompute.
+    view_store.put(engine, view_store.key_for("old"), "old data's result", 1, "1-old.0", stored.secret())
+    precompute.start(stored_mall, version, latest)
+    precompute.start(stored_mall, version, latest)
+    jobs = [job for key, job in precompute._jobs().items() if key[:2] == (stored_mall, version)]
     assert len(jobs) == 1 and jobs[0].daemon
-    assert precompute.running(demo_sqlite_url, version)
-    jobs[0].join(timeout=600)
-    assert not precompute.running(demo_sqlite_url, version)
-    assert "load_member_values" in _cache_bytes()
-    assert gc.get_freeze_count() > 0  # what it built is kept out of the full collections
+    assert precompute.running(stored_mall, version)
+    jobs[0].join(timeout=900)
+    assert not precompute.running(stored_mall, version)
+    fingerprint = precompute._fingerprint(precompute._key(stored_mall, version))
+    assert stored.is_complete(stored_mall, fingerprint)
+    kept = view_store.listing(engine)
+    assert "old data's result" not in set(kept["name"]) and len(kept) > 20
+    assert gc.get_freeze_count() > 0  # what it read back is kept out of the full collections
     gc.unfreeze()
 
-    # A restarted server (its jobs and memory forgotten) finds the results on disk: it starts a job that reads them
-    # back into memory, shared objects included, and leaves the record of the completed precompute as it was.
-    # (Here, without Streamlit's runtime, the caches live in memory only: that the job reads the disk and aggregates
-    # nothing is checked on a real server, tests/e2e/test_browser.py.)
+    # A restarted server (its jobs and memory forgotten) finds the precompute complete in the database: it starts a
+    # job that reads the results back into memory, shared objects included, and computes nothing.
     precompute._jobs.clear()
+    st.cache_data.clear()
     common.clear_shared()
-    completed = tmp_path / ".streamlit" / precompute.COMPLETED_FILE
-    recorded = completed.stat().st_mtime_ns
-    precompute.start(demo_sqlite_url, version, latest)
-    jobs = [job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)]
-    assert len(jobs) == 1 and jobs[0] is not None
-    jobs[0].join(timeout=600)
-    assert completed.stat().st_mtime_ns == recorded
-    rules = common.load_tier_rules(demo_sqlite_url)[0].to_payload()
-    with monkeypatch.context() as patched:
+    stored.computed.clear()
+    precompute.start(stored_mall, version, latest)
+    next(job for key, job in precompute._jobs().items() if key[:2] == (stored_mall, version)).join(timeout=600)
+    assert not _computed() - CHEAP_OR_WIDGET_DRIVEN
+    assert len(view_store.listing(engine)) == len(kept)  # nothing stored again
+    rules = common.load_tier_rules(stored_mall)[0].to_payload()
+    with pytest.MonkeyPatch.context() as patched:
         patched.setattr(complaints, "load_churn_panel", lambda *_: pytest.fail("the shared panel was not read back"))
-        assert len(common._shared("dashboard.data.complaints.load_churn_panel", demo_sqlite_url, version, latest,
+        assert len(common._shared("dashboard.data.complaints.load_churn_panel", stored_mall, version, latest,
                                   complaints.YEARS, rules))
-    gc.unfreeze()
-    # When the code of the loaders or steps changed since (their disk cache keys changed with it), it computes
-    # again and records the new fingerprint.
-    completed.write_text(json.dumps({demo_sqlite_url: "the fingerprint of older code"}), encoding="utf-8")
-    precompute._jobs.clear()
-    precompute.start(demo_sqlite_url, version, latest)
-    assert precompute.running(demo_sqlite_url, version)
-    next(job for key, job in precompute._jobs().items() if key[:2] == (demo_sqlite_url, version)).join(timeout=600)
-    fingerprint = json.loads(completed.read_text(encoding="utf-8"))[demo_sqlite_url]
-    assert fingerprint == precompute._fingerprint(precompute._key(demo_sqlite_url, version))
     gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
+
+
+def test_a_precompute_recorded_by_other_dashboard_code_is_not_taken_as_complete(stored_mall, monkeypatch):
+    version = common.current_version(stored_mall)
+    key = precompute._key(stored_mall, version)
+    stored.mark_complete(stored_mall, version, precompute._fingerprint(key))
+    assert stored.is_complete(stored_mall, precompute._fingerprint(key))
+    monkeypatch.setattr(stored, "code_version", lambda: "0123456789abcdef")  # e.g. a fixed loader
+    assert not stored.is_complete(stored_mall, precompute._fingerprint(key))
 
 
 def test_dropping_the_shared_results_gives_frozen_objects_back_to_the_collector():
@@ -117,46 +151,36 @@ def test_the_precompute_can_be_switched_off(demo_sqlite_url, monkeypatch, switch
     assert not any(key[:2] == (demo_sqlite_url, version) for key in precompute._jobs())
 
 
-def test_a_new_data_version_drops_the_results_cached_for_the_old_one(tmp_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("HOME", str(tmp_path))  # Streamlit's disk cache and the marker live under ~/.streamlit
-
+def test_a_new_data_version_drops_the_results_this_server_holds_in_memory(tmp_path):
     @st.cache_data
     def squared(x: int) -> int:
+        calls.append(x)
         return x * x
 
+    calls: list[int] = []
     url = f"sqlite:///{tmp_path / 'mall.db'}"
-    precompute._forget_older_data(url, "1-aaaa")  # the first version this home sees: nothing to drop
+    precompute._forget_older_data(url, "1-aaaa.0")  # the first version this server sees: nothing to drop
     squared(3)
-    precompute._forget_older_data(url, "1-aaaa")  # the same version again: the cache stays
-    assert _cache_bytes().get("squared")
-    precompute._forget_older_data("sqlite:///other.db", "7-bbbb")  # another database's first version: stays too
-    assert _cache_bytes().get("squared")
-    (tmp_path / ".streamlit" / precompute.COMPLETED_FILE).write_text(json.dumps({url: "done"}), encoding="utf-8")
-    precompute._forget_older_data(url, "2-cccc")  # new data in this database: every cached result goes...
-    assert not _cache_bytes().get("squared")
-    assert not (tmp_path / ".streamlit" / precompute.COMPLETED_FILE).exists()  # ...and no precompute is complete
-    marker = tmp_path / ".streamlit" / "vipdash-data-tokens.json"
-    assert marker.read_text(encoding="utf-8").count("2-cccc") == 1
-    for n in range(precompute.REMEMBERED_DATABASES):  # many throwaway databases later (test runs, trials)...
-        precompute._forget_older_data(f"sqlite:///trial{n}.db", "1-dddd")
-    remembered = json.loads(marker.read_text(encoding="utf-8"))
-    assert len(remembered) == precompute.REMEMBERED_DATABASES and url not in remembered  # ...the oldest is forgotten
-    assert list(remembered)[-1] == f"sqlite:///trial{precompute.REMEMBERED_DATABASES - 1}.db"
+    precompute._forget_older_data(url, "1-aaaa.0")  # the same version again: the cache stays
+    precompute._forget_older_data("sqlite:///other.db", "7-bbbb.0")  # another database's first version: stays too
+    squared(3)
+    assert calls == [3]
+    precompute._forget_older_data(url, "2-cccc.0")  # new data in this database: every cached result goes
+    squared(3)
+    assert calls == [3, 3]
 
 
-def test_the_precompute_process_stops_when_its_server_is_gone(demo_sqlite_url, tmp_path):
+def test_the_precompute_process_stops_when_its_server_is_gone(stored_mall):
     import os
     import subprocess
     import sys
 
     # A parent pid that is not its parent: the server that started it has stopped, so it computes nothing.
-    done = subprocess.run([sys.executable, "-m", "dashboard.precompute_process", demo_sqlite_url, "1-x", "2024-12-31",
+    done = subprocess.run([sys.executable, "-m", "dashboard.precompute_process", "1-x.0", "2024-12-31",
                            str(os.getpid() + 1_000_000)], cwd=precompute.Path(precompute.__file__).parent.parent,
-                          env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, timeout=120)
+                          env={**os.environ, "VIPDASH_PRECOMPUTE_URL": stored_mall}, capture_output=True, timeout=120)
     assert done.returncode == 1
-    assert not (tmp_path / ".streamlit" / "cache").exists()
+    assert view_store.listing(common.get_engine(stored_mall)).empty
 
 
 def test_new_model_code_keys_every_cache_anew_so_a_fixed_model_is_never_served_from_old_results(demo_sqlite_url,

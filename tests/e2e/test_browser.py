@@ -70,6 +70,9 @@ E2E_USER, E2E_PASSWORD = "e2e-marketing", "browser test password"
 SIGN_IN_TITLES = ("Sign in", "登录")
 
 
+RESULTS_KEY = "the browser tests' group secret, long enough"
+
+
 def _with_user(url: str) -> str:
     """``url`` after making sure the browser's user exists there (a marketing user: may save settings)."""
     from vipmodel.auth import SYSTEM
@@ -100,7 +103,7 @@ def _goto(page, url: str, **kwargs) -> None:
 
 @pytest.fixture(scope="module")
 def server_home(tmp_path_factory) -> Path:
-    """The browser-test server's home folder (Streamlit persists ``persist="disk"`` caches under it)."""
+    """The browser-test server's home folder (its log files)."""
     return tmp_path_factory.mktemp("server-home")
 
 
@@ -108,8 +111,7 @@ def server_home(tmp_path_factory) -> Path:
 def server(demo_sqlite_url, server_home) -> Iterator[str]:
     """`streamlit run` on 127.0.0.1 and a free port, on the demo mall; yields the base URL.
 
-    As in production, the server precomputes the pages in the background and persists its caches on disk (under
-    its own home folder here, so no other run's cache is read).
+    As in production, the server precomputes the pages in the background and stores the results in the database.
     """
     yield from _serve(_with_user(demo_sqlite_url), server_home, precompute="1")
 
@@ -129,7 +131,8 @@ def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
     _require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, f"Chromium not found at {CHROMIUM}")
     port = _free_port()
     # The weekly pack's refresh (dashboard/refresh_job.py, tested on its own) would share the 2 cores with the pages.
-    env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "VIPDASH_REFRESH": "0", "HOME": str(home)}
+    env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "VIPDASH_REFRESH": "0", "HOME": str(home),
+           "VIPDASH_RESULTS_KEY": RESULTS_KEY}  # the secret a group of servers shares (README)
     log = home / f"server-{port}.log"
     proc = subprocess.Popen(
         [
@@ -272,14 +275,18 @@ def test_moving_a_threshold_slider_previews_members_moving_up(server, browser):
         page.close()
 
 
-def test_the_server_persists_the_page_caches_on_disk(server, browser, server_home):
-    # Runs after the page visits above: every loader keyed on the data wrote its result (it could be pickled).
+def test_the_server_stores_the_page_results_in_the_database(server, browser, demo_sqlite_url):
+    # Runs after the page visits above: the precompute stored every page's default view in the mall's database.
+    from vipmodel import view_store
+
     page = browser.new_page()
     _goto(page, f"{server}/value", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=180_000)
     page.close()
-    persisted = {p.name.split("-")[0] for p in (server_home / ".streamlit" / "cache").glob("*.memo")}
-    assert len(persisted) >= 10, persisted
+    engine = db.make_engine(demo_sqlite_url)
+    kept = {name.rsplit(".", 1)[-1] for name in view_store.listing(engine)["name"]}
+    engine.dispose()
+    assert {"load_member_values", "load_at_risk", "load_care_model", "load_churn_panel"} <= kept and len(kept) >= 20
 
 
 def _log_line(log: Path, text: str, timeout: float) -> str:
@@ -292,17 +299,17 @@ def _log_line(log: Path, text: str, timeout: float) -> str:
     pytest.fail(f"no {text!r} in {log.name} within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-def test_a_restarted_server_reads_the_precomputed_views_back_as_it_starts(server, browser, demo_sqlite_url,
-                                                                        server_home):
+def test_a_second_server_reads_the_precomputed_views_from_the_database_as_it_starts(server, browser, demo_sqlite_url,
+                                                                                   server_home, tmp_path):
     first_log = server_home / f"server-{server.rsplit(':', 1)[1]}.log"
     # The server computed in a process of its own, then read the results back without aggregating anything.
     assert "computed in a separate process" in _log_line(first_log, "precompute finished in", timeout=900)
     assert "aggregations run 0," in _log_line(first_log, "precompute read back in", timeout=1)
-    # A second server on the same home is a restart: before any visit it reads every default view back from the
-    # disk cache, and aggregates nothing again.
-    for base in _serve(_with_user(demo_sqlite_url), server_home, precompute="1"):
-        line = _log_line(server_home / f"server-{base.rsplit(':', 1)[1]}.log",
-                         "precompute read from the disk cache in", timeout=300)
+    # A second server (another home folder: another machine) on the same database, with the group's secret: before
+    # any visit it reads every default view from the database, and aggregates nothing again.
+    for base in _serve(_with_user(demo_sqlite_url), tmp_path, precompute="1"):
+        line = _log_line(tmp_path / f"server-{base.rsplit(':', 1)[1]}.log",
+                         "precompute read from the database in", timeout=300)
         assert "aggregations run 0," in line, line
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
         try:

@@ -1,0 +1,93 @@
+"""Stored results (vipmodel.view_store): one signed row per result, read by any server holding the secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import update
+
+from vipmodel import view_store
+from vipmodel.results_schema import stored_views
+from vipmodel.retention import RiskEvaluation
+
+SECRET = b"a secret of the servers, long enough"
+
+
+@pytest.fixture
+def store(engine):
+    """A database of each backend with the schema created."""
+    return engine
+
+
+def _result() -> dict:
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"member_id": np.arange(1000), "value": rng.gamma(2.0, 50.0, 1000),
+                          "tier": pd.Categorical(rng.choice(list("ABCD"), 1000))})
+    return {"frame": frame, "day": dt.date(2026, 10, 25), "numbers": (1, 2.5, None)}
+
+
+def test_a_stored_result_reads_back_equal(store):
+    key = view_store.key_for("loader", (dt.date(2026, 10, 25),), "1-abc.0")
+    assert view_store.get(store, key, SECRET) == (False, None)
+    size = view_store.put(store, key, "loader", _result(), "1-abc.0", SECRET)
+    found, value = view_store.get(store, key, SECRET)
+    assert found and size > 8000
+    pd.testing.assert_frame_equal(value["frame"], _result()["frame"])
+    assert value["day"] == dt.date(2026, 10, 25) and value["numbers"] == (1, 2.5, None)
+    view_store.put(store, key, "loader", {"replaced": True}, "1-abc.0", SECRET)  # the same key again: replaced
+    assert view_store.get(store, key, SECRET) == (True, {"replaced": True})
+    assert view_store.listing(store)[["name", "data_version"]].values.tolist() == [["loader", "1-abc.0"]]
+
+
+def test_the_package_s_frozen_dataclasses_are_stored_as_they_are(store):
+    evaluation = RiskEvaluation.__new__(RiskEvaluation)  # any frozen dataclass of the package: a result a page shows
+    key = view_store.key_for("evaluation")
+    view_store.put(store, key, "evaluation", evaluation, "1-abc.0", SECRET)
+    assert type(view_store.get(store, key, SECRET)[1]) is RiskEvaluation
+
+
+@pytest.mark.parametrize("change", ["another secret", "altered payload", "moved to another key"])
+def test_a_row_that_does_not_verify_is_never_decoded(store, change):
+    key = view_store.key_for("loader", 1)
+    view_store.put(store, key, "loader", _result(), "1-abc.0", SECRET)
+    if change == "another secret":
+        with pytest.raises(view_store.UntrustedResult, match="not signed with this server's secret"):
+            view_store.get(store, key, b"another group's secret, long enough")
+        return
+    with store.begin() as conn:
+        if change == "altered payload":  # someone who may write to the database but holds no secret
+            import pickle
+
+            conn.execute(update(stored_views).values(payload=pickle.dumps({"evil": True})))
+        else:
+            other = view_store.key_for("loader", 2)
+            conn.execute(update(stored_views).values(key=other))
+            key = other
+    with pytest.raises(view_store.UntrustedResult):
+        view_store.get(store, key, SECRET)
+
+
+def test_a_short_secret_is_refused(store):
+    with pytest.raises(ValueError, match="at least 16 bytes, got 5"):
+        view_store.put(store, view_store.key_for("x"), "x", 1, "1-abc.0", b"short")
+
+
+def test_pruning_keeps_only_the_current_data_version(store):
+    for version in ("1-old.0", "2-new.0", "2-new.1"):
+        view_store.put(store, view_store.key_for(version), f"result of {version}", 1, version, SECRET)
+    assert view_store.prune(store, "2-new.1") == 2
+    assert view_store.listing(store)["name"].tolist() == ["result of 2-new.1"]
+    assert view_store.total_bytes(store) > 0
+
+
+def test_a_database_without_the_table_has_nothing_stored(tmp_path):
+    from vipmodel.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'older.db'}")  # made before results were stored: no table
+    assert view_store.get(engine, view_store.key_for("x"), SECRET) == (False, None)
+    assert view_store.listing(engine).empty and view_store.prune(engine, "1") == 0
+    view_store.put(engine, view_store.key_for("x"), "x", 1, "1", SECRET)  # the first store creates it
+    assert view_store.get(engine, view_store.key_for("x"), SECRET) == (True, 1)
