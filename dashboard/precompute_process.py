@@ -19,7 +19,8 @@ URL_ENV = "VIPDASH_PRECOMPUTE_URL"
 
 
 def main(argv: list[str]) -> int:
-    """Delete the stored results of older data, then compute and store every step for ``VERSION LATEST``."""
+    """Delete the stored results of older data, compute and store every step for ``VERSION LATEST``, then delete
+    this data's results no step asked for."""
     version, latest, parent = argv[0], dt.date.fromisoformat(argv[1]), int(argv[2])
     url = os.environ[URL_ENV]
     _end_with_the_server(parent)
@@ -34,8 +35,10 @@ def main(argv: list[str]) -> int:
     dropped = stored.prune(url, version)
     if dropped:
         get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
-    with stored.writing():
+    with stored.writing() as touched:
         precompute.warm(url, version, latest, on_step=precompute._keep_from_the_collector, done="precompute computed")
+    # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
+    stored.prune(url, version, keep=touched)
     return 0
 
 

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import hmac
 import pickle
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -121,12 +122,20 @@ def get(engine: Engine, key: str, secret: bytes) -> tuple[bool, Any]:
     return True, pickle.loads(payload)  # noqa: S301 - only a payload signed with the servers' secret is decoded
 
 
-def prune(engine: Engine, keep_data_version: str) -> int:
-    """Delete the results of every other data version (they can no longer be asked for); returns rows deleted."""
+def prune(engine: Engine, keep_data_version: str, keep_keys: Collection[str] | None = None) -> int:
+    """Delete the results of every other data version (they can no longer be asked for) and, with ``keep_keys``,
+    every result of this one not among them (e.g. made under settings saved over since); returns rows deleted."""
     if not _table_exists(engine):
         return 0
+    v = stored_views
     with engine.begin() as conn:
-        return conn.execute(delete(stored_views).where(stored_views.c.data_version != keep_data_version)).rowcount
+        deleted = conn.execute(delete(v).where(v.c.data_version != keep_data_version)).rowcount
+        if keep_keys is not None:
+            kept = set(keep_keys)
+            stale = [k for k in conn.execute(select(v.c.key)).scalars() if k not in kept]
+            for start in range(0, len(stale), 500):  # bound the statement's parameters
+                deleted += conn.execute(delete(v).where(v.c.key.in_(stale[start:start + 500]))).rowcount
+    return deleted
 
 
 def listing(engine: Engine) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Heavy page results kept in the mall's database (``vipmodel.view_store``), so every app server on it reads one copy.
 
 A loader marked :func:`stored` first looks for its result in the database, under a key made of the loader, its
-arguments, the data and model version (``common.current_version``), the dashboard's code and the saved settings; it
-computes only when none is there. The precompute (``dashboard.precompute``) computes each page's default view in a
+arguments (the saved settings it depends on among them), the data and model version (``common.current_version``) and
+the dashboard's code; it computes only when none is there. The precompute (``dashboard.precompute``) computes each page's default view in a
 process of its own inside :func:`writing`, which stores what it computes; a page's own computations (other filters,
 a widget's value) stay in the server's memory. A result made by other code or for other data has another key and
 is never read.
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard.data.common import get_engine, load_referral_weights, load_tier_rules
+from dashboard.data.common import get_engine
 from vipmodel import view_store
 
 ENV_SWITCH = "VIPDASH_STORED_VIEWS"  # "0": loaders neither read nor write stored results (the page tests)
@@ -86,23 +86,23 @@ def _secret_from_secrets_toml() -> str | None:
 
 
 @contextmanager
-def writing() -> Iterator[None]:
-    """Within: what this thread's :func:`stored` loaders compute is stored in the database."""
-    _state.writing = True
+def writing() -> Iterator[set[str]]:
+    """Within: what this thread's :func:`stored` loaders compute is stored in the database. Yields the set of the
+    keys they read or stored, filled as they run (what :func:`prune` keeps)."""
+    _state.writing, _state.touched = True, set()
     try:
-        yield
+        yield _state.touched
     finally:
         _state.writing = False
 
 
-def _settings(url: str) -> tuple[str, str]:
-    # Saved tier rules and weights: some loaders read them inside; a save must never read the results of the old ones.
-    return repr(load_tier_rules(url)[0].to_payload()), repr(load_referral_weights(url))
+def key(name: str, version: str, args: tuple, kwargs: dict) -> str:
+    """The stored result's key (the URL is not part of it: the database is).
 
-
-def key(name: str, url: str, version: str, args: tuple, kwargs: dict) -> str:
-    """The stored result's key (the URL is not part of it: the database is)."""
-    return view_store.key_for(name, args, sorted(kwargs.items()), version, code_version(), _settings(url))
+    Like the memory cache's key, it is made of the arguments: loaders get the saved settings they depend on (tier
+    rules, weights) as arguments, so a save gives them other keys.
+    """
+    return view_store.key_for(name, args, sorted(kwargs.items()), version, code_version())
 
 
 def stored(loader: F) -> F:
@@ -115,12 +115,14 @@ def stored(loader: F) -> F:
         if not enabled():
             computed[name] += 1
             return loader(url, version, *args, **kwargs)
-        engine, where = get_engine(url), key(name, url, version, args, kwargs)
+        engine, where = get_engine(url), key(name, version, args, kwargs)
         try:
             found, value = view_store.get(engine, where, secret())
         except view_store.UntrustedResult as exc:  # another group's secret, or an altered row: computed here
             _LOG.warning("%s: %s", name, exc)
             found = False
+        if getattr(_state, "writing", False):
+            _state.touched.add(where)
         if found:
             return value
         computed[name] += 1
@@ -146,6 +148,8 @@ def is_complete(url: str, fingerprint: str) -> bool:
         return False
 
 
-def prune(url: str, version: str) -> int:
-    """Delete the stored results of other data or model versions; returns rows deleted."""
-    return view_store.prune(get_engine(url), version)
+def prune(url: str, version: str, keep: set[str] | None = None) -> int:
+    """Delete the stored results of other data or model versions and, with ``keep`` (the keys a precompute just
+    read or stored, :func:`writing`), this version's others: made under settings saved over since. Returns rows
+    deleted."""
+    return view_store.prune(get_engine(url), version, keep)

@@ -83,6 +83,16 @@ def test_pruning_keeps_only_the_current_data_version(store):
     assert view_store.total_bytes(store) > 0
 
 
+def test_pruning_with_the_keys_a_precompute_used_drops_the_rest_of_its_version(store):
+    keys = [view_store.key_for("loader", n) for n in range(1200)]  # more than one statement's worth of parameters
+    for key in keys:
+        view_store.put(store, key, "loader", 1, "2-new.1", SECRET)
+    kept = set(keys[::3])
+    assert view_store.prune(store, "2-new.1", keep_keys=kept) == len(keys) - len(kept)
+    assert len(view_store.listing(store)) == len(kept)
+    assert all(view_store.get(store, key, SECRET)[0] for key in kept)
+
+
 def test_a_database_without_the_table_has_nothing_stored(tmp_path):
     from vipmodel.db import make_engine
 
