@@ -15,7 +15,6 @@ from dashboard.data.members import member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
 from dashboard.state import ALL_TIERS
-from vipmodel import features
 from vipmodel.pyramid import TierRules
 
 CARE_CURVE_MULTIPLIERS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
@@ -35,29 +34,13 @@ def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dic
 
     ``value`` is the member's 3-year lifetime value (``vipmodel.retention.member_values``, column ``model_clv``:
     BG/NBD + Gamma-Gamma, discounted) and the source ``"clv"``; when those models cannot be fitted on the data
-    (e.g. nobody bought twice) it is the documents' rule, annual profit contribution x 3 years, source ``"proxy"``.
+    (e.g. nobody bought twice) it is the documents' rule, annual profit contribution x 3 years, source ``"proxy"``
+    (``vipmodel.care_values.care_list_values``).
     """
-    from vipmodel import retention
-    from vipmodel.pyramid import assign_tiers
+    from vipmodel.care_values import care_list_values
 
     with get_engine(url).connect() as conn:
-        feats = features.member_features(conn, _care_year_start(as_of), as_of, period="range")
-        active = feats[feats["n_transactions"] > 0].reset_index(drop=True)
-        if active.empty:
-            return pd.DataFrame(columns=["member_id", "tier", "value"]), "none"
-        try:
-            clv = retention.member_values(conn, as_of, horizon_years=CARE_VALUE_YEARS).frame
-            values, source = clv.set_index("member_id")["model_clv"], "clv"
-        except ValueError:
-            values, source = None, "proxy"
-    tiers = assign_tiers(active, TierRules.from_payload(rules_payload)).astype(str)
-    frame = pd.DataFrame({"member_id": active["member_id"].astype(str).to_numpy(), "tier": tiers.to_numpy()})
-    if values is None:
-        frame["value"] = active["profit_contribution"].astype(float).to_numpy() * CARE_VALUE_YEARS
-    else:
-        # A member whose only activity was a return has no purchase history to value: worth nothing to retain.
-        frame["value"] = values.reindex(frame["member_id"]).fillna(0.0).astype(float).to_numpy()
-    return frame, source
+        return care_list_values(conn, as_of, TierRules.from_payload(rules_payload), CARE_VALUE_YEARS)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

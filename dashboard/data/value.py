@@ -79,15 +79,13 @@ def load_flagged_members(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
 ) -> pd.DataFrame:
     """The at-risk list: members with a warning signal, ranked by value at risk, with one boolean column
-    ``reason:<code>`` per reason code (and ``retention.NO_CLEAR_REASON``) so picking reasons is a vectorised ``any``.
+    ``reason:<code>`` per reason code and ``retention.NO_CLEAR_REASON`` (``vipmodel.value_summary.reason_flags``).
     Kept apart from :func:`load_value_view`, so opening the Value page reads only these members from disk."""
-    from vipmodel.retention import NO_CLEAR_REASON, REASONS
+    from vipmodel.value_summary import reason_flags
 
     risk = load_at_risk(url, version, as_of, rules_payload, weights_payload)
     flagged = risk[risk["signals"].map(len) > 0].reset_index(drop=True)
-    reasons = pd.DataFrame({code: [code in r for r in flagged["reasons"]] for code in REASONS}, dtype=bool)
-    reasons[NO_CLEAR_REASON] = flagged["reasons"].map(len).eq(0).to_numpy()
-    return flagged.join(reasons.add_prefix("reason:"))
+    return flagged.join(reason_flags(flagged))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -97,9 +95,9 @@ def load_value_sections(
     tiers: tuple[str, ...],
 ) -> dict:
     """The lifetime-value section of the Value page over the members the sidebar filters keep, in numbers small
-    enough to read on every rerun: ``members``, ``total_clv``, ``boxes`` (``figures.value.clv_boxes``) and
-    ``summary`` (``figures.value.tier_value_summary``). Each is a pass over every valued member."""
-    from dashboard.figures.value import clv_boxes, tier_value_summary
+    enough to read on every rerun: ``members``, ``total_clv``, ``boxes`` (``vipmodel.value_summary.clv_boxes``) and
+    ``summary`` (``vipmodel.value_summary.tier_value_summary``). Each is a pass over every valued member."""
+    from vipmodel.value_summary import clv_boxes, tier_value_summary
 
     every = shared(load_value_view, url, version, as_of, rules_payload, weights_payload)
     frame = restrict(every, member_ids(url, version, None, store), tiers)

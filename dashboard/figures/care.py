@@ -14,16 +14,11 @@ from plotly.subplots import make_subplots
 from dashboard.figures.theme import ACCENT, TIER_COLORS, styled
 from dashboard.i18n import fmt_number, t, tier_name
 from vipmodel.care import CARE_KINDS, CarePlan, CareResponseModel
+from vipmodel.contracts import require_columns
 
 TIERS = ("A", "B", "C", "D")
 CURVE_COLUMNS = ("tier", "spend", "retained_value", "retained_value_p05", "retained_value_p95", "retained_value_zero")
 POINT_COLUMNS = ("tier", "spend", "retained_value")
-
-
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -61,12 +56,12 @@ def spend_curves(
     Raises
     ------
     ValueError
-        ``"curve is missing required column(s): 'spend'"``; ``"points['Current plan'] is missing required
-        column(s): 'retained_value'"``.
+        ``"curve is missing columns: spend"``; ``"points['Current plan'] is missing columns: retained_value"``
+        (:func:`vipmodel.contracts.require_columns`).
     """
-    _require(curve, CURVE_COLUMNS, "curve")
+    require_columns(curve, CURVE_COLUMNS, "curve", allow_empty=True)
     for label, frame in points.items():
-        _require(frame, POINT_COLUMNS, f"points[{label!r}]")
+        require_columns(frame, POINT_COLUMNS, f"points[{label!r}]", allow_empty=True)
     tiers = [t for t in TIERS if t in set(curve["tier"])]
     fig = make_subplots(rows=2, cols=2, subplot_titles=[tier_labels[t] for t in tiers], horizontal_spacing=0.12,
                         vertical_spacing=0.16)
@@ -123,12 +118,12 @@ def allocation_bars(
     Raises
     ------
     ValueError
-        ``"spend['Optimiser'] is missing required column(s): 'spend'"``.
+        ``"spend['Optimiser'] is missing columns: spend"`` (:func:`vipmodel.contracts.require_columns`).
     """
     fig = go.Figure()
     colours = ["#AAB4C3", ACCENT, "#27AE60", "#8E44AD"]
     for j, (series, frame) in enumerate(spend.items()):
-        _require(frame, ("tier", "spend"), f"spend[{series!r}]")
+        require_columns(frame, ("tier", "spend"), f"spend[{series!r}]", allow_empty=True)
         rows = frame.set_index("tier").reindex([t for t in TIERS if t in set(frame["tier"])])
         fig.add_bar(x=[tier_labels[t] for t in rows.index], y=rows["spend"].fillna(0.0).to_list(), name=str(series),
                     marker_color=colours[j % len(colours)])

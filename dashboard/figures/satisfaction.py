@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, fixed_margins, merged, quick_figure, styled
+from vipmodel.contracts import require_columns
 
 NEUTRAL = "#AAB4C3"
 # Where each quadrant's name sits (x = performance, y = importance): position in the plot area and its anchors.
@@ -24,14 +25,6 @@ _QUADRANT_CORNERS = {
     "low_priority": (0.0, 0.0, "left", "bottom"),
     "possible_overkill": (1.0, 0.0, "right", "bottom"),
 }
-
-
-def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
 
 
 def _nan_to_none(values: pd.Series | np.ndarray) -> list[float | None]:
@@ -57,9 +50,9 @@ def index_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_tit
     Raises
     ------
     ValueError
-        ``"frame is missing required column(s): 'ci_low'"``.
+        ``"frame is missing columns: ci_low"`` (:func:`vipmodel.contracts.require_columns`).
     """
-    _require(frame, ["group", "n", "mean_index", "ci_low", "ci_high"], "frame")
+    require_columns(frame, ["group", "n", "mean_index", "ci_low", "ci_high"], "frame", allow_empty=True)
     rows = frame[frame["n"] > 0]
     groups = [str(g) for g in rows["group"]]
     mean = rows["mean_index"].to_numpy(float)
@@ -90,7 +83,7 @@ def gap_bars(frame: pd.DataFrame, labels: dict[str, str], title: str, axis_title
     ``frame`` needs ``group``, ``gap`` and ``n_gap`` (:func:`vipmodel.satisfaction.index_by`); groups where
     nobody stated an expectation (``n_gap == 0``) are left out.
     """
-    _require(frame, ["group", "gap", "n_gap"], "frame")
+    require_columns(frame, ["group", "gap", "n_gap"], "frame", allow_empty=True)
     rows = frame[(frame["n_gap"] > 0) & frame["gap"].notna()]
     gap = rows["gap"].to_numpy(float)
     x = [labels.get(str(g), str(g)) for g in rows["group"]]
@@ -118,7 +111,7 @@ def weight_bars(table: pd.DataFrame, dimension_labels: dict[str, str], series_la
     ``table`` is :meth:`vipmodel.satisfaction.SuggestedWeights.table` (``dimension``, ``current``,
     ``suggested``, ``low``, ``high``); ``series_labels`` names (current, suggested).
     """
-    _require(table, ["dimension", "current", "suggested", "low", "high"], "table")
+    require_columns(table, ["dimension", "current", "suggested", "low", "high"], "table", allow_empty=True)
     x = [dimension_labels.get(d, d) for d in table["dimension"]]
     suggested = table["suggested"].to_numpy(float)
     fig = go.Figure()
@@ -152,11 +145,15 @@ def ipa_quadrant(frame: pd.DataFrame, dimension_labels: dict[str, str], quadrant
     title : str
     axes : (str, str)
         Titles of the x (performance) and y (importance) axes.
+
+    Raises
+    ------
+    ValueError
+        ``"frame is missing columns: importance_cut"``, ``"frame is empty (no rows)"``
+        (:func:`vipmodel.contracts.require_columns`).
     """
-    _require(frame, ["dimension", "performance", "importance", "importance_low", "importance_high",
-                     "importance_cut", "performance_cut"], "frame")
-    if frame.empty:
-        raise ValueError("frame has no rows")
+    require_columns(frame, ["dimension", "performance", "importance", "importance_low", "importance_high",
+                            "importance_cut", "performance_cut"], "frame")
     perf, imp = frame["performance"].to_numpy(float), frame["importance"].to_numpy(float)
     perf_cut, imp_cut = float(frame["performance_cut"].iloc[0]), float(frame["importance_cut"].iloc[0])
     # Centre the view on the cross-hair so all four quadrants are visible whatever the values.

@@ -8,72 +8,11 @@ import plotly.graph_objects as go
 
 from dashboard.figures.theme import ACCENT, NEGATIVE, TIER_COLORS, styled
 from dashboard.i18n import t
+from vipmodel.value_summary import CLV_FLOOR, clv_boxes
 
 INACTIVE_COLOR = "#AAB4C3"
 SIMPLE_COLOR = "#D4A017"
-SKEW_DECADES = 2.0
-# The log axis starts here (¥): the model values a member with no purchase to expect at fractions of a fen (1e-9),
-# which would stretch the axis over ten empty decades. Members below it are counted and said, not drawn.
-CLV_FLOOR = 1.0
 LABEL_WRAP = 12  # display width (a CJK character counts two) after which a category label wraps onto a new line
-
-
-def is_skewed(values: pd.Series | np.ndarray, decades: float = SKEW_DECADES) -> bool:
-    """True when the positive values span more than ``decades`` powers of ten between their 5th and 95th percentile.
-
-    Lifetime values are heavy tailed (a few platinum members are worth a thousand iron ones); on a linear axis the
-    boxes of the lower tiers collapse to a line, so a log axis is used when this holds.
-    """
-    positive = np.asarray(values, dtype=float)
-    positive = positive[np.isfinite(positive) & (positive > 0)]
-    if len(positive) < 2:
-        return False
-    low, high = np.percentile(positive, [5, 95])
-    return bool(high / low > 10**decades)
-
-
-MAX_OUTLIERS = 200  # per box and side: the figure's size must not grow with the number of members
-
-
-def box_statistics(values: np.ndarray, max_outliers: int = MAX_OUTLIERS) -> dict[str, object]:
-    """Tukey box statistics of ``values`` (quartiles, whiskers at the last value within 1.5 IQR, outliers).
-
-    Outliers beyond ``max_outliers`` per side keep the most extreme ones, so a box of a million members draws as
-    fast as one of a hundred.
-    """
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    iqr = q3 - q1
-    inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
-    low, high = float(inside.min()), float(inside.max())
-    below, above = np.sort(values[values < low]), np.sort(values[values > high])
-    outliers = np.concatenate([below[:max_outliers], above[-max_outliers:] if len(above) else above])
-    return {"q1": float(q1), "median": float(median), "q3": float(q3), "lowerfence": low, "upperfence": high,
-            "outliers": outliers, "n": len(values)}
-
-
-def clv_boxes(frame: pd.DataFrame, groups: list[str], log: bool | None = None,
-              floor: float = CLV_FLOOR) -> dict[str, object]:
-    """What the lifetime-value box plot needs, small enough to cache: ``{"log", "boxes", "non_positive", "floor"}``.
-
-    ``frame`` needs ``tier`` and ``model_clv``; ``boxes`` maps each of ``groups`` that has members to its
-    :func:`box_statistics`; ``log`` None decides by :func:`is_skewed`. On a log axis the axis starts at ``floor``
-    (¥1 by default): members valued below it (0, or the model's fractions of a fen for members who are not expected
-    to buy again) are not drawn, and ``non_positive`` counts them, for the caller to say how many.
-    """
-    missing = [c for c in ("tier", "model_clv") if c not in frame.columns]
-    if missing:
-        raise ValueError("frame is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    clv = frame["model_clv"].to_numpy(dtype=float)
-    use_log = is_skewed(clv) if log is None else log
-    tiers = frame["tier"].astype("category")  # one pass of string comparisons, then integer codes per group
-    boxes = {}
-    for group in groups:
-        values = clv[(tiers == group).to_numpy()] if group in tiers.cat.categories else clv[:0]
-        values = values[np.isfinite(values) & (values >= floor)] if use_log else values[np.isfinite(values)]
-        if len(values):
-            boxes[group] = box_statistics(values)
-    below = int((clv < floor).sum()) if use_log else int((clv <= 0).sum())
-    return {"log": use_log, "boxes": boxes, "non_positive": below, "floor": floor}
 
 
 def wrap_label(label: str, width: int = LABEL_WRAP) -> str:
@@ -101,7 +40,8 @@ def _width(text: str) -> int:
 
 
 def clv_box_figure(boxes: dict[str, object], group_labels: dict[str, str], title: str, y_title: str) -> go.Figure:
-    """Box plot of :func:`clv_boxes`, one box per key of ``group_labels`` that has one (in its order), tier colours."""
+    """Box plot of :func:`vipmodel.value_summary.clv_boxes`, one box per key of ``group_labels`` that has one (in
+    its order), tier colours."""
     fig = go.Figure()
     for group, full_label in group_labels.items():
         stats = boxes["boxes"].get(group)
@@ -132,7 +72,8 @@ def clv_box_figure(boxes: dict[str, object], group_labels: dict[str, str], title
 def clv_by_tier(
     frame: pd.DataFrame, group_labels: dict[str, str], title: str, y_title: str, log: bool | None = None
 ) -> go.Figure:
-    """Box plot of ``model_clv`` per ``tier`` (:func:`clv_boxes` then :func:`clv_box_figure`)."""
+    """Box plot of ``model_clv`` per ``tier``: :func:`vipmodel.value_summary.clv_boxes` drawn by
+    :func:`clv_box_figure`."""
     return clv_box_figure(clv_boxes(frame, list(group_labels), log), group_labels, title, y_title)
 
 
@@ -206,20 +147,8 @@ def risk_calibration(calibration: pd.DataFrame, series_labels: dict[str, str], t
     return fig
 
 
-def tier_value_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Members, total and median lifetime value (model and simple rule) per ``tier`` of ``frame``.
-
-    An undefined simple value (NaN) stays undefined in the totals instead of counting as 0.
-    """
-    by_group = frame.groupby(frame["tier"].astype("category"), observed=True)[["model_clv", "simple_clv"]]
-    summary = pd.concat([by_group.size().rename("members"), by_group.sum(min_count=1).add_suffix("_total"),
-                         by_group.median().add_suffix("_median")], axis=1)
-    summary.index = summary.index.astype(str)
-    return summary
-
-
 def tier_value_table(summary: pd.DataFrame, groups: dict[str, str], lang: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """:func:`tier_value_summary` translated, rows in the order of ``groups``, with formats."""
+    """:func:`vipmodel.value_summary.tier_value_summary` translated, rows in the order of ``groups``, with formats."""
     names = {c: t(f"value.col.{c}", lang) for c in summary.columns}
     shown = summary.reindex([g for g in groups if g in summary.index]).rename(index=groups, columns=names)
     formats = {n: "int" if c == "members" else "money" for c, n in names.items()}

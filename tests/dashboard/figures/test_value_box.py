@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.figures.value import CLV_FLOOR, clv_box_figure, clv_boxes, wrap_label
+from dashboard.figures.value import clv_box_figure, wrap_label
+from vipmodel.value_summary import CLV_FLOOR, clv_boxes
 
 
 def _members(seed: int) -> pd.DataFrame:
