@@ -138,6 +138,7 @@ from scipy.special import expit, log_expit, logit
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from vipmodel import schema
+from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, read_frame
 from vipmodel.features import member_features
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel
@@ -219,14 +220,7 @@ _CARE_TERM = "log1p_care"
 
 
 def _require(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing required column(s): " + ", ".join(repr(c) for c in missing))
-    if len(frame) == 0:
-        raise ValueError(f"{name} is empty (no rows)")
-    return frame
+    return require_columns(frame, columns, name)
 
 
 def _numeric(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
@@ -1027,7 +1021,7 @@ class CareResponseModel:
         Raises
         ------
         ValueError
-            ``"panel is missing required column(s): 'care_cost'"``, ``"panel is empty (no rows)"``,
+            ``"panel is missing columns: care_cost"``, ``"panel is empty (no rows)"``,
             ``"panel column 'care_cost' must be >= 0"``,
             ``"panel has no rows for tier(s) D; the response model needs every tier"``,
             ``"panel tier B has no variation in churn (all rows churned or all stayed)"``,
@@ -1530,7 +1524,7 @@ def simulate(
     Raises
     ------
     ValueError
-        ``"members is missing required column(s): 'value'"``, ``"members is empty (no rows)"``,
+        ``"members is missing columns: value"``, ``"members is empty (no rows)"``,
         ``"members column 'value' has missing or infinite values; ..."``, ``"draws must be an integer >= 1"``,
         ``"plan must be a CarePlan"``, ``"the model is not fitted; call fit(panel) first"``.
     """

@@ -325,7 +325,7 @@ def test_predicted_churn_falls_with_care_with_diminishing_returns(big_panel):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda p: p.drop(columns="care_cost"), "panel is missing required column\\(s\\): 'care_cost'"),
+        (lambda p: p.drop(columns="care_cost"), "panel is missing columns: care_cost"),
         (lambda p: p.iloc[:0], "panel is empty \\(no rows\\)"),
         (lambda p: p[p["tier"] != "D"], "panel has no rows for tier\\(s\\) D; the response model needs every tier"),
         (lambda p: p.assign(care_cost=10.0), "panel has no variation in care_cost"),
@@ -403,7 +403,7 @@ def test_bands_bracket_the_point_estimate_and_the_current_plan_is_compared():
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        (pd.DataFrame({"member_id": ["M1"], "tier": ["A"]}), "members is missing required column\\(s\\): 'value'"),
+        (pd.DataFrame({"member_id": ["M1"], "tier": ["A"]}), "members is missing columns: value"),
         (pd.DataFrame(columns=["member_id", "tier", "value"]), "members is empty \\(no rows\\)"),
         (pd.DataFrame({"member_id": ["M1"], "tier": ["A"], "value": [np.nan]}),
          "members column 'value' has missing or infinite values"),
