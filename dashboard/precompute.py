@@ -144,6 +144,22 @@ def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str |
     if fingerprint is None:
         warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read from the database")
         return
+    if stored.enabled() and not stored.claim(url, version, fingerprint):
+        # Another server of the group computes this data version's views: wait for them instead of computing twice.
+        _LOG.info("precompute runs on another server: waiting for its results in the database")
+        if stored.wait_for_complete(url, fingerprint):
+            warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read from the database")
+            return
+        _LOG.info("the other server's precompute stopped: computing here")
+        stored.claim(url, version, fingerprint)
+    try:
+        _compute_and_record(url, version, latest, fingerprint, started)
+    finally:
+        if stored.enabled():
+            stored.release(url, fingerprint)
+
+
+def _compute_and_record(url: str, version: str, latest: dt.date, fingerprint: str, started: float) -> None:
     if stored.enabled() and _compute_apart(url, version, latest):
         computed = time.perf_counter() - started
         warm(url, version, latest, on_step=_keep_from_the_collector, done="precompute read back")

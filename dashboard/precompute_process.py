@@ -38,7 +38,8 @@ def main(argv: list[str]) -> int:
     with stored.writing() as touched:
         precompute.warm(url, version, latest, on_step=precompute._keep_from_the_collector, done="precompute computed")
     # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
-    stored.prune(url, version, keep=touched)
+    own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
+    stored.prune(url, version, keep=touched | own)
     return 0
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, delete, exc, func, insert, inspect, select
 
 from vipmodel.results_schema import stored_views
 
-__all__ = ["MIN_SECRET_BYTES", "UntrustedResult", "get", "key_for", "listing", "prune", "put", "total_bytes"]
+__all__ = ["MIN_SECRET_BYTES", "UntrustedResult", "claim", "get", "key_for", "listing", "prune", "put", "release", "total_bytes"]
 
 MIN_SECRET_BYTES = 16  # an HMAC key shorter than the hash's security level weakens it (RFC 2104, section 3)
 _HAS_TABLE: set[str] = set()  # engines (by URL) whose database has the table: checked once per process
@@ -120,6 +120,39 @@ def get(engine: Engine, key: str, secret: bytes) -> tuple[bool, Any]:
     if not hmac.compare_digest(row.signature, _signature(secret, key, payload)):
         raise UntrustedResult(f"the stored result {key[:12]} is not signed with this server's secret: not read")
     return True, pickle.loads(payload)  # noqa: S301 - only a payload signed with the servers' secret is decoded
+
+
+def claim(engine: Engine, key: str, name: str, data_version: str, secret: bytes, max_age: dt.timedelta) -> bool:
+    """Claim the work a key stands for (e.g. a precompute): True when this caller got it, False when another holds a
+    claim younger than ``max_age`` (an older one is taken over: its holder stopped). Release with :func:`release`.
+
+    The claim is a row inserted under ``key``: the database's primary key decides between servers claiming at once.
+    """
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    payload = pickle.dumps(now)  # when it was claimed: what get() returns for the key
+    row = {"key": key, "name": name[:120], "data_version": data_version, "size_bytes": len(payload),
+           "created_at": now, "signature": _signature(secret, key, payload), "payload": payload}
+    if not _table_exists(engine):
+        stored_views.create(engine, checkfirst=True)
+    v = stored_views
+    for _ in range(2):
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(v), row)
+            return True
+        except exc.IntegrityError:
+            with engine.begin() as conn:  # a stale claim (its holder stopped) is taken over
+                stale = conn.execute(delete(v).where(v.c.key == key, v.c.created_at < now - max_age)).rowcount
+            if not stale:
+                return False
+    return False
+
+
+def release(engine: Engine, key: str) -> None:
+    """Drop a :func:`claim`."""
+    if _table_exists(engine):
+        with engine.begin() as conn:
+            conn.execute(delete(stored_views).where(stored_views.c.key == key))
 
 
 def prune(engine: Engine, keep_data_version: str, keep_keys: Collection[str] | None = None) -> int:

@@ -14,11 +14,13 @@ group needs the same one (README, "Several app servers on one database").
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import os
 import secrets as random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,18 +136,62 @@ def stored(loader: F) -> F:
     return read_or_compute  # type: ignore[return-value]
 
 
+def _complete_key(fingerprint: str) -> str:
+    return view_store.key_for("precompute", fingerprint)
+
+
 def mark_complete(url: str, version: str, fingerprint: str) -> None:
     """Record in the database that every step of the precompute ``fingerprint`` stored its result."""
-    view_store.put(get_engine(url), view_store.key_for("precompute", fingerprint), "precompute complete", True,
-                   version, secret())
+    view_store.put(get_engine(url), _complete_key(fingerprint), "precompute complete", True, version, secret())
 
 
 def is_complete(url: str, fingerprint: str) -> bool:
     """Whether a precompute with this fingerprint completed on this database (by any server)."""
     try:
-        return view_store.get(get_engine(url), view_store.key_for("precompute", fingerprint), secret())[0]
+        return view_store.get(get_engine(url), _complete_key(fingerprint), secret())[0]
     except view_store.UntrustedResult:
         return False
+
+
+def bookkeeping_keys(fingerprint: str) -> set[str]:
+    """The keys of the precompute ``fingerprint``'s own rows (its claim, its record of completion)."""
+    return {_claim_key(fingerprint), _complete_key(fingerprint)}
+
+
+CLAIM_MINUTES = 90  # a precompute claimed longer ago than this is taken over (its server stopped); 1M: 30-47 min
+POLL_SECONDS = 10.0  # how often a server waiting for another's precompute looks for its record
+
+
+def _claim_key(fingerprint: str) -> str:
+    return view_store.key_for("precompute running", fingerprint)
+
+
+def claim(url: str, version: str, fingerprint: str) -> bool:
+    """Claim the precompute ``fingerprint`` for this server: False while another server of the group runs it."""
+    return view_store.claim(get_engine(url), _claim_key(fingerprint), "precompute running", version, secret(),
+                            dt.timedelta(minutes=CLAIM_MINUTES))
+
+
+def release(url: str, fingerprint: str) -> None:
+    """Drop this server's claim on the precompute ``fingerprint``."""
+    view_store.release(get_engine(url), _claim_key(fingerprint))
+
+
+def wait_for_complete(url: str, fingerprint: str, timeout_seconds: float = CLAIM_MINUTES * 60) -> bool:
+    """Wait until another server recorded the precompute ``fingerprint`` complete (True), or gave up on it: its
+    claim is gone without a record (False)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if is_complete(url, fingerprint):
+            return True
+        try:
+            claimed, _ = view_store.get(get_engine(url), _claim_key(fingerprint), secret())
+        except view_store.UntrustedResult:
+            claimed = True
+        if not claimed:
+            return is_complete(url, fingerprint)
+        time.sleep(POLL_SECONDS)
+    return False
 
 
 def prune(url: str, version: str, keep: set[str] | None = None) -> int:

@@ -128,6 +128,30 @@ def test_the_background_precompute_stores_once_per_data_version_and_a_restart_on
     gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
 
 
+def test_a_server_waits_for_the_precompute_another_server_runs_and_computes_nothing(stored_mall, monkeypatch):
+    monkeypatch.setenv(precompute.ENV_SWITCH, "1")
+    monkeypatch.setattr(stored, "POLL_SECONDS", 0.2)
+    version = common.current_version(stored_mall)
+    latest = common.load_latest_date(stored_mall, version)
+    fingerprint = precompute._fingerprint(precompute._key(stored_mall, version))
+    assert stored.claim(stored_mall, version, fingerprint)  # another server's precompute runs...
+    with stored.writing():  # ...and has stored its results, not yet recorded complete
+        precompute.warm(stored_mall, version, latest)
+    st.cache_data.clear()  # this server's memory starts empty
+    common.clear_shared()
+    stored.computed.clear()
+    precompute.start(stored_mall, version, latest)
+    job = next(job for key, job in precompute._jobs().items() if key[:2] == (stored_mall, version))
+    job.join(timeout=2)
+    assert job.is_alive() and not stored.computed  # waiting, not computing
+    stored.mark_complete(stored_mall, version, fingerprint)  # the other server is done
+    stored.release(stored_mall, fingerprint)
+    job.join(timeout=600)
+    assert not job.is_alive()
+    assert not _computed() - CHEAP_OR_WIDGET_DRIVEN  # it read every result from the database
+    gc.unfreeze()
+
+
 def test_a_precompute_recorded_by_other_dashboard_code_is_not_taken_as_complete(stored_mall, monkeypatch):
     version = common.current_version(stored_mall)
     key = precompute._key(stored_mall, version)

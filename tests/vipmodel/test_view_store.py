@@ -101,3 +101,14 @@ def test_a_database_without_the_table_has_nothing_stored(tmp_path):
     assert view_store.listing(engine).empty and view_store.prune(engine, "1") == 0
     view_store.put(engine, view_store.key_for("x"), "x", 1, "1", SECRET)  # the first store creates it
     assert view_store.get(engine, view_store.key_for("x"), SECRET) == (True, 1)
+
+
+def test_one_caller_claims_a_piece_of_work_until_it_releases_it_or_the_claim_goes_stale(store):
+    key, hour = view_store.key_for("precompute running", "f"), dt.timedelta(hours=1)
+    assert view_store.claim(store, key, "precompute running", "1-abc.0", SECRET, hour)
+    assert not view_store.claim(store, key, "precompute running", "1-abc.0", SECRET, hour)  # another server
+    assert isinstance(view_store.get(store, key, SECRET)[1], dt.datetime)  # since when
+    view_store.release(store, key)
+    assert view_store.claim(store, key, "precompute running", "1-abc.0", SECRET, hour)
+    # Its holder stopped without releasing: after max_age another caller takes it over.
+    assert view_store.claim(store, key, "precompute running", "1-abc.0", SECRET, dt.timedelta(0))
