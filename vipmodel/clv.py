@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, roots_jacobi
+from scipy.special import betaincinv, betaln, digamma, expit, gammaln, hyp2f1, roots_jacobi
 
 from vipmodel.contracts import require_columns
 
@@ -561,7 +561,23 @@ class BetaGeoModel(_Fitted):
             a = 1.0 + 1e-9
         c = a + b + xu - 1.0
         z = t / (alpha + Tu + t)
-        return c / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
+        with np.errstate(all="ignore"):
+            out = c / (a - 1.0) * (1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
+        bad = ~np.isfinite(out)
+        if bad.any():
+            # Very large a and b (members all drop out at nearly the same rate: the fit's limit of no heterogeneity)
+            # overflow the closed form. Given alive, E[X(t) | p] = (1 - ((alpha+T) / (alpha+T+p t))^(r+x)) / p with
+            # lambda integrated out; the expectation over p ~ Beta(a, b+x) is then taken on its quantiles.
+            out[bad] = [self._quantile_mean(
+                lambda p, s=alpha + T_, k=r + x_: -np.expm1(-k * np.log1p(p * t / s)) / p, a, b + x_)
+                for x_, T_ in zip(xu[bad], Tu[bad])]
+        return out
+
+    @staticmethod
+    def _quantile_mean(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, n: int = 256) -> float:
+        """E[f(p)] for p ~ Beta(a, b), as the mean of f over n equally spaced quantiles: the fallback where a and b
+        are too large for the closed forms and Gauss-Jacobi nodes (the Beta is then concentrated and f smooth)."""
+        return float(np.mean(f(betaincinv(a, b, (np.arange(n) + 0.5) / n))))
 
     def expected_purchases(self, t: float, df: pd.DataFrame) -> pd.Series:
         """Expected number of purchases of each member in the next ``t`` periods, E[X(t) | x, t_x, T].
@@ -621,9 +637,14 @@ class BetaGeoModel(_Fitted):
         for xi in np.unique(xu):
             rows = xu == xi
             # Beta(a, b+x) on p = (1+u)/2 is the Jacobi weight (1-u)^(b+x-1) (1+u)^(a-1).
-            u, wq = roots_jacobi(64, b + xi - 1.0, a - 1.0)
+            with np.errstate(all="ignore"):
+                u, wq = roots_jacobi(64, b + xi - 1.0, a - 1.0)
+                wq = wq / wq.sum()
             p = ((1.0 + u) / 2.0)[None, :]
-            wq = wq / wq.sum()
+            if not (np.isfinite(p).all() and np.isfinite(wq).all()):
+                # a and b too large for the nodes (see _future_if_alive): the Beta's equally spaced quantiles
+                p = betaincinv(a, b + xi, (np.arange(256) + 0.5) / 256)[None, :]
+                wq = np.full(p.shape[1], 1.0 / p.shape[1])
             k = r + xi
             scale = (alpha + Tu[rows])[:, None]
             y = p * horizon / scale

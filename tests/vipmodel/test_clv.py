@@ -719,3 +719,32 @@ def test_the_whole_chain_runs_on_the_demo_mall(demo_url):
     np.testing.assert_array_equal(np.isfinite(value), p * summary["frequency"] + q > 1)
     years = expected_lifetime_years(bgnbd, summary, periods_per_year=52.18, horizon_years=5)
     assert ((years >= 0) & (years <= 5)).all()
+
+
+@pytest.mark.parametrize("scale", [1e5, 1e8, 1e11])
+def test_members_dropping_out_at_one_common_rate_still_get_finite_expectations(scale):
+    # A fit can run to a and b of 1e11 (no heterogeneity in dropout): the closed forms overflow there. The answers
+    # must tend to the fixed-p model's, E[X(t) | alive] = (1 - (s / (s + p t))^(r+x)) / p with s = alpha + T.
+    from vipmodel.clv import BetaGeoModel
+
+    model = BetaGeoModel()
+    r, alpha, p = 4.3, 45.0, 0.1
+    model.params_ = pd.Series({"r": r, "alpha": alpha, "a": p * scale, "b": (1 - p) * scale})
+    x, T, t = np.array([1.0, 5.0, 19.0]), np.array([100.0, 100.0, 100.0]), 52.0
+    future = model._future_if_alive(t, x, T)
+    s = alpha + T
+    assert future == pytest.approx((1 - (s / (s + p * t)) ** (r + x)) / p, rel=1e-3)
+    lifetime = model._expected_lifetime_if_alive(156.0, x, T)
+    assert np.isfinite(lifetime).all() and (lifetime > 0).all() and (lifetime <= 156.0).all()
+
+
+def test_the_quantile_fallback_agrees_with_the_closed_form_where_both_work():
+    from vipmodel.clv import BetaGeoModel
+
+    r, alpha, a, b, t, x, T = 2.0, 30.0, 40.0, 160.0, 52.0, 3.0, 80.0
+    model = BetaGeoModel()
+    model.params_ = pd.Series({"r": r, "alpha": alpha, "a": a, "b": b})
+    closed = model._future_if_alive(t, np.array([x]), np.array([T]))[0]
+    s, k = alpha + T, r + x
+    by_quantiles = model._quantile_mean(lambda p: -np.expm1(-k * np.log1p(p * t / s)) / p, a, b + x)
+    assert by_quantiles == pytest.approx(closed, rel=1e-3)
