@@ -25,9 +25,14 @@ def main(argv: list[str]) -> int:
     url = os.environ[URL_ENV]
     _end_with_the_server(parent)
     # Outside a server each cached function warns, as it is defined, that no runtime is running: expected here.
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    # Streamlit sets its loggers' levels again when it reads its configuration, so a filter quietens them (they
+    # exist once Streamlit is imported, before the loaders are defined).
+    import streamlit  # noqa: F401
     from streamlit.logger import get_logger
 
+    for name, each in list(logging.root.manager.loggerDict.items()):
+        if name.split(".", 1)[0] == "streamlit" and isinstance(each, logging.Logger):
+            each.addFilter(_errors_only)
     from dashboard import precompute
     from dashboard.data import stored
 
@@ -41,6 +46,10 @@ def main(argv: list[str]) -> int:
     own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
     stored.prune(url, version, keep=touched | own)
     return 0
+
+
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def _end_with_the_server(parent: int) -> None:
