@@ -1442,6 +1442,35 @@ TEXT.update(
             "en": "Passwords are changed on the server: `python -m vipmodel users passwd NAME`.",
             "zh": "密码在服务器上修改：`python -m vipmodel users passwd 用户名`。",
         },
+        "admin.results_title": {"en": "Results in the database", "zh": "数据库中的结果"},
+        "admin.results_caption": {
+            "en": "A refresh computes every member's results for the weekly pack (tier, profit, lifetime value, churn "
+            "risk) once per data version. Stored views are each page's default view, computed once and read by "
+            "every app server.",
+            "zh": "每次数据更新后，刷新会为每周报告计算一次每位会员的结果（层级、利润、终身价值、流失风险）。"
+            "已存储的视图是各页面的默认视图，只计算一次，供所有应用服务器读取。",
+        },
+        "admin.runs_title": {"en": "Refresh runs", "zh": "刷新记录"},
+        "admin.no_runs": {"en": "No refresh has run yet.", "zh": "尚未运行过刷新。"},
+        "admin.run.run_id": {"en": "Run", "zh": "运行编号"},
+        "admin.run.as_of": {"en": "Day of analysis", "zh": "分析日期"},
+        "admin.run.status": {"en": "Status", "zh": "状态"},
+        "admin.run.started_at": {"en": "Started (UTC)", "zh": "开始时间（UTC）"},
+        "admin.run.seconds": {"en": "Seconds", "zh": "耗时（秒）"},
+        "admin.run.members": {"en": "Members", "zh": "会员数"},
+        "admin.run.error": {"en": "Error", "zh": "错误"},
+        "admin.run.current": {"en": "Current", "zh": "当前有效"},
+        "admin.run_status.done": {"en": "done", "zh": "完成"},
+        "admin.run_status.failed": {"en": "failed", "zh": "失败"},
+        "admin.run_status.running": {"en": "running", "zh": "运行中"},
+        "admin.stored_title": {"en": "Stored page results", "zh": "已存储的页面结果"},
+        "admin.no_stored": {"en": "No stored results yet.", "zh": "尚无已存储的结果。"},
+        "admin.stored.rows": {"en": "Rows", "zh": "行数"},
+        "admin.stored.mb": {"en": "Size (MB)", "zh": "大小（MB）"},
+        "admin.stored.current": {"en": "For the current data", "zh": "属于当前数据版本"},
+        "admin.stored.name": {"en": "Result", "zh": "结果"},
+        "admin.stored.count": {"en": "Rows", "zh": "行数"},
+        "admin.stored.newest": {"en": "Newest (UTC)", "zh": "最近存储（UTC）"},
     }
 )
 

@@ -1,10 +1,11 @@
-"""Administration: the audit trail (exportable), rolling a setting back to an earlier version, and users."""
+"""Administration: the audit trail (exportable), the results in the database, rolling a setting back to an earlier
+version, and users."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, admin, state, ui
+from dashboard import access, admin, admin_results, state, ui
 from dashboard.data import common
 from dashboard.i18n import t
 from vipmodel.auth import ROLES, PermissionDenied
@@ -76,6 +77,7 @@ def main() -> None:
         return
     url = common.database_url()
     _section_audit(url, actor, lang)
+    admin_results.section(url, lang)
     _section_rollback(url, actor, lang)
     _section_users(url, actor, lang)
 

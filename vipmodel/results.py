@@ -49,6 +49,7 @@ __all__ = [
     "member_results",
     "model_version",
     "period_results",
+    "recent_runs",
     "refresh",
     "settings_key",
 ]
@@ -181,6 +182,49 @@ def current_run(conn: Engine | Connection, as_of: dt.date | None = None) -> Refr
             query = query.where(runs.c.as_of == as_date(as_of, "as_of"))
         row = c.execute(query.order_by(runs.c.run_id.desc()).limit(1)).first()
     return None if row is None else _run_from_row(row)
+
+
+def recent_runs(conn: Engine | Connection, limit: int = 10) -> pd.DataFrame:
+    """The newest refresh runs, what they did and whether each is current (for an operator's record).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Engine or sqlalchemy.Connection
+    limit : int, default 10
+        At most this many runs (the refresh keeps the newest finished ones, see :func:`refresh`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, newest first (by ``run_id``), with these columns:
+
+        * ``run_id`` (int), ``as_of`` (datetime.date: the day of analysis),
+        * ``status`` (str: ``"running"``, ``"done"`` or ``"failed"``),
+        * ``started_at`` (datetime, UTC), ``seconds`` (float: total time of the steps run; 0 for a run still
+          running), ``members`` (int: rows written to ``member_results``),
+        * ``error`` (str or None: a failed run's message),
+        * ``current`` (bool: True for the run :func:`current_run` returns for its day of analysis, i.e. the newest
+          finished run stamped with the data, code and settings as they are now).
+
+        Empty (with these columns) when no refresh has run or the database has no result tables.
+    """
+    columns = ["run_id", "as_of", "status", "started_at", "seconds", "members", "error", "current"]
+    runs = rs.refresh_runs
+    with borrow_connection(conn) as c:
+        if not inspect(c).has_table(runs.name):
+            return pd.DataFrame({name: [] for name in columns})
+        rows = c.execute(select(runs).order_by(runs.c.run_id.desc()).limit(int(limit))).all()
+        stamps = (data_token(c), model_version(), settings_key(c)) if rows else None
+    records, newest_current = [], {}
+    for row in rows:
+        run = _run_from_row(row)
+        matches = run.status == "done" and (run.data_version, run.model_version, run.settings_key) == stamps
+        if matches and run.as_of not in newest_current:  # rows come newest first
+            newest_current[run.as_of] = run.run_id
+        records.append({"run_id": run.run_id, "as_of": as_date(run.as_of, "as_of"), "status": run.status,
+                        "started_at": run.started_at, "seconds": run.seconds, "members": run.members,
+                        "error": run.error, "current": newest_current.get(run.as_of) == run.run_id})
+    return pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame({n: [] for n in columns})
 
 
 def member_results(

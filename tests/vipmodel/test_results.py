@@ -167,6 +167,30 @@ def test_results_made_by_other_code_or_for_other_data_or_settings_are_never_retu
     assert results.current_run(engine_) == redone
 
 
+def test_recent_runs_lists_the_newest_first_and_which_one_is_current(engine_):
+    empty = results.recent_runs(engine_)
+    assert empty.empty and list(empty.columns) == ["run_id", "as_of", "status", "started_at", "seconds", "members",
+                                                   "error", "current"]
+    first = _refresh(engine_)
+    second = _refresh(engine_, force=True)
+    earlier = _refresh(engine_, as_of=first.as_of - dt.timedelta(days=7))
+    runs = results.recent_runs(engine_)
+    assert list(runs.columns) == list(empty.columns)
+    assert runs["run_id"].tolist() == [earlier.run_id, second.run_id, first.run_id]
+    assert runs["as_of"].tolist() == [earlier.as_of, first.as_of, first.as_of]
+    assert set(runs["status"]) == {"done"} and runs["error"].isna().all()
+    assert runs["members"].tolist() == [earlier.members, second.members, first.members]
+    assert runs["seconds"].tolist() == pytest.approx([earlier.seconds, second.seconds, first.seconds])
+    assert (runs["started_at"].diff().dropna() <= dt.timedelta(0)).all()
+    # The run current_run returns for each day, and no other (the forced run replaced the first).
+    assert runs["current"].tolist() == [True, True, False]
+    assert results.current_run(engine_, first.as_of).run_id == second.run_id
+    assert results.recent_runs(engine_, limit=2)["run_id"].tolist() == [earlier.run_id, second.run_id]
+    save_setting(engine_, "tier_rules", TierRules(shares=(0.02, 0.06, 0.2)).to_payload(), SYSTEM, note="test")
+    assert not results.recent_runs(engine_)["current"].any()
+    assert results.current_run(engine_) is None
+
+
 def test_saved_tier_rules_decide_the_stored_tiers(engine_):
     rules = TierRules(shares=(0.05, 0.10, 0.15))
     save_setting(engine_, "tier_rules", rules.to_payload(), SYSTEM, note="test")
@@ -220,6 +244,8 @@ def test_a_failed_refresh_is_recorded_with_its_error_and_leaves_no_rows(tmp_path
         assert conn.execute(select(func.count()).select_from(results_schema.member_results)).scalar() == 0
     assert run.status == "failed" and run.error
     assert results.current_run(eng) is None
+    listed = results.recent_runs(eng)
+    assert listed[["status", "error", "current"]].values.tolist() == [["failed", run.error, False]]
     eng.dispose()
 
 
