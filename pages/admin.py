@@ -47,7 +47,10 @@ def _section_rollback(url: str, actor, lang: str) -> None:
 
 def _section_users(url: str, actor, lang: str) -> None:
     st.subheader(t("admin.users_title", lang))
-    ui.table(admin.load_users(url, actor), "users")
+    users = admin.load_users(url, actor)
+    role_names = {r: t(f"auth.role.{r}", lang) for r in ROLES}
+    shown = users.assign(role=users["role"].map(role_names).fillna(users["role"])) if "role" in users else users
+    ui.table(shown.rename(columns={c: t(f"admin.user_col.{c}", lang) for c in users.columns}), "users")
     with st.form("adm_user", clear_on_submit=True):
         name = st.text_input(t("auth.username", lang), key="adm_user_name")
         role = st.selectbox(t("admin.role", lang), ROLES, format_func=lambda r: t(f"auth.role.{r}", lang),

@@ -43,6 +43,20 @@ def test_an_admin_adds_a_user_on_the_administration_page_who_can_then_sign_in(ma
     assert authenticate(db.make_engine(mall), "li.na", "her own long password") == Actor("li.na", "marketing")
 
 
+@pytest.mark.parametrize(("lang", "headers"), [
+    ("en", ["User name", "Role", "Disabled", "Created", "Has a password", "Locked until"]),
+    ("zh", ["用户名", "角色", "已停用", "创建时间", "已设密码", "锁定至"]),
+])
+def test_the_users_table_speaks_the_page_s_language(mall, lang, headers):
+    at = app_as("admin", "root")
+    at.query_params["lang"] = lang
+    at = open_page(at, "admin")
+    users = at.dataframe[-1].value
+    assert list(users.columns) == headers
+    roles = {"en": {"viewer", "marketing", "administrator"}, "zh": {"只读", "营销", "管理员"}}[lang]
+    assert len(users) and set(users[headers[1]]) <= roles
+
+
 RESULTS_KEY = "0123456789abcdefghij0123456789abcdefghij"  # 40 characters, as a group's shared secret
 
 
