@@ -577,7 +577,7 @@ class BetaGeoModel(_Fitted):
     def _quantile_mean(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, n: int = 256) -> float:
         """E[f(p)] for p ~ Beta(a, b), as the mean of f over n equally spaced quantiles: the fallback where a and b
         are too large for the closed forms and Gauss-Jacobi nodes (the Beta is then concentrated and f smooth)."""
-        return float(np.mean(f(betaincinv(a, b, (np.arange(n) + 0.5) / n))))
+        return float(np.mean(f(np.maximum(betaincinv(a, b, (np.arange(n) + 0.5) / n), 1e-300))))
 
     def expected_purchases(self, t: float, df: pd.DataFrame) -> pd.Series:
         """Expected number of purchases of each member in the next ``t`` periods, E[X(t) | x, t_x, T].
@@ -642,17 +642,21 @@ class BetaGeoModel(_Fitted):
                 wq = wq / wq.sum()
             p = ((1.0 + u) / 2.0)[None, :]
             if not (np.isfinite(p).all() and np.isfinite(wq).all()):
-                # a and b too large for the nodes (see _future_if_alive): the Beta's equally spaced quantiles
-                p = betaincinv(a, b + xi, (np.arange(256) + 0.5) / 256)[None, :]
+                # a or b out of the nodes' range (see _future_if_alive): the Beta's equally spaced quantiles. A
+                # quantile that rounds to p = 0 (a tiny a: nobody drops out) is kept just above it.
+                p = np.maximum(betaincinv(a, b + xi, (np.arange(256) + 0.5) / 256), 1e-300)[None, :]
                 wq = np.full(p.shape[1], 1.0 / p.shape[1])
             k = r + xi
             scale = (alpha + Tu[rows])[:, None]
             y = p * horizon / scale
-            if abs(k - 1.0) < 1e-9:
-                inner = scale / p * np.log1p(y)
-            else:
-                # int_0^H (1 + p s / scale)^-k ds, with expm1/log1p so that small p tends to H smoothly
-                inner = scale / p * (-np.expm1(-(k - 1.0) * np.log1p(y))) / (k - 1.0)
+            # int_0^H (1 + p s / scale)^-k ds = H g(y) with g(y) -> 1 as p -> 0: written as H times a ratio of
+            # expm1/log1p terms, so that a p near 0 gives H instead of overflowing scale / p.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if abs(k - 1.0) < 1e-9:
+                    ratio = np.log1p(y) / y
+                else:
+                    ratio = -np.expm1(-(k - 1.0) * np.log1p(y)) / ((k - 1.0) * y)
+            inner = horizon * np.where(y > 0, ratio, 1.0)
             out[rows] = inner @ wq
         return out
 

@@ -748,3 +748,16 @@ def test_the_quantile_fallback_agrees_with_the_closed_form_where_both_work():
     s, k = alpha + T, r + x
     by_quantiles = model._quantile_mean(lambda p: -np.expm1(-k * np.log1p(p * t / s)) / p, a, b + x)
     assert by_quantiles == pytest.approx(closed, rel=1e-3)
+
+
+def test_a_fit_where_nobody_drops_out_gives_the_whole_horizon_not_infinity():
+    # A mall whose members all keep buying fits a near 0 (1.5e-10 on a hand-built test mall): the quadrature's
+    # nodes fail there, and each member is expected to stay for the whole horizon.
+    from vipmodel.clv import BetaGeoModel
+
+    model = BetaGeoModel()
+    model.params_ = pd.Series({"r": 1.29, "alpha": 6.46, "a": 1.5e-10, "b": 6.3e5})
+    lifetime = model._expected_lifetime_if_alive(156.5, np.array([0.0, 29.0, 51.0]), np.array([7.1, 92.9, 51.0]))
+    assert lifetime == pytest.approx(np.full(3, 156.5), rel=1e-6)
+    future = model._future_if_alive(52.0, np.array([0.0, 29.0]), np.array([7.1, 92.9]))
+    assert np.isfinite(future).all() and (future > 0).all()
