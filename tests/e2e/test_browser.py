@@ -132,7 +132,8 @@ def _serve(url: str, home: Path, precompute: str) -> Iterator[str]:
     port = _free_port()
     # The weekly pack's refresh (dashboard/refresh_job.py, tested on its own) would share the 2 cores with the pages.
     env = {**os.environ, db.ENV_URL: url, "VIPDASH_PRECOMPUTE": precompute, "VIPDASH_REFRESH": "0", "HOME": str(home),
-           "VIPDASH_RESULTS_KEY": RESULTS_KEY}  # the secret a group of servers shares (README)
+           "VIPDASH_RESULTS_KEY": RESULTS_KEY,  # the secret a group of servers shares (README)
+           "VIPDASH_STORED_VIEWS": "1"}  # as in production (the page tests' conftest turns it off for themselves)
     log = home / f"server-{port}.log"
     proc = subprocess.Popen(
         [
