@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -144,18 +145,20 @@ def _open(page, url: str) -> float:
     form.locator('input[type="password"]').fill(BENCH_PASSWORD)
     start = time.perf_counter()
     form.locator('[data-testid="stFormSubmitButton"] button').click()
-    page.wait_for_function(RENDERED, timeout=3_600_000)
+    page.wait_for_function(RENDERED, polling=200, timeout=600_000)
     return time.perf_counter() - start
 
 
-# Signed in and rendered: the form gone, the run finished, and no element still a placeholder. Right after the
-# form goes, the run state can still read "notRunning" from before the rerun: the placeholders tell it apart.
+# Signed in and rendered: the page's own title instead of the sign-in form's, the run finished, and no element still
+# a placeholder. Right after the click, the run state can still read "notRunning" from before the rerun: the title
+# and the placeholders tell it apart. (The Administration page has a password field of its own.)
 RENDERED = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.dataset.testScriptState === 'notRunning'
-    && !document.querySelector('[data-testid="stForm"] input[type="password"]')
+  const title = document.querySelector('h1');
+  return app && app.dataset.testScriptState === 'notRunning' && title
+    && !%s.includes(title.innerText.trim())
     && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
+}""" % json.dumps(list(SIGN_IN_TITLES))
 
 
 def _start_server(url: str, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
@@ -195,16 +198,19 @@ def _wait_for_precompute(log: Path, timeout: float) -> str:
     raise TimeoutError(f"no precompute within {timeout:.0f} s; see {log}")
 
 
-def _first_loads(browser, base: str, label: str) -> list[tuple[str, str]]:
-    """Each page opened in a new browser session (a new visitor), then reloaded (the same visitor again)."""
-    rows = []
+def _first_loads(browser, base: str, label: str) -> Iterator[tuple[str, str]]:
+    """Each page opened in a new browser session (a new visitor), then reloaded (another new session); a row per
+    page as soon as it is measured."""
     for path in page_paths():
         context = browser.new_context(viewport={"width": 1400, "height": 2000})
         page = context.new_page()
-        times = [_open(page, f"{base}/{path}") for _ in range(2)]
-        rows.append((f"/{path}: first load {label} / reload (new visitors, after sign-in)", f"{times[0]:.2f} s / {times[1]:.2f} s"))
+        try:
+            times = [f"{_open(page, f'{base}/{path}'):.2f} s" for _ in range(2)]
+        except Exception as exc:  # noqa: BLE001 - one page's failure is reported, the others still measured
+            page.screenshot(path=f"/tmp/bench-load-{path or 'overview'}.png", full_page=True)
+            times = [f"not rendered ({type(exc).__name__})", "-"]
+        yield f"/{path}: first load {label} / reload (new visitors, after sign-in)", " / ".join(times)
         context.close()
-    return rows
 
 
 # (measure, page, index of the chart the first slider redraws): the pyramid's threshold preview and the
