@@ -50,10 +50,9 @@ def load_refresh_runs(url: str) -> pd.DataFrame:
 def load_stored_views(url: str) -> tuple[dict, pd.DataFrame]:
     """What ``stored_views`` holds: ``{"rows", "mb", "current"}`` (rows of the current data and model version) and
     one row per result name (``name``, ``count``, ``mb``, ``newest``), the most rows first."""
-    engine = common.get_engine(url)
-    listing = view_store.listing(engine)
+    listing = view_store.listing(common.get_engine(url))
     version = common.current_version(url)
-    totals = {"rows": len(listing), "mb": view_store.total_bytes(engine) / _MB,
+    totals = {"rows": len(listing), "mb": float(listing["size_bytes"].sum()) / _MB,
               "current": int((listing["data_version"] == version).sum())}
     if listing.empty:
         return totals, pd.DataFrame(columns=["name", "count", "mb", "newest"])

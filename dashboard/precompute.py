@@ -39,6 +39,7 @@ from dashboard.data import (
 )
 from vipmodel.reuse import shared_queries
 
+URL_ENV = "VIPDASH_PRECOMPUTE_URL"  # the database the precompute process works on (a URL may hold a password)
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
@@ -180,7 +181,7 @@ def _compute_apart(url: str, version: str, latest: dt.date) -> bool:
     import subprocess
 
     command = [sys.executable, "-m", "dashboard.precompute_process", version, latest.isoformat(), str(os.getpid())]
-    env = {**os.environ, "VIPDASH_PRECOMPUTE_URL": url}  # not in argv: a URL may hold a password
+    env = {**os.environ, URL_ENV: url}  # not in argv: a URL may hold a password
     try:
         done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, env=env, check=False)
     except OSError as exc:

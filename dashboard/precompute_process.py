@@ -1,4 +1,5 @@
-"""``python -m dashboard.precompute_process VERSION LATEST PARENT_PID`` (database URL in ``$VIPDASH_PRECOMPUTE_URL``):
+"""``python -m dashboard.precompute_process VERSION LATEST PARENT_PID`` (database URL in ``$VIPDASH_PRECOMPUTE_URL``,
+``precompute.URL_ENV``):
 the precompute's steps (:func:`dashboard.precompute.warm`) in a process of their own, storing each page's default
 view in the database (``dashboard.data.stored``).
 
@@ -15,14 +16,11 @@ import os
 import signal
 import sys
 
-URL_ENV = "VIPDASH_PRECOMPUTE_URL"
-
 
 def main(argv: list[str]) -> int:
     """Delete the stored results of older data, compute and store every step for ``VERSION LATEST``, then delete
     this data's results no step asked for."""
     version, latest, parent = argv[0], dt.date.fromisoformat(argv[1]), int(argv[2])
-    url = os.environ[URL_ENV]
     _end_with_the_server(parent)
     # Outside a server each cached function warns, as it is defined, that no runtime is running: expected here.
     # Streamlit sets its loggers' levels again when it reads its configuration, so a filter quietens them (they
@@ -36,6 +34,7 @@ def main(argv: list[str]) -> int:
     from dashboard import precompute
     from dashboard.data import stored
 
+    url = os.environ[precompute.URL_ENV]
     get_logger("dashboard.precompute").setLevel(logging.INFO)
     dropped = stored.prune(url, version)
     if dropped:

@@ -27,11 +27,11 @@ from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, exc, func, insert, inspect, select
+from sqlalchemy import Engine, delete, exc, insert, inspect, select
 
 from vipmodel.results_schema import stored_views
 
-__all__ = ["MIN_SECRET_BYTES", "UntrustedResult", "claim", "get", "key_for", "listing", "prune", "put", "release", "total_bytes"]
+__all__ = ["MIN_SECRET_BYTES", "UntrustedResult", "claim", "get", "key_for", "listing", "prune", "put", "release"]
 
 MIN_SECRET_BYTES = 16  # an HMAC key shorter than the hash's security level weakens it (RFC 2104, section 3)
 _HAS_TABLE: set[str] = set()  # engines (by URL) whose database has the table: checked once per process
@@ -181,11 +181,3 @@ def listing(engine: Engine) -> pd.DataFrame:
         rows = conn.execute(select(v.c.name, v.c.data_version, v.c.created_at, v.c.size_bytes)
                             .order_by(v.c.created_at.desc(), v.c.name)).all()
     return pd.DataFrame(rows, columns=columns)
-
-
-def total_bytes(engine: Engine) -> int:
-    """The stored payloads' total size."""
-    if not _table_exists(engine):
-        return 0
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.sum(stored_views.c.size_bytes), 0))).scalar_one())

@@ -2,9 +2,9 @@
 
 A loader marked :func:`stored` first looks for its result in the database, under a key made of the loader, its
 arguments (the saved settings it depends on among them), the data and model version (``common.current_version``) and
-the dashboard's code; it computes only when none is there. The precompute (``dashboard.precompute``) computes each page's default view in a
-process of its own inside :func:`writing`, which stores what it computes; a page's own computations (other filters,
-a widget's value) stay in the server's memory. A result made by other code or for other data has another key and
+the dashboard's code; it computes only when none is there. The precompute (``dashboard.precompute``) computes each
+page's default view in a process of its own inside :func:`writing`, which stores what it computes; a page's own
+computations (other filters, a widget's value) stay in the server's memory. A result made by other code or for other data has another key and
 is never read.
 
 The rows are signed with the servers' shared secret (:func:`secret`): ``$VIPDASH_RESULTS_KEY``, else ``[results] key``

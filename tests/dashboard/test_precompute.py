@@ -227,3 +227,17 @@ def test_new_model_code_keys_every_cache_anew_so_a_fixed_model_is_never_served_f
     assert after != before and after.split(".")[0] == before.split(".")[0]  # same data, other code
     overview.load_overview_kpis(demo_sqlite_url, after, latest)
     assert len(calls) == 2
+
+
+def test_without_a_configured_secret_a_server_keeps_its_own_private_key_file(monkeypatch, tmp_path):
+    import stat
+
+    monkeypatch.delenv(stored.ENV_SECRET, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    first = stored.secret()
+    key_file = tmp_path / ".streamlit" / stored.KEY_FILE
+    assert len(first) >= view_store.MIN_SECRET_BYTES and key_file.read_bytes() == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # readable by this user only
+    assert stored.secret() == first  # the same key on every call and restart
+    monkeypatch.setenv(stored.ENV_SECRET, "the group's configured secret, long enough")
+    assert stored.secret() == b"the group's configured secret, long enough"  # configured wins
