@@ -130,7 +130,8 @@ def main() -> None:
             recorded = data.load_has_care_records(ctx.url, ctx.version, ctx.end)
             st.info(t("care.no_model" if recorded else "period.no_care_records", lang, date=date, reason=str(exc)))
             return
-        members, source = data.load_care_members(ctx.url, ctx.version, ctx.end, rules)
+        # One object for every session (common.shared): a copy of a million-member list took seconds per run.
+        members, source = common.shared(data.load_care_members, ctx.url, ctx.version, ctx.end, rules)
     if members.empty:
         st.info(t("care.no_members", lang, date=date))
         return

@@ -10,7 +10,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard.data.common import get_engine, load_setting_history
+from dashboard.data.common import get_engine, load_setting_history, shared
 from dashboard.data.members import member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -101,7 +101,7 @@ def _scaled_care_plan(plan_payload: dict, factor: float):
 
 def _care_members_kept(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
                        tiers: tuple[str, ...]) -> pd.DataFrame:
-    members, _ = load_care_members(url, version, as_of, rules_payload)
+    members, _ = shared(load_care_members, url, version, as_of, rules_payload)
     return restrict(members, member_ids(url, version, None, store), tiers)
 
 
@@ -173,7 +173,7 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
     """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
     return [
         ("care.model", lambda: load_care_model(url, version, end, rules)),
-        ("care.members", lambda: load_care_members(url, version, end, rules)),
+        ("care.members", lambda: shared(load_care_members, url, version, end, rules)),
         ("care.current_plan", lambda: load_current_care_plan(url, version, end, rules)),
         ("care.simulation", partial(_warm_plans, url, version, end, rules)),
     ]
