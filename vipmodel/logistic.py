@@ -88,8 +88,16 @@ class LogisticFit:
 
 
 def _loss(a: np.ndarray, y: np.ndarray, theta: np.ndarray, penalty: np.ndarray) -> float:
+    # -(y log s(eta) + (1 - y) log s(-eta)) = log(1 + e^eta) - y eta: one transcendental per row instead of two.
     eta = a @ theta
-    return float(-(y * log_expit(eta) + (1.0 - y) * log_expit(-eta)).sum() + 0.5 * (penalty * theta**2).sum())
+    return float((np.logaddexp(0.0, eta) - y * eta).sum() + 0.5 * (penalty * theta**2).sum())
+
+
+def _information(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``a' diag(w) a`` for weights ``w >= 0``, as one matrix product (BLAS): an ``einsum`` over three operands
+    loops in C without it, five times slower on the satisfaction weights' 200 bootstrap fits."""
+    b = a * np.sqrt(w)[:, None]
+    return b.T @ b
 
 
 def fit_logistic(
@@ -155,8 +163,8 @@ def fit_logistic(
     converged = False
     for _ in range(maxiter):
         p = expit(a @ theta)
-        grad = np.einsum("ni,n->i", a, p - y) + penalty * theta
-        hess = np.einsum("ni,n,nj->ij", a, p * (1.0 - p), a) + guard
+        grad = a.T @ (p - y) + penalty * theta
+        hess = _information(a, p * (1.0 - p)) + guard
         step = np.linalg.solve(hess, grad)
         t = 1.0
         while True:
@@ -181,7 +189,7 @@ def fit_logistic(
     n_clusters = len(y)
     if se or cluster is not None:
         w = fitted * (1.0 - fitted)
-        bread = np.linalg.inv(np.einsum("ni,n,nj->ij", a, w, a) + np.diag(penalty))
+        bread = np.linalg.inv(_information(a, w) + np.diag(penalty))
         if cluster is None:
             cov = bread
         else:
