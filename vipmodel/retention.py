@@ -91,12 +91,12 @@ from vipmodel.clv import (
 )
 from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, read_frame
-from vipmodel.features import calibration_summary, day_of, member_features
+from vipmodel.features import HOLDOUT_COLUMNS, calibration_summary, day_of, member_features
 from vipmodel.logistic import fit_logistic
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, complaint_features
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
 from vipmodel.pyramid import TierRules, assign_tiers
-from vipmodel.reuse import shares_result
+from vipmodel.reuse import remember, shares_result
 from vipmodel.schema import TIERS, Tier, signed
 
 __all__ = [
@@ -1564,6 +1564,13 @@ def _evaluate(
     bins: int,
 ) -> RiskEvaluation:
     cal_end = as_of - dt.timedelta(days=holdout_days)
+    start = _observation_start(cal_end, calibration_weeks)
+    holdout = calibration_summary(conn, calibration_end=cal_end, holdout_end=as_of, observation_start=start,
+                                  time_unit_days=TIME_UNIT_DAYS)
+    # The summary without the holdout columns is the same rows (a member's first purchase day is before cal_end in
+    # both): inside a shared-queries block member_values reads it instead of a second pass over all history.
+    remember(calibration_summary, holdout.drop(columns=list(HOLDOUT_COLUMNS)), conn, calibration_end=cal_end,
+             observation_start=start, time_unit_days=TIME_UNIT_DAYS)
     values = member_values(conn, cal_end, calibration_weeks=calibration_weeks)
     risk = _at_risk(conn, cal_end, values, rules, tier_rules, weights, dict(DEFAULT_SAVE_RATES), learn,
                     only_flagged=False)
@@ -1587,8 +1594,6 @@ def _evaluate(
         .reset_index()
     )
 
-    holdout = calibration_summary(conn, calibration_end=cal_end, holdout_end=as_of,
-                                  observation_start=values.observation_start, time_unit_days=TIME_UNIT_DAYS)
     length = holdout_days / TIME_UNIT_DAYS
     table = holdout_fit_table(values.bgnbd, holdout, length)
     predicted = float(values.bgnbd.expected_purchases(length, holdout).sum())

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, insert
 from vipmodel import kpi, retention, schema
 from vipmodel.features import member_features
 from vipmodel.outcomes import add_years, churn_panel
-from vipmodel.reuse import active, shared_queries, shares_result
+from vipmodel.reuse import active, remember, shared_queries, shares_result
 
 FEATURES = "vipmodel.features.member_features"
 SUMMARY = "vipmodel.features.calibration_summary"
@@ -132,3 +132,65 @@ def test_the_least_recently_used_result_is_dropped_beyond_max_entries():
         for n in (1, 2, 1, 3, 1, 2):
             read(conn, n)
     assert runs == [1, 2, 3, 2]  # 2 was the least recently used when 3 came in
+
+
+@pytest.mark.parametrize("in_memory", [1, 2])
+def test_older_frames_wait_on_disk_and_come_back_equal_and_the_folder_goes_with_the_block(in_memory):
+    runs = []
+
+    @shares_result
+    def read(conn, n):
+        runs.append(n)
+        frame = pd.DataFrame({"member_id": [f"M{i}" for i in range(n)], "value": range(n)})
+        frame.attrs["n"] = n
+        return frame
+
+    conn = create_engine("sqlite://")
+    with shared_queries(max_entries=10, in_memory=in_memory) as reuse:
+        first = [read(conn, n) for n in (3, 4, 5)]
+        folders = {p.parent for p in reuse._folder.glob("*.pkl")}
+        in_memory_now = sum(isinstance(v, pd.DataFrame) for v in reuse._results.values())
+        again = [read(conn, n) for n in (3, 4, 5, 3)]
+    assert runs == [3, 4, 5] and reuse.reuses == {read.__module__ + "." + read.__qualname__: 4}
+    assert in_memory_now == in_memory and reuse.spilled >= 3 - in_memory
+    for frame in again:
+        pd.testing.assert_frame_equal(frame, first[[3, 4, 5].index(len(frame))])
+        assert frame.attrs == {"n": len(frame)}
+    assert folders == {reuse._folder} and not reuse._folder.exists()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_shared_queries_refuses_a_bad_number_kept_in_memory(bad):
+    with pytest.raises(ValueError, match=r"in_memory must be a whole number >= 1, got "), shared_queries(in_memory=bad):
+        pass
+
+
+def test_a_remembered_answer_is_read_by_the_next_call_and_nothing_is_kept_outside_a_block(demo_engine):
+    calls = []
+
+    @shares_result
+    def count(conn, day: dt.date, scale: int = 1) -> int:
+        calls.append(day)
+        return 7 * scale
+
+    day = dt.date(2026, 1, 1)
+    assert remember(count, 5, demo_engine, day) is False  # no block: nothing kept
+    assert count(demo_engine, day) == 7
+    with shared_queries():
+        assert remember(count, 5, demo_engine, day=day, scale=1)
+        assert count(demo_engine, day) == 5  # the same question, asked another way
+        assert count(demo_engine, day, scale=2) == 14
+    assert calls == [day, day]
+
+
+def test_the_churn_evaluation_reads_all_history_once_for_both_purchase_summaries(demo_engine):
+    with demo_engine.connect() as conn:
+        as_of = kpi.latest_activity_date(conn)
+        alone = retention.evaluate_churn_risk(conn, as_of)
+        with shared_queries() as reuse:
+            shared = retention.evaluate_churn_risk(conn, as_of)
+    # Without the holdout columns the summary is the same rows: member_values reads the one the holdout check made.
+    assert reuse.runs[SUMMARY] == 1 and reuse.reuses[SUMMARY] >= 1
+    assert shared.auc == alone.auc and shared.predicted_purchases == alone.predicted_purchases
+    pd.testing.assert_frame_equal(shared.holdout_table, alone.holdout_table)
+    pd.testing.assert_frame_equal(shared.scores, alone.scores)
