@@ -42,6 +42,7 @@ from vipmodel.reuse import shared_queries
 URL_ENV = "VIPDASH_PRECOMPUTE_URL"  # the database the precompute process works on (a URL may hold a password)
 ENV_SWITCH = "VIPDASH_PRECOMPUTE"  # "0" turns the background precompute off (the test suite does)
 SHARED_RESULTS = 40  # aggregations kept during a precompute: about every distinct one of a data version
+SHARED_IN_MEMORY = 4  # of which in memory, the others in a temporary folder (0.1-0.3 GB each at 1M members)
 _LOG = get_logger(__name__)  # Streamlit's handler and level: the server's log shows it
 
 
@@ -78,16 +79,22 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
 
 def warm(url: str, version: str, latest: dt.date,
          on_step: Callable[[str, float, Exception | None], None] | None = None,
-         done: str = "precompute finished") -> dict[str, float]:
+         done: str = "precompute finished", hold: bool = True) -> dict[str, float]:
     """Run every step; returns seconds per step and calls ``on_step(name, seconds, error)`` after each. A step
     whose data cannot support it is skipped (logged): the page explains that case itself when it is opened.
     The log line at the end starts with ``done``. Loaders that pages read through :func:`common.shared` are read
-    the same way here, so a page finds the object built, not only its bytes."""
+    the same way here, so a page finds the object built, not only its bytes.
+
+    ``hold=False`` (the precompute process, whose results are in the database) drops this process's copies of the
+    results when a page's steps are done: a later step that needs one reads it back, and the process's memory
+    holds one page's results at a time instead of every page's.
+    """
     seconds: dict[str, float] = {}
+    todo = steps(url, version, latest)
     # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
     # summaries, the churn panel): within this one data version each runs once (vipmodel.reuse).
-    with shared_queries(max_entries=SHARED_RESULTS) as reuse:
-        for name, call in steps(url, version, latest):
+    with shared_queries(max_entries=SHARED_RESULTS, in_memory=SHARED_IN_MEMORY) as reuse:
+        for position, (name, call) in enumerate(todo):
             started, error = time.perf_counter(), None
             try:
                 call()
@@ -95,12 +102,19 @@ def warm(url: str, version: str, latest: dt.date,
                 _LOG.info("precompute %s skipped: %s", name, exc)
                 error = exc
             seconds[name] = time.perf_counter() - started
+            if not hold and (position + 1 == len(todo) or _page(todo[position + 1][0]) != _page(name)):
+                st.cache_data.clear()
+                common.clear_shared()
             if on_step is not None:
                 on_step(name, seconds[name], error)
-    _LOG.info("%s in %.1f s: %s; aggregations run %d, reused %d", done, sum(seconds.values()),
-              ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()), sum(reuse.runs.values()),
-              sum(reuse.reuses.values()))
+    _LOG.info("%s in %.1f s: %s; aggregations run %d, reused %d (%d kept on disk a while)", done,
+              sum(seconds.values()), ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()),
+              sum(reuse.runs.values()), sum(reuse.reuses.values()), reuse.spilled)
     return seconds
+
+
+def _page(step: str) -> str:
+    return step.split(".", 1)[0]
 
 
 @st.cache_resource(show_spinner=False)

@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     if dropped:
         get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
     with stored.writing() as touched:
-        precompute.warm(url, version, latest, on_step=precompute._keep_from_the_collector, done="precompute computed")
+        precompute.warm(url, version, latest, done="precompute computed", hold=False)
     # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
     own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
     stored.prune(url, version, keep=touched | own)
