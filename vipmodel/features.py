@@ -43,11 +43,12 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
-    and_,
+    String,
     case,
     cast,
     extract,
     func,
+    literal,
     literal_column,
     null,
     select,
@@ -55,7 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.functions import FunctionElement, aggregate_strings
 
 from vipmodel import schema
 from vipmodel.db import as_date, borrow_connection, read_frame
@@ -114,6 +115,56 @@ def _day_of_default(element, compiler, **kw) -> str:
 def _day_of_sqlite(element, compiler, **kw) -> str:
     # CAST(... AS DATE) has numeric affinity in SQLite and would turn '2025-07-01 10:00' into 2025.
     return f"date({compiler.process(element.clauses, **kw)})"
+
+
+class days_between(FunctionElement):
+    """Whole days from the first date to the second (``later - earlier``), on every backend."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element, compiler, **kw) -> str:
+    earlier, later = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw) -> str:
+    earlier, later = list(element.clauses)
+    return (
+        f"CAST(ROUND(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)})) AS INTEGER)"
+    )
+
+
+class unindexed(FunctionElement):
+    """``column`` itself, which SQLite must not look up in an index (unary ``+``, a no-op on every value).
+
+    For a pass over (nearly) every transaction, SQLite's plan through an index on ``ts`` or ``(member_id, ts)``
+    reads the table's pages in index order, one random read per row; the plain scan and an in-memory sort
+    for the GROUP BY took half the time (200,000-member demo mall). Other backends plan this themselves and get
+    the column unchanged.
+    """
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed_default(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def _int(value: int) -> ColumnElement:
@@ -476,6 +527,52 @@ def _empty_calibration(holdout: bool) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
 
 
+_PAIR_ROWS = 100_000  # members whose purchase days are unpacked at once (some 2.6 million sales at the demo's rate)
+
+
+def _summary_of_pairs(rows: pd.DataFrame, holdout_days: int) -> pd.DataFrame:
+    """Per member of ``rows`` (``member_id``, ``n``, ``sales`` as "days_back:amount,..."), the calibration summary's
+    parts: ``first_back``/``last_back`` (days before the last day of the first purchase day and of the last one in
+    calibration), ``frequency``, ``repeat_sum`` and the holdout's ``holdout_purchases``/``holdout_sales``.
+
+    Calibration is ``days_back >= holdout_days``; members whose first purchase day is in the holdout are left out.
+    """
+    if rows.empty:
+        return pd.DataFrame()
+    pairs = np.fromstring(",".join(rows["sales"].tolist()).replace(":", ","), dtype=np.float64, sep=",")
+    counts = rows["n"].to_numpy(dtype=np.int64)
+    days, amounts = pairs[0::2].astype(np.int64), pairs[1::2]
+    if len(days) != counts.sum():
+        raise AssertionError("the purchase days read do not match their count")
+    span = int(days.max()) + 1
+    # One int64 key per sale: member, then day ascending (the first purchase day first).
+    key = np.repeat(np.arange(len(rows), dtype=np.int64) * span, counts) + (span - 1 - days)
+    order = np.argsort(key, kind="stable")
+    key, amounts = key[order], amounts[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    value = np.add.reduceat(amounts, starts)  # each distinct purchase day's amount
+    member, reversed_day = np.divmod(key[starts], span)
+    day_back = span - 1 - reversed_day
+    first = np.flatnonzero(np.r_[True, member[1:] != member[:-1]])  # each member's first purchase day
+    owner = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(member)]))
+    in_calibration = day_back >= holdout_days
+    repeat = in_calibration.copy()
+    repeat[first] = False
+    n_days = np.bincount(owner, weights=in_calibration, minlength=len(first)).astype(np.int64)
+    last_back = np.full(len(first), span, dtype=np.int64)
+    np.minimum.at(last_back, owner[in_calibration], day_back[in_calibration])
+    out = pd.DataFrame({
+        "member_id": rows["member_id"].to_numpy()[member[first]],
+        "first_back": day_back[first],
+        "last_back": last_back,
+        "frequency": n_days - 1,
+        "repeat_sum": np.bincount(owner, weights=np.where(repeat, value, 0.0), minlength=len(first)),
+        "holdout_purchases": np.bincount(owner, weights=~in_calibration, minlength=len(first)).astype(np.int64),
+        "holdout_sales": np.bincount(owner, weights=np.where(in_calibration, 0.0, value), minlength=len(first)),
+    })
+    return out[day_back[first] >= holdout_days]
+
+
 @shares_result
 def calibration_summary(
     conn: Connection | Engine,
@@ -543,57 +640,39 @@ def calibration_summary(
     t = schema.transactions
     last_day = holdout_end or calibration_end
     conditions = [
-        t.c.ts < dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()),
+        unindexed(t.c.ts) < dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()),
         t.c.is_return.is_not(True),
     ]
     if observation_start is not None:
-        conditions.append(t.c.ts >= dt.datetime.combine(observation_start, dt.time()))
-    day = day_of(t.c.ts)
-    per_day = (
-        select(t.c.member_id, day.label("day"), func.sum(t.c.amount).label("value"))
+        conditions.append(unindexed(t.c.ts) >= dt.datetime.combine(observation_start, dt.time()))
+    # One row per member with its sales as "days before last_day:amount" pairs (GROUP_CONCAT / STRING_AGG); numpy
+    # then sums each purchase day and finds the first one. The former SQL grouped by member and day and ranked the
+    # days in a window function: 2.3 times slower (benchmarks/RESULTS.md, 2026-12-07).
+    back = days_between(day_of(t.c.ts), literal(last_day, Date()))
+    query = (
+        select(t.c.member_id, func.count().label("n"),
+               aggregate_strings(cast(back, String) + ":" + cast(t.c.amount, String), ",").label("sales"))
         .where(*conditions)
-        .group_by(t.c.member_id, day)
-        .subquery("per_day")
+        .group_by(unindexed(t.c.member_id))
     )
-    # The first purchase day's value must be left out of the repeat mean; a window rank finds it without a
-    # correlated subquery or a second pass over transactions.
-    ranked = select(
-        per_day,
-        func.row_number().over(partition_by=per_day.c.member_id, order_by=per_day.c.day).label("rn"),
-    ).subquery("ranked")
-    in_calibration = ranked.c.day <= calibration_end
-    columns = [
-        ranked.c.member_id,
-        type_coerce(func.min(ranked.c.day), Date()).label("first_day"),
-        type_coerce(func.max(case((in_calibration, ranked.c.day))), Date()).label("last_day"),
-        func.sum(case((in_calibration, 1), else_=0)).label("n_days"),
-        cast(func.sum(case((and_(in_calibration, ranked.c.rn > 1), ranked.c.value), else_=0)), Float).label(
-            "repeat_sum"
-        ),
-    ]
-    if holdout_end is not None:
-        columns += [
-            func.sum(case((in_calibration, 0), else_=1)).label("holdout_purchases"),
-            cast(func.sum(case((in_calibration, 0), else_=ranked.c.value)), Float).label("holdout_sales"),
-        ]
-    query = select(*columns).group_by(ranked.c.member_id).having(func.min(ranked.c.day) <= calibration_end)
     with borrow_connection(conn) as connection:
-        df = read_frame(connection, query)
-    if df.empty:
+        rows = read_frame(connection, query)
+    holdout_days = (last_day - calibration_end).days
+    parts = [_summary_of_pairs(rows.iloc[i:i + _PAIR_ROWS], holdout_days) for i in range(0, len(rows), _PAIR_ROWS)]
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return _empty_calibration(holdout_end is not None)
-
-    first = pd.to_datetime(df["first_day"])
-    last = pd.to_datetime(df["last_day"])
-    frequency = df["n_days"].astype("int64") - 1
-    repeat_sum = df["repeat_sum"].astype("float64")
+    df = pd.concat(parts, ignore_index=True)
+    first_back = df["first_back"].to_numpy()
     out = pd.DataFrame(
         {
             "member_id": df["member_id"].astype("str"),
-            "frequency": frequency,
-            "recency": (last - first).dt.days / time_unit_days,
-            "T": (pd.Timestamp(calibration_end) - first).dt.days / time_unit_days,
-            "monetary_value": np.where(frequency > 0, repeat_sum / frequency.clip(lower=1), 0.0),
-            "first_purchase": [d.date() for d in first],
+            "frequency": df["frequency"],
+            "recency": (first_back - df["last_back"].to_numpy()) / time_unit_days,
+            "T": (first_back - holdout_days) / time_unit_days,
+            "monetary_value": np.where(df["frequency"] > 0,
+                                       df["repeat_sum"] / df["frequency"].clip(lower=1), 0.0),
+            "first_purchase": [last_day - dt.timedelta(days=int(b)) for b in first_back],
         }
     )
     if holdout_end is not None:

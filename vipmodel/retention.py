@@ -67,7 +67,6 @@ from sqlalchemy import (
     Date,
     Engine,
     Float,
-    Integer,
     String,
     case,
     cast,
@@ -76,8 +75,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement, aggregate_strings
+from sqlalchemy.sql.functions import aggregate_strings
 
 from vipmodel import schema
 from vipmodel.clv import (
@@ -91,7 +89,7 @@ from vipmodel.clv import (
 )
 from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, read_frame
-from vipmodel.features import HOLDOUT_COLUMNS, calibration_summary, day_of, member_features
+from vipmodel.features import HOLDOUT_COLUMNS, calibration_summary, day_of, days_between, member_features, unindexed
 from vipmodel.logistic import fit_logistic
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel, complaint_features
 from vipmodel.pyramid import DEFAULT_RULES as DEFAULT_TIER_RULES
@@ -376,29 +374,6 @@ def action_table() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------------------
-
-
-class _days_between(FunctionElement):
-    """Whole days from the first date to the second (``later - earlier``), on every backend."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(_days_between)
-def _days_between_default(element, compiler, **kw) -> str:
-    earlier, later = list(element.clauses)
-    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
-
-
-@compiles(_days_between, "sqlite")
-def _days_between_sqlite(element, compiler, **kw) -> str:
-    earlier, later = list(element.clauses)
-    return (
-        f"CAST(ROUND(julianday({compiler.process(later, **kw)}) - "
-        f"julianday({compiler.process(earlier, **kw)})) AS INTEGER)"
-    )
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -705,33 +680,6 @@ def _margin_rates(last_year: pd.DataFrame, hist: pd.DataFrame, history: pd.DataF
 # --------------------------------------------------------------------------------------------------------
 
 
-class _unindexed(FunctionElement):
-    """``column`` itself, which SQLite must not look up in an index (unary ``+``, a no-op on every value).
-
-    For a pass over (nearly) every transaction, SQLite's plan through an index on ``ts`` or ``(member_id, ts)``
-    reads the table's pages in index order, one random read per row; the plain scan and an in-memory sort
-    for the GROUP BY took half the time (200,000-member demo mall). Other backends plan this themselves and get
-    the column unchanged.
-    """
-
-    inherit_cache = True
-    name = "unindexed"
-
-    def __init__(self, column) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_unindexed)
-def _unindexed_default(element, compiler, **kw) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_unindexed, "sqlite")
-def _unindexed_sqlite(element, compiler, **kw) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
 _RHYTHM_COLUMNS = ("days_since_last_purchase", "median_interval_days", "n_days", "days_since_first_purchase")
 
 
@@ -766,10 +714,10 @@ def _purchase_rhythms(
     last = max(end for end, _ in windows)
     starts = [start for _, start in windows]
     first = None if any(start is None for start in starts) else min(starts)
-    conditions = [_unindexed(t.c.ts) < _day_start(last + dt.timedelta(days=1)), t.c.is_return.is_not(True)]
+    conditions = [unindexed(t.c.ts) < _day_start(last + dt.timedelta(days=1)), t.c.is_return.is_not(True)]
     if first is not None:
-        conditions.append(_unindexed(t.c.ts) >= _day_start(first))
-    back = _days_between(day_of(t.c.ts), literal(last, Date()))  # days before `last`, >= 0
+        conditions.append(unindexed(t.c.ts) >= _day_start(first))
+    back = days_between(day_of(t.c.ts), literal(last, Date()))  # days before `last`, >= 0
     rows = read_frame(
         conn,
         select(
@@ -778,7 +726,7 @@ def _purchase_rhythms(
             aggregate_strings(cast(back, String), ",").label("days"),
         )
         .where(*conditions)
-        .group_by(_unindexed(t.c.member_id)),
+        .group_by(unindexed(t.c.member_id)),
     )
     if rows.empty:
         return [empty.copy() for _ in windows]

@@ -529,6 +529,56 @@ def test_calibration_summary_merges_same_day_purchases_ignores_returns_and_later
     assert (late.loc[0, "frequency"], late.loc[0, "T"], late.loc[0, "monetary_value"]) == (1, 3.0, 35.0)
 
 
+def _reference_summary(sales: list[tuple[str, dt.datetime, float]], cal_end: dt.date, holdout_end: dt.date,
+                       start: dt.date | None) -> pd.DataFrame:
+    """The CDNOW summary computed the plain way, member by member (time in days)."""
+    days: dict[str, dict[dt.date, float]] = {}
+    for member, ts, amount in sales:
+        if start is not None and ts.date() < start or ts.date() > holdout_end:
+            continue
+        days.setdefault(member, {}).setdefault(ts.date(), 0.0)
+        days[member][ts.date()] += amount
+    rows = []
+    for member, by_day in sorted(days.items()):
+        ordered = sorted(by_day)
+        if ordered[0] > cal_end:
+            continue
+        calibration = [d for d in ordered if d <= cal_end]
+        holdout = [d for d in ordered if d > cal_end]
+        repeat = [by_day[d] for d in calibration[1:]]
+        rows.append({"member_id": member, "frequency": len(repeat),
+                     "recency": float((calibration[-1] - ordered[0]).days), "T": float((cal_end - ordered[0]).days),
+                     "monetary_value": sum(repeat) / len(repeat) if repeat else 0.0, "first_purchase": ordered[0],
+                     "holdout_purchases": len(holdout), "holdout_sales": round(sum(by_day[d] for d in holdout), 2)})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed", [3, 17, 2026])
+def test_calibration_summary_matches_a_member_by_member_count_on_random_sales(engine, seed):
+    rng = np.random.default_rng(seed)
+    members = [f"R{i:03d}" for i in range(60)]
+    sales, rows = [], []
+    for n, member in enumerate(members):
+        for k in range(int(rng.integers(1, 12))):
+            ts = dt.datetime(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, 500)), hours=int(rng.integers(8, 22)))
+            amount = round(float(rng.uniform(1, 500)), 2)
+            is_return = bool(rng.random() < 0.1)
+            rows.append(_txn(f"r{n}-{k}", member, ts, "S1", amount, 0, 0, is_return=is_return))
+            if not is_return:
+                sales.append((member, ts, amount))
+    with engine.begin() as conn:
+        conn.execute(insert(schema.members), [{"member_id": m, "join_date": D(2024, 1, 1)} for m in members])
+        conn.execute(insert(schema.transactions), rows)
+    cal_end, holdout_end, start = D(2024, 11, 30), D(2025, 5, 14), D(2024, 2, 10)
+    for observation_start in (None, start):
+        expected = _reference_summary(sales, cal_end, holdout_end, observation_start)
+        got = calibration_summary(engine, cal_end, holdout_end=holdout_end, observation_start=observation_start,
+                                  time_unit_days=1.0)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
+        alone = calibration_summary(engine, cal_end, observation_start=observation_start, time_unit_days=1.0)
+        pd.testing.assert_frame_equal(alone, got[list(features.CALIBRATION_COLUMNS)])
+
+
 @pytest.mark.parametrize("holdout_end", [None, D(2030, 1, 1)])
 def test_calibration_summary_of_an_empty_database_has_the_contract_columns(engine, holdout_end):
     df = calibration_summary(engine, D(2025, 1, 1), holdout_end=holdout_end)
