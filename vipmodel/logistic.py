@@ -110,6 +110,7 @@ def fit_logistic(
     se: bool = False,
     cluster: np.ndarray | None = None,
     maxiter: int = 100,
+    start: np.ndarray | None = None,
 ) -> LogisticFit:
     """Maximum-likelihood (optionally ridge-penalised) logistic regression of ``y`` on the columns of ``X``.
 
@@ -136,6 +137,9 @@ def fit_logistic(
         Compute cluster-robust (sandwich) standard errors with the ``G/(G-1) * (N-1)/(N-K)`` correction [1]_.
     maxiter : int
         Newton steps at most.
+    start : array of k floats, optional
+        Coefficients to start Newton from (the free ones are used; default 0), e.g. a fit on similar data: a
+        bootstrap replicate then converges in fewer steps to the same optimum.
 
     Returns
     -------
@@ -157,7 +161,7 @@ def fit_logistic(
     cols = np.arange(k) if free is None else np.flatnonzero(free)
     a = X[:, cols]
     penalty = np.broadcast_to(np.asarray(l2, dtype=float), (k,))[cols]
-    theta = np.zeros(len(cols))
+    theta = np.zeros(len(cols)) if start is None else np.asarray(start, dtype=float)[cols].copy()
     guard = np.diag(penalty) + ridge * np.eye(len(cols))
     loss = _loss(a, y, theta, penalty)
     converged = False

@@ -1076,17 +1076,20 @@ def _required_for_controls(controls: Sequence[str]) -> list[str]:
     return needed
 
 
-def _newton_logistic(design: np.ndarray, y: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression on the ``free`` columns of ``design`` (others fixed at 0); returns (theta, loss).
+def _newton_logistic(design: np.ndarray, y: np.ndarray, free: np.ndarray,
+                     start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Logistic regression on the ``free`` columns of ``design`` (others fixed at 0), Newton from ``start`` (default
+    0); returns (theta, loss).
 
     :func:`vipmodel.logistic.fit_logistic`; the loss is the total negative log-likelihood. A tiny ridge on the
     Hessian only guards against an exactly singular one.
     """
-    fit = fit_logistic(design, y, free=free, ridge=1e-9 * len(y))
+    fit = fit_logistic(design, y, free=free, ridge=1e-9 * len(y), start=start)
     return fit.coef, -fit.log_likelihood
 
 
-def _fit_sign_constrained(design: np.ndarray, y: np.ndarray, constrained: Sequence[int]) -> tuple[np.ndarray, float]:
+def _fit_sign_constrained(design: np.ndarray, y: np.ndarray, constrained: Sequence[int],
+                          start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Logistic regression with ``theta[j] <= 0`` for ``j`` in ``constrained`` (the satisfaction columns).
 
     The loss is convex, so the constrained optimum is the unconstrained optimum on some face (a set of
@@ -1103,7 +1106,7 @@ def _fit_sign_constrained(design: np.ndarray, y: np.ndarray, constrained: Sequen
     for zeroed in faces:
         free = np.ones(k, dtype=bool)
         free[list(zeroed)] = False
-        theta, loss = _newton_logistic(design, y, free)
+        theta, loss = _newton_logistic(design, y, free, start)
         if np.all(theta[constrained] <= 1e-12) and (best is None or loss < best[1] - 1e-9):
             best = (theta, loss)
             if not zeroed:
@@ -1238,8 +1241,9 @@ class SuggestedWeights:
         )
 
 
-def _fit_weights(x: np.ndarray, controls: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, float]:
-    theta, loss = _fit_sign_constrained(_design(x, controls), y, [1, 2, 3])
+def _fit_weights(x: np.ndarray, controls: np.ndarray, y: np.ndarray,
+                 start: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, float]:
+    theta, loss = _fit_sign_constrained(_design(x, controls), y, [1, 2, 3], start)
     return _weights_from_fit(theta), theta, loss
 
 
@@ -1410,7 +1414,8 @@ def suggest_weights(
         rows = _resample_clusters(boot_rng, by_cluster, start, size)
         if np.ptp(y[rows]) == 0:
             continue
-        wb, _, _ = _fit_weights(x[rows], z[rows], y[rows])
+        # Newton from the full sample's fit: a replicate's optimum is near it (about half the steps from 0).
+        wb, _, _ = _fit_weights(x[rows], z[rows], y[rows], start=theta)
         if wb is not None:
             boot.append(wb)
     failed = n_boot - len(boot)

@@ -70,3 +70,14 @@ def test_a_ridge_penalty_and_fixed_columns_solve_their_own_problems(data):
     np.testing.assert_allclose(restricted.coef[free], sm.Logit(y, X[:, free]).fit(disp=0).params, rtol=1e-8)
     with pytest.raises(ValueError, match="no standard errors"):
         _ = restricted.z
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_newton_from_another_start_reaches_the_same_optimum(data, seed):
+    X, y, _ = data
+    free = np.array([True, True, False, True])
+    start = np.random.default_rng(seed).normal(0.0, 2.0, X.shape[1])  # far off, and a value for the fixed column
+    from_zero = fit_logistic(X, y, free=free, l2=0.5)
+    from_start = fit_logistic(X, y, free=free, l2=0.5, start=start)
+    assert from_start.converged and from_start.coef[2] == 0.0
+    np.testing.assert_allclose(from_start.coef, from_zero.coef, rtol=1e-7, atol=1e-9)
