@@ -12,7 +12,7 @@ from dashboard import precompute
 from dashboard.data import common, complaints, stored
 from tests.conftest import copy_database
 from tests.dashboard.conftest import app_as, open_page
-from vipmodel import db, reuse, view_store
+from vipmodel import db, features, reuse, view_store
 
 PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
 
@@ -24,7 +24,7 @@ CHEAP_OR_WIDGET_DRIVEN = {
 }
 HEAVY = {"load_member_values", "load_at_risk", "load_value_view", "load_flagged_members", "load_value_model",
          "load_churn_evaluation", "load_care_model", "load_churn_panel", "load_suggested_weights", "load_snapshots",
-         "load_features", "load_overview_kpis"}
+         "load_overview_kpis"}
 
 
 @pytest.fixture
@@ -42,7 +42,8 @@ def _computed() -> set[str]:
     return {name.rsplit(".", 1)[-1] for name, n in stored.computed.items() if n}
 
 
-def test_a_second_server_opens_every_page_on_the_stored_default_views_without_computing_them(stored_mall):
+def test_a_second_server_opens_every_page_on_the_stored_default_views_without_computing_them(stored_mall,
+                                                                                              monkeypatch):
     demo_app = app_as("admin")  # on the private copy (stored_mall points the app at it)
     at = demo_app.run()  # the app's first run: the sidebar's default period and the data token
     assert not at.exception
@@ -67,10 +68,14 @@ def test_a_second_server_opens_every_page_on_the_stored_default_views_without_co
     st.cache_data.clear()
     st.cache_resource.clear()
     stored.computed.clear()
+    aggregated = []  # the members' features are not stored: a page that needs them aggregates all transactions
+    member_features = features.member_features
+    monkeypatch.setattr(features, "member_features", lambda *a, **k: aggregated.append(a[1:]) or member_features(*a, **k))
     for page in PAGES:
         at = open_page(demo_app, page)
         assert not at.exception, page
         assert _computed() <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(_computed() - CHEAP_OR_WIDGET_DRIVEN)}"
+        assert not aggregated, f"{page} aggregated the members' features {aggregated}"
 
 
 def test_a_stored_result_signed_with_another_secret_is_not_read_but_computed(stored_mall, monkeypatch):
