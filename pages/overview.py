@@ -8,12 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import filters, state, ui
-from dashboard.data import common, members as members_data, overview as overview_data
+from dashboard.data import common, overview as overview_data
 from dashboard.figures.overview import sparkline
 from dashboard.figures.pyramid import pyramid
 from dashboard.i18n import fmt_date, fmt_number, fmt_percent, t, tier_name
 from dashboard.kpi_text import INVERSE_KPIS, kpi_change, kpi_value
-from vipmodel.pyramid import assign_tiers, tier_summary
 
 
 def _section_kpis(kpis: pd.DataFrame, lang: str) -> None:
@@ -39,15 +38,10 @@ def _section_trends(trend: pd.DataFrame, columns: list, lang: str) -> None:
 
 
 def _section_pyramid(ctx: filters.PageContext, lang: str) -> None:
-    year_start = overview_data.pyramid_start(ctx.end)
-    features = common.shared(members_data.load_pyramid_features, ctx.url, ctx.version, year_start, ctx.end)
-    if features.empty:
+    rules = common.load_tier_rules(ctx.url)[0].to_payload()
+    summary = overview_data.load_overview_pyramid(ctx.url, ctx.version, ctx.end, rules, ctx.store)
+    if summary is None or not filters.has_members(int(summary["members"].sum()), ctx):
         return
-    tiers = assign_tiers(features, common.load_tier_rules(ctx.url)[0])  # tiered on the whole mall
-    features = filters.apply(features, ctx, uses=("store",))
-    if not filters.has_members(features, ctx):
-        return
-    summary = tier_summary(features, tiers, check_unique=False)  # cached features: unique
     text = [f"{fmt_number(r.members, lang)} · {fmt_percent(r.profit_share, lang, 0)}" for r in summary.itertuples()]
     labels = {k: tier_name(k, lang) for k in "ABCD"}
     ui.chart(pyramid(summary, labels, t("overview.pyramid", lang), text), "overview-pyramid")

@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data.common import get_engine, load_margin_coverage, shared
-from dashboard.data.members import load_pyramid_features
+from dashboard.data.members import load_pyramid_features, member_ids
 from dashboard.data.stored import stored
+from dashboard.members_filter import restrict
 from vipmodel import kpi
 from vipmodel.outcomes import add_years
+from vipmodel.pyramid import TierRules, assign_tiers, tier_summary
 
 
 def pyramid_start(end: dt.date) -> dt.date:
@@ -36,6 +38,26 @@ def load_weekly_trend(url: str, version: str, as_of: dt.date, weeks: int = 26) -
         return kpi.weekly_trend(conn, as_of, weeks)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+@stored
+def load_overview_pyramid(url: str, version: str, end: dt.date, rules_payload: dict,
+                          store: str | None = None) -> pd.DataFrame | None:
+    """The pyramid of the year to ``end`` (``pyramid.tier_summary``): members tiered on the whole mall under the
+    saved rules, then kept to the members of ``store`` (all when None). A small frame: a rerun re-tiers nobody.
+
+    None when nobody bought in the year; a frame with an empty ``members`` column when nobody of ``store`` did.
+    """
+    features = shared(load_pyramid_features, url, version, pyramid_start(end), end)
+    if features.empty:
+        return None
+    tiers = assign_tiers(features, TierRules.from_payload(rules_payload))
+    if store is not None:
+        features = restrict(features, member_ids(url, version, None, store))
+    if features.empty:
+        return pd.DataFrame({"members": pd.Series(dtype="int64")})
+    return tier_summary(features, tiers, check_unique=False)  # cached features: unique
+
+
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
     """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
@@ -46,4 +68,5 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
         ("margins.coverage", lambda: load_margin_coverage(url, version, start, end)),
         ("overview.trend", lambda: load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: shared(load_pyramid_features, url, version, year_start, end)),
+        ("overview.pyramid_summary", lambda: load_overview_pyramid(url, version, end, rules, None)),
     ]
