@@ -141,6 +141,7 @@ from vipmodel import schema
 from vipmodel.contracts import require_columns
 from vipmodel.db import as_date, read_frame
 from vipmodel.features import member_features
+from vipmodel.logistic import gram, matvec, rmatvec
 from vipmodel.outcomes import COMPLAINT_STATUSES, add_years, churn_panel
 from vipmodel.pyramid import DEFAULT_RULES, TierRules, assign_tiers
 from vipmodel.reuse import shared_queries
@@ -536,34 +537,6 @@ def care_panel(
 # ------------------------------------------------------------------------------------- response model
 
 
-_ROWS = 1024
-
-
-def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``X' diag(w) X`` in row blocks: small products keep OpenBLAS single-threaded, which on a shared 2-core
-    machine is some 50x faster than one large multi-threaded product."""
-    out = np.zeros((X.shape[1], X.shape[1]))
-    for lo in range(0, len(X), _ROWS):
-        block = X[lo : lo + _ROWS]
-        out += (block * w[lo : lo + _ROWS, None]).T @ block
-    return out
-
-
-def _matvec(X: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``X @ b`` in row blocks (see :func:`_gram`)."""
-    if len(X) <= _ROWS:
-        return X @ b
-    return np.concatenate([X[lo : lo + _ROWS] @ b for lo in range(0, len(X), _ROWS)])
-
-
-def _rmatvec(X: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``X' @ v`` in row blocks (see :func:`_gram`)."""
-    out = np.zeros(X.shape[1])
-    for lo in range(0, len(X), _ROWS):
-        out += v[lo : lo + _ROWS] @ X[lo : lo + _ROWS]
-    return out
-
-
 def _irls(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -573,19 +546,19 @@ def _irls(
     beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
     penalty = ridge * np.eye(p)
     for _ in range(100):
-        mu = expit(_matvec(X, beta))
-        grad = _rmatvec(X, w * (y - mu)) - ridge * beta
-        hess = _gram(X, w * mu * (1.0 - mu)) + penalty
+        mu = expit(matvec(X, beta))
+        grad = rmatvec(X, w * (y - mu)) - ridge * beta
+        hess = gram(X, w * mu * (1.0 - mu)) + penalty
         step = np.linalg.solve(hess, grad)
         beta = beta + step
         if np.max(np.abs(step)) < 1e-9:
             break
-    mu = expit(_matvec(X, beta))
-    return beta, _gram(X, w * mu * (1.0 - mu)) + penalty
+    mu = expit(matvec(X, beta))
+    return beta, gram(X, w * mu * (1.0 - mu)) + penalty
 
 
 def _loglik_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    eta = _matvec(X, coef)
+    eta = matvec(X, coef)
     return w * (y * log_expit(eta) + (1.0 - y) * log_expit(-eta))
 
 
@@ -963,8 +936,8 @@ class CareResponseModel:
                 continue
             zt, Tt, wt = Z[rows], T[rows], w[rows]
             design = np.hstack([np.ones((len(Tt), 1)), zt])
-            coef = np.linalg.lstsq(_gram(design, wt), _rmatvec(design, wt * Tt), rcond=None)[0]
-            resid = Tt - _matvec(design, coef)
+            coef = np.linalg.lstsq(gram(design, wt), rmatvec(design, wt * Tt), rcond=None)[0]
+            resid = Tt - matvec(design, coef)
             total = max(wt.sum(), 1.0)
             sd_cond = math.sqrt(max(float((wt * resid**2).sum() / total), 1e-12))
             mean = float((wt * Tt).sum() / total)
@@ -1146,7 +1119,7 @@ class CareResponseModel:
     ) -> np.ndarray:
         """One-step (score) cluster bootstrap at a fixed ``c0``: each replicate is one Newton step from the
         full-sample fit with member counts as frequency weights (Kline & Santos 2012)."""
-        scores = cluster @ ((w * (y - expit(_matvec(X, coef))))[:, None] * X)
+        scores = cluster @ ((w * (y - expit(matvec(X, coef))))[:, None] * X)
         return coef + np.linalg.solve(hess, (counts @ scores).T).T
 
     def _profile_bootstrap(
@@ -1163,7 +1136,7 @@ class CareResponseModel:
         for g, c0 in enumerate(grid):
             X = np.hstack([X0, np.log1p(care / c0)[:, None]])
             rows = _loglik_rows(X, y, w, coefs[g])
-            resid = w * (y - expit(_matvec(X, coefs[g])))
+            resid = w * (y - expit(matvec(X, coefs[g])))
             # Member sums of the score and of the log-likelihood, weighted by each replicate's counts at once.
             both = counts @ (cluster @ np.hstack([resid[:, None] * X, rows[:, None]]))
             u = both[:, :-1]
@@ -1188,7 +1161,7 @@ class CareResponseModel:
         if hasattr(self, "_centre") and all(c in frame.columns for c in needed):
             coef = self.coef_.to_numpy()
             Xc = self._x(frame, design, "frame") - self._centre
-            return coef[: len(TIERS)][tier] + _matvec(Xc, coef[len(TIERS) : -1])
+            return coef[: len(TIERS)][tier] + matvec(Xc, coef[len(TIERS) : -1])
         return np.array([self.tier_logit_[t] for t in TIERS])[tier]
 
     def predict_churn(self, frame: pd.DataFrame, care_cost: float | np.ndarray | pd.Series) -> np.ndarray:
