@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     listing = view_store.listing(common.get_engine(args.url))
     current = listing[listing["data_version"] == version]
     by_name = current.groupby("name")["size_bytes"].agg(["count", "sum"]).sort_values("sum", ascending=False)
-    print(f"\nstored results of this data version: {len(current)}, {current['bytes'].sum() / 1e6:,.1f} MB\n")
+    print(f"\nstored results of this data version: {len(current)}, {current['size_bytes'].sum() / 1e6:,.1f} MB\n")
     print("| loader | results | MB |\n| --- | ---: | ---: |")
     for name, row in by_name.iterrows():
         print(f"| {name.rsplit('.', 1)[-1]} | {int(row['count'])} | {row['sum'] / 1e6:,.1f} |")
