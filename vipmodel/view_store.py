@@ -27,13 +27,14 @@ from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, exc, insert, inspect, select
+from sqlalchemy import Engine, LargeBinary, delete, exc, func, insert, inspect, select, type_coerce
 
 from vipmodel.results_schema import stored_views
 
 __all__ = ["MIN_SECRET_BYTES", "UntrustedResult", "claim", "get", "key_for", "listing", "prune", "put", "release"]
 
 MIN_SECRET_BYTES = 16  # an HMAC key shorter than the hash's security level weakens it (RFC 2104, section 3)
+READ_SLICE_BYTES = 256 * 2**20  # a stored payload is read in slices of this size (see get)
 _HAS_TABLE: set[str] = set()  # engines (by URL) whose database has the table: checked once per process
 
 
@@ -107,16 +108,21 @@ def get(engine: Engine, key: str, secret: bytes) -> tuple[bool, Any]:
     """
     if not _table_exists(engine):
         return False, None
+    v = stored_views
     try:
         with engine.connect() as conn:
-            row = conn.execute(select(stored_views.c.signature, stored_views.c.payload)
-                               .where(stored_views.c.key == key)).one_or_none()
+            row = conn.execute(select(v.c.signature, v.c.size_bytes).where(v.c.key == key)).one_or_none()
+            if row is None:
+                return False, None
+            # In slices: PostgreSQL sends a bytea as hex text, twice its size, and refuses a value over 1 GB, so a
+            # 595 MB churn panel (1,000,000 members) could be stored but not read in one piece.
+            payload = b"".join(
+                bytes(conn.execute(select(type_coerce(func.substr(v.c.payload, start + 1, READ_SLICE_BYTES),
+                                                      LargeBinary())).where(v.c.key == key)).scalar_one() or b"")
+                for start in range(0, max(int(row.size_bytes), 1), READ_SLICE_BYTES))
     except (exc.OperationalError, exc.ProgrammingError):  # the table was dropped since (a database replaced)
         _HAS_TABLE.discard(engine.url.render_as_string(hide_password=False))
         return False, None
-    if row is None:
-        return False, None
-    payload = bytes(row.payload)
     if not hmac.compare_digest(row.signature, _signature(secret, key, payload)):
         raise UntrustedResult(f"the stored result {key[:12]} is not signed with this server's secret: not read")
     return True, pickle.loads(payload)  # noqa: S301 - only a payload signed with the servers' secret is decoded

@@ -42,6 +42,18 @@ def test_a_stored_result_reads_back_equal(store):
     assert view_store.listing(store)[["name", "data_version"]].values.tolist() == [["loader", "1-abc.0"]]
 
 
+@pytest.mark.parametrize("slice_bytes", [1000, 4096, 10**9])
+def test_a_large_result_is_read_back_in_slices_of_any_size(store, monkeypatch, slice_bytes):
+    # PostgreSQL refuses to send a bytea over 512 MB in one piece (hex text, 1 GB at most): get() reads slices.
+    monkeypatch.setattr(view_store, "READ_SLICE_BYTES", slice_bytes)
+    key = view_store.key_for("loader", slice_bytes)
+    size = view_store.put(store, key, "loader", _result(), "1-abc.0", SECRET)
+    assert size > 3 * 4096  # several slices at the two small sizes
+    found, value = view_store.get(store, key, SECRET)
+    assert found
+    pd.testing.assert_frame_equal(value["frame"], _result()["frame"])
+
+
 def test_the_package_s_frozen_dataclasses_are_stored_as_they_are(store):
     evaluation = RiskEvaluation.__new__(RiskEvaluation)  # any frozen dataclass of the package: a result a page shows
     key = view_store.key_for("evaluation")
