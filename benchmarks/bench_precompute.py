@@ -2,8 +2,9 @@
 
 Runs ``python -m dashboard.precompute_process`` (what ``dashboard.precompute`` starts) on an existing mall, with
 its results stored in that mall's ``stored_views``, and prints a Markdown table: each step's seconds (from the
-process's log line), the whole run's wall time, the process's peak resident memory, and the stored results' size
-per loader. The stored views are keyed by the dashboard's code, so a run after a code change computes every step
+process's log lines, one per chain of steps), the whole run's wall time, the peak resident memory of its largest process, and
+the stored results' size per loader. ``$VIPDASH_PRECOMPUTE_WORKERS`` sets how many processes compute at once
+(default: one per core, at most two). The stored views are keyed by the dashboard's code, so a run after a code change computes every step
 (one of the same code finds them and reads). Targets at 1,000,000 members (issue 15): the whole refresh under
 10 minutes, every process under 4 GB.
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 BENCH_SECRET = "the benchmark's results secret, shared by its servers"  # as bench_pages.py
 STEP = re.compile(r"([\w.]+) ([\d.]+) s")
+CHAIN = re.compile(r"\(chain (\d+)\)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,18 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.write(done.stderr)
     if done.returncode != 0:
         raise SystemExit(f"the precompute process ended with code {done.returncode}")
-    line = next((text for text in done.stderr.splitlines() if "precompute computed in" in text), "")
-    steps = STEP.findall(line.split(": ", 2)[-1].split(";")[0])
-    print(f"precompute of {args.url.split('@')[-1]} at {latest}, version {version}\n")
-    print("| step | seconds |\n| --- | ---: |")
-    for name, seconds in steps:
-        print(f"| {name} | {float(seconds):.1f} |")
-    print(f"| steps together | {sum(float(s) for _, s in steps):.1f} |")
-    print(f"| **whole process (wall, with storing and pruning)** | **{wall:.1f}** |\n")
-    print(f"peak RSS of the precompute process: {peak_mb:,.0f} MB")
-    summary = line.rsplit(";", 1)[-1].strip() if ";" in line else ""
-    if summary:
-        print(f"shared aggregations: {summary}")
+    lines = [text for text in done.stderr.splitlines() if "precompute computed" in text]
+    print(f"precompute of {args.url.split('@')[-1]} at {latest}, version {version}, "
+          f"{precompute.workers()} process(es) at once\n")
+    print("| chain | step | seconds |\n| --- | --- | ---: |")
+    for line in lines:
+        chain = CHAIN.search(line)
+        label = chain.group(1) if chain else "all"
+        steps = STEP.findall(line.split(" s: ", 1)[-1].split(";")[0])
+        for name, seconds in steps:
+            print(f"| {label} | {name} | {float(seconds):.1f} |")
+        print(f"| {label} | steps together | {sum(float(s) for _, s in steps):.1f} |")
+    print(f"| | **whole process (wall, with storing and pruning)** | **{wall:.1f}** |\n")
+    print(f"peak RSS of the largest precompute process: {peak_mb:,.0f} MB")
+    for line in lines:
+        if ";" in line:
+            print(f"shared aggregations: {line.rsplit(';', 1)[-1].strip()}")
     listing = view_store.listing(common.get_engine(args.url))
     current = listing[listing["data_version"] == version]
     by_name = current.groupby("name")["size_bytes"].agg(["count", "sum"]).sort_values("sum", ascending=False)

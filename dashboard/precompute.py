@@ -24,18 +24,14 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard import state
-from dashboard.data import (
-    care,
-    common,
-    complaints,
-    migration,
-    overview,
-    pyramid,
-    referrals,
-    satisfaction,
-    stored,
-    value,
+from dashboard.data import common, stored
+from dashboard.precompute_plan import (  # noqa: F401 - the precompute's plan, read through this module too
+    MAX_WORKERS,
+    WORKERS_ENV,
+    chains,
+    default_period,
+    steps,
+    workers,
 )
 from vipmodel.reuse import shared_queries
 
@@ -51,35 +47,10 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1") != "0"
 
 
-def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The sidebar's default period: the 365 days up to the latest data, from its first day at the earliest
-    (``state.default_period``, as ``state.load_from_query_params`` sets it)."""
-    return state.default_period(latest, first)
-
-
-def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
-    """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them: each
-    page's data module states its default view (``warm_default``); the churn panel comes before the satisfaction page,
-    which reads it too."""
-    start, end = default_period(latest, common.load_first_date(url, version))
-    rules = common.load_tier_rules(url)[0].to_payload()
-    args = (url, version, start, end, rules)
-    return [
-        *overview.warm_default(*args),
-        *pyramid.warm_default(*args),
-        *migration.warm_default(*args),
-        *complaints.warm_panel(*args),
-        *satisfaction.warm_default(*args),
-        *referrals.warm_default(*args),
-        *complaints.warm_default(*args),
-        *care.warm_default(*args),
-        *value.warm_default(*args),
-    ]
-
-
 def warm(url: str, version: str, latest: dt.date,
          on_step: Callable[[str, float, Exception | None], None] | None = None,
-         done: str = "precompute finished", hold: bool = True) -> dict[str, float]:
+         done: str = "precompute finished", hold: bool = True,
+         chain: int | None = None) -> dict[str, float]:
     """Run every step; returns seconds per step and calls ``on_step(name, seconds, error)`` after each. A step
     whose data cannot support it is skipped (logged): the page explains that case itself when it is opened.
     The log line at the end starts with ``done``. Loaders that pages read through :func:`common.shared` are read
@@ -87,10 +58,11 @@ def warm(url: str, version: str, latest: dt.date,
 
     ``hold=False`` (the precompute process, whose results are in the database) drops this process's copies of the
     results when a page's steps are done: a later step that needs one reads it back, and the process's memory
-    holds one page's results at a time instead of every page's.
+    holds one page's results at a time instead of every page's. ``chain=i`` runs only the ``i``-th of
+    :func:`chains` (in one of several processes working at once).
     """
     seconds: dict[str, float] = {}
-    todo = steps(url, version, latest)
+    todo = steps(url, version, latest) if chain is None else chains(url, version, latest)[chain]
     # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
     # summaries, the churn panel): within this one data version each runs once (vipmodel.reuse).
     with shared_queries(max_entries=SHARED_RESULTS, in_memory=SHARED_IN_MEMORY) as reuse:

@@ -3,18 +3,24 @@
 the precompute's steps (:func:`dashboard.precompute.warm`) in a process of their own, storing each page's default
 view in the database (``dashboard.data.stored``).
 
-The server starts it (``precompute._compute_apart``) and reads the results back when it ends. Only public Streamlit
-API is used: outside a server, the loaders' ``st.cache_data`` keeps results in this process's memory, and what the
-other processes read is the database's copy.
+The server starts it (``precompute._compute_apart``) and reads the results back when it ends. On a machine with two
+cores or more it computes the chains of ``precompute.chains`` in two processes of its own at once (the aggregations
+and fits use one core each). It runs at a lower CPU priority than the server, whose visitors come first. Only public
+Streamlit API is used: outside a server, the loaders' ``st.cache_data`` keeps results in this process's memory, and
+what the other processes read is the database's copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
+
+NICENESS = 10  # added to the server's: a visitor's page run gets the core first (Linux gives it ~90% of one)
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +28,57 @@ def main(argv: list[str]) -> int:
     this data's results no step asked for."""
     version, latest, parent = argv[0], dt.date.fromisoformat(argv[1]), int(argv[2])
     _end_with_the_server(parent)
+    yield_to_visitors()
+    one_thread_per_process()
+    _quiet_streamlit()
+    from streamlit.logger import get_logger
+
+    from dashboard import precompute
+    from dashboard.data import stored
+
+    url = os.environ[precompute.URL_ENV]
+    dropped = stored.prune(url, version)
+    if dropped:
+        get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
+    count = precompute.workers()
+    if count == 1:
+        with stored.writing() as touched:
+            precompute.warm(url, version, latest, done="precompute computed", hold=False)
+    else:
+        touched = set()
+        # Fresh processes ("spawn"), not forks of this one: each holds only its own chains' memory.
+        context = multiprocessing.get_context("spawn")
+        jobs = [(url, version, latest, i) for i in range(len(precompute.chains(url, version, latest)))]
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+            for keys in pool.map(_chain, jobs):  # started in order as processes come free
+                touched |= keys
+    # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
+    own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
+    stored.prune(url, version, keep=touched | own)
+    return 0
+
+
+def yield_to_visitors() -> None:
+    """Lower this process's CPU priority by :data:`NICENESS` (its workers inherit it): the server stays responsive
+    while a refresh takes every core. Where the system refuses, the process runs at the server's priority."""
+    try:
+        os.nice(NICENESS)
+    except (OSError, AttributeError):
+        pass
+
+
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_per_process() -> None:
+    """Linear algebra on one thread in this process and its workers (set before numpy loads; an operator's own
+    setting stands): the workers already use every core, and OpenBLAS threads competing for them made the fits
+    slower (at 200,000 members the suggested weights took 26 s instead of 19 s, benchmarks/RESULTS.md)."""
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
+
+
+def _quiet_streamlit() -> None:
     # Outside a server each cached function warns, as it is defined, that no runtime is running: expected here.
     # Streamlit sets its loggers' levels again when it reads its configuration, so a filter quietens them (they
     # exist once Streamlit is imported, before the loaders are defined).
@@ -31,20 +88,25 @@ def main(argv: list[str]) -> int:
     for name, each in list(logging.root.manager.loggerDict.items()):
         if name.split(".", 1)[0] == "streamlit" and isinstance(each, logging.Logger):
             each.addFilter(_errors_only)
+    get_logger("dashboard.precompute").setLevel(logging.INFO)
+
+
+def _start_worker(parent: int) -> None:
+    _end_with_the_server(parent)  # here the "server" is the precompute process that started the worker
+    _quiet_streamlit()
+
+
+def _chain(job: tuple[str, str, dt.date, int]) -> set[str]:
+    """One chain's steps, stored; returns the stored keys it read or wrote."""
     from dashboard import precompute
     from dashboard.data import stored
 
-    url = os.environ[precompute.URL_ENV]
-    get_logger("dashboard.precompute").setLevel(logging.INFO)
-    dropped = stored.prune(url, version)
-    if dropped:
-        get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
+    url, version, latest, chain = job
     with stored.writing() as touched:
-        precompute.warm(url, version, latest, done="precompute computed", hold=False)
-    # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
-    own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
-    stored.prune(url, version, keep=touched | own)
-    return 0
+        # hold=False: its results leave this process's memory at the end; the next chain here reads what it needs.
+        precompute.warm(url, version, latest, done=f"precompute computed (chain {chain + 1})", hold=False,
+                        chain=chain)
+    return set(touched)
 
 
 def _errors_only(record: logging.LogRecord) -> bool:

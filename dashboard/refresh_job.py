@@ -25,16 +25,13 @@ from streamlit.logger import get_logger
 
 from dashboard import precompute
 from dashboard.data import common
+from dashboard import report_data
+from dashboard.report_data import REFRESH_SWITCH as ENV_SWITCH  # noqa: F401 - "0" turns the refresh off
+from dashboard.report_data import refreshes as enabled
 from vipmodel.db import ENV_URL
 
-ENV_SWITCH = "VIPDASH_REFRESH"  # "0" turns the automatic refresh off (the test suite does, except its own test)
 _WAIT_S = 5.0  # how often a waiting refresh looks whether the precompute has finished
 _LOG = get_logger(__name__)
-
-
-def enabled() -> bool:
-    """Whether this server starts the refresh (on unless ``VIPDASH_REFRESH=0``)."""
-    return os.environ.get(ENV_SWITCH, "1") != "0"
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,7 +41,6 @@ def _jobs() -> dict[tuple, threading.Thread]:
 
 def report_day(url: str, version: str, latest: dt.date | None) -> dt.date | None:
     """The Sunday of the Report page's default week (the last complete week), None without data."""
-    from dashboard import report_data
     from vipmodel.weekly import parse_week
 
     weeks = report_data.load_weeks(url, version)

@@ -6,6 +6,9 @@ The rendering itself is ``dashboard.report`` (no Streamlit), shared with ``pytho
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +25,13 @@ from dashboard.report import (
     render_pack,
 )
 from vipmodel import weekly
+
+REFRESH_SWITCH = "VIPDASH_REFRESH"  # "0": this server leaves the week's results to cron (the test suite does)
+
+
+def refreshes() -> bool:
+    """Whether this server prepares the weekly pack's results itself (on unless ``VIPDASH_REFRESH=0``)."""
+    return os.environ.get(REFRESH_SWITCH, "1") != "0"
 
 
 @st.cache_data(show_spinner=False)
@@ -59,3 +69,17 @@ def build_pack(url: str, version: str, week: str, lang: str, role: str, progress
     progress(0.0, "summary")
     summary = load_summary(url, version, week)
     return render_pack(summary, lang, role, load_contacts(url, version, week), FORMATS, progress)
+
+
+def warm_default(url: str, version: str, start: dt.date, end: dt.date,
+                 rules: dict) -> list[tuple[str, Callable[[], object]]]:
+    """(step name, call) for the page's default week (``dashboard.precompute.steps``): its results for the week's
+    Sunday (``prepare_results``, the ``refresh`` command's work), which the week's summary reads. None when this
+    server leaves them to cron (:func:`refreshes`)."""
+    return [("report.results", partial(_prepare_default_week, url, version, end))] if refreshes() else []
+
+
+def _prepare_default_week(url: str, version: str, latest: dt.date) -> None:
+    weeks = load_weeks(url, version)
+    if weeks:
+        prepare_results(common.get_engine(url), default_week(weeks, latest))

@@ -168,11 +168,14 @@ def load_care_allocation(
                                 support_scale=support_scale)
 
 
+MODEL_STEP = "care.model"  # the response model's step: the precompute runs it next to the churn panel it reads
+
+
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
     """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
     return [
-        ("care.model", lambda: load_care_model(url, version, end, rules)),
+        (MODEL_STEP, lambda: load_care_model(url, version, end, rules)),
         ("care.members", lambda: shared(load_care_members, url, version, end, rules)),
         ("care.current_plan", lambda: load_current_care_plan(url, version, end, rules)),
         ("care.simulation", partial(_warm_plans, url, version, end, rules)),

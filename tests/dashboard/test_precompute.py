@@ -92,8 +92,11 @@ def test_a_stored_result_signed_with_another_secret_is_not_read_but_computed(sto
     assert stored.computed["dashboard.data.overview.load_overview_kpis"] == 1
 
 
-def test_the_background_precompute_stores_once_per_data_version_and_a_restart_only_reads(stored_mall, monkeypatch):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_background_precompute_stores_once_per_data_version_and_a_restart_only_reads(stored_mall, monkeypatch,
+                                                                                         workers):
     monkeypatch.setenv(precompute.ENV_SWITCH, "1")
+    monkeypatch.setenv(precompute.WORKERS_ENV, workers)  # "2": its chains in two processes at once
     version = common.current_version(stored_mall)
     latest = common.load_latest_date(stored_mall, version)
     engine = common.get_engine(stored_mall)
@@ -131,6 +134,66 @@ def test_the_background_precompute_stores_once_per_data_version_and_a_restart_on
         assert len(common._shared("dashboard.data.complaints.load_churn_panel", stored_mall, version, latest,
                                   complaints.YEARS, rules))
     gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
+
+
+def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(demo_sqlite_url):
+    version = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, version)
+    names = [name for name, _ in precompute.steps(demo_sqlite_url, version, latest)]
+    chains = [[name for name, _ in chain] for chain in precompute.chains(demo_sqlite_url, version, latest)]
+    assert sorted(name for chain in chains for name in chain) == sorted(names)
+    where = {name: position for position, chain in enumerate(chains) for name in chain}
+    # The churn panel first, then what reads it, in its chain; Care's lists read the members' values Value computes.
+    panel = chains[where["complaints.panel"]]
+    assert panel[0] == "complaints.panel" and panel.index("care.model") < panel.index("satisfaction.scores")
+    assert where["complaints.regression"] == where["satisfaction.weights"] == where["complaints.panel"]
+    assert where["referrals.value"] == where["complaints.panel"]  # the referred members' churn is the panel's
+    values = chains[where["value.values"]]
+    assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
+
+
+@pytest.mark.parametrize("switch", ["1", "0"])
+def test_the_weekly_packs_results_are_a_step_unless_cron_prepares_them(stored_mall, monkeypatch, switch):
+    from dashboard import refresh_job
+    from vipmodel import results
+
+    monkeypatch.setenv(refresh_job.ENV_SWITCH, switch)
+    version = common.current_version(stored_mall)
+    latest = common.load_latest_date(stored_mall, version)
+    todo = dict(precompute.steps(stored_mall, version, latest))
+    assert ("report.results" in todo) == (switch == "1")
+    assert ("report.results" in {n for chain in precompute.chains(stored_mall, version, latest) for n, _ in chain}) == (
+        switch == "1")
+    if switch == "1":
+        todo["report.results"]()
+        day = refresh_job.report_day(stored_mall, version, latest)
+        assert results.current_run(common.get_engine(stored_mall), as_of=day) is not None
+
+
+@pytest.mark.parametrize(("setting", "cores", "expected"),
+                         [("", 1, 1), ("", 2, 2), ("", 16, 2), ("1", 16, 1), ("2", 1, 2), ("many", 4, 2), ("0", 4, 1)])
+def test_the_precompute_uses_one_process_per_core_up_to_two(monkeypatch, setting, cores, expected):
+    monkeypatch.setenv(precompute.WORKERS_ENV, setting)
+    monkeypatch.setattr(precompute.os, "cpu_count", lambda: cores)
+    assert precompute.workers() == expected
+
+
+def test_the_precompute_process_yields_the_cores_to_the_servers_visitors_and_runs_blas_on_one_thread():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; from dashboard import precompute_process as p; p.yield_to_visitors(); "
+            "p.one_thread_per_process(); "
+            "print(os.nice(0), os.environ['OPENBLAS_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}}
+    done = subprocess.run([sys.executable, "-c", code], cwd=precompute.Path(precompute.__file__).parent.parent,
+                          capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert done.stdout.split() == [str(os.nice(0) + 10), "1", "1"]
+    # An operator's own setting stands.
+    done = subprocess.run([sys.executable, "-c", code], cwd=precompute.Path(precompute.__file__).parent.parent,
+                          capture_output=True, text=True, timeout=60, check=True, env={**env, "MKL_NUM_THREADS": "3"})
+    assert done.stdout.split()[1:] == ["1", "3"]
 
 
 def test_a_server_waits_for_the_precompute_another_server_runs_and_computes_nothing(stored_mall, monkeypatch):

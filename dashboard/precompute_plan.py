@@ -1,0 +1,86 @@
+"""What the precompute computes: every page's default view as named steps (``steps``), and the same steps in chains
+for processes working at once (``chains``, ``workers``). ``dashboard.precompute`` runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+from dashboard import report_data, state
+from dashboard.data import (
+    care,
+    common,
+    complaints,
+    migration,
+    overview,
+    pyramid,
+    referrals,
+    satisfaction,
+    value,
+)
+
+WORKERS_ENV = "VIPDASH_PRECOMPUTE_WORKERS"  # processes computing at once (default: one per core, at most 2)
+MAX_WORKERS = 2  # the two longest chains (chains()) take most of the time: more processes would mostly wait
+
+
+def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The sidebar's default period: the 365 days up to the latest data, from its first day at the earliest
+    (``state.default_period``, as ``state.load_from_query_params`` sets it)."""
+    return state.default_period(latest, first)
+
+
+def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
+    """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them: each
+    page's data module states its default view (``warm_default``); the churn panel comes before the satisfaction page,
+    which reads it too."""
+    start, end = default_period(latest, common.load_first_date(url, version))
+    rules = common.load_tier_rules(url)[0].to_payload()
+    args = (url, version, start, end, rules)
+    return [
+        *overview.warm_default(*args),
+        *pyramid.warm_default(*args),
+        *migration.warm_default(*args),
+        *complaints.warm_panel(*args),
+        *satisfaction.warm_default(*args),
+        *referrals.warm_default(*args),
+        *complaints.warm_default(*args),
+        *care.warm_default(*args),
+        *value.warm_default(*args),
+        *report_data.warm_default(*args),
+    ]
+
+
+def workers() -> int:
+    """How many processes compute the steps at once: ``$VIPDASH_PRECOMPUTE_WORKERS``, else one per core, at most
+    :data:`MAX_WORKERS`."""
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    wanted = int(text) if text.isdigit() else (os.cpu_count() or 1)
+    return max(1, min(wanted, MAX_WORKERS))
+
+
+def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Callable[[], object]]]]:
+    """:func:`steps` in chains, for processes working at once: a chain's steps run in order in one process (they
+    read each other's results and the same aggregations), each step is in one chain, and chains start in this
+    order, the longest first (at a million members), as processes come free.
+
+    The lifetime values, then the rest of Care (its lists read the members' values); the churn panel, then what
+    reads it or its aggregations (Care's response model, Satisfaction, Complaints, Referrals); the weekly pack's
+    results; Migration; the Overview and the Pyramid. Care's plans read the response model, which the panel's chain,
+    started at the same time, stores long before (were it not stored yet, they would compute it: slower, the same
+    result).
+    """
+    start, end = default_period(latest, common.load_first_date(url, version))
+    rules = common.load_tier_rules(url)[0].to_payload()
+    args = (url, version, start, end, rules)
+    care_steps = care.warm_default(*args)
+    response = [step for step in care_steps if step[0] == care.MODEL_STEP]
+    found = [
+        [*value.warm_default(*args), *(step for step in care_steps if step[0] != care.MODEL_STEP)],
+        [*complaints.warm_panel(*args), *response, *satisfaction.warm_default(*args), *complaints.warm_default(*args),
+         *referrals.warm_default(*args)],
+        report_data.warm_default(*args),
+        migration.warm_default(*args),
+        [*overview.warm_default(*args), *pyramid.warm_default(*args)],
+    ]
+    return [chain for chain in found if chain]
