@@ -45,7 +45,7 @@ class _OnDisk:
 @dataclass
 class QueryReuse:
     """What a :func:`shared_queries` block did: ``runs`` (computed) and ``reuses`` (copied) per function, and
-    ``spilled``, the results written to its temporary folder."""
+    ``spilled``, the results written to its temporary folder (each once)."""
 
     max_entries: int
     in_memory: int | None = None
@@ -53,44 +53,52 @@ class QueryReuse:
     reuses: dict[str, int] = field(default_factory=dict)
     spilled: int = 0
     _results: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _files: dict[tuple, Path] = field(default_factory=dict, repr=False)  # a result's file, once written
     _folder: Path | None = field(default=None, repr=False)
 
     def _get(self, key: tuple) -> Any:
         self._results.move_to_end(key)
         value = self._results[key]
         if isinstance(value, _OnDisk):
-            self._results[key] = pd.read_pickle(value.path)
-            value.path.unlink(missing_ok=True)
-            value = self._results[key]
+            # Its file stays: a result is never changed (callers get copies), so dropped again it is not rewritten.
+            value = self._results[key] = pd.read_pickle(value.path)
         self._trim()
         return value
 
     def _put(self, key: tuple, value: Any) -> None:
+        self._forget_file(key)  # a new answer to the question: its old file is stale
         self._results[key] = value
         self._results.move_to_end(key)
         self._trim()
 
+    def _forget_file(self, key: tuple) -> None:
+        path = self._files.pop(key, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     def _trim(self) -> None:
         """Drop the least recently used results beyond ``max_entries``; write those beyond ``in_memory`` to disk."""
         while len(self._results) > self.max_entries:
-            _, value = self._results.popitem(last=False)
-            if isinstance(value, _OnDisk):
-                value.path.unlink(missing_ok=True)
+            key, _ = self._results.popitem(last=False)
+            self._forget_file(key)
         if self.in_memory is None:
             return
         for position, (key, value) in enumerate(list(self._results.items())):
             if position >= len(self._results) - self.in_memory:
                 break
             if isinstance(value, (pd.DataFrame, pd.Series)):  # other results are small
-                if self._folder is None:
-                    self._folder = Path(tempfile.mkdtemp(prefix="vipmodel-shared-"))
-                path = self._folder / f"{self.spilled}.pkl"
-                value.to_pickle(path)
+                path = self._files.get(key)
+                if path is None:  # written once, the first time it leaves the memory
+                    if self._folder is None:
+                        self._folder = Path(tempfile.mkdtemp(prefix="vipmodel-shared-"))
+                    path = self._files[key] = self._folder / f"{self.spilled}.pkl"
+                    value.to_pickle(path)
+                    self.spilled += 1
                 self._results[key] = _OnDisk(path)
-                self.spilled += 1
 
     def _close(self) -> None:
         self._results.clear()
+        self._files.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
