@@ -123,7 +123,7 @@ def _warm_and_record(url: str, version: str, latest: dt.date, fingerprint: str |
     only read the results back.
 
     The steps are computed in a separate process (:func:`_compute_apart`) that stores them in the database; this
-    server then reads them back: its own process stays free for its visitors during a precompute of half an hour
+    server then reads them back: its own process stays free for its visitors during a precompute of twenty minutes
     (Python runs one thread at a time), and holds only the results afterwards, not the gigabytes the aggregations
     passed through. With stored results switched off (``VIPDASH_STORED_VIEWS=0``) the steps run here.
     """
