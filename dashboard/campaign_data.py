@@ -13,6 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import care as care_data, common, value as value_data
+from dashboard.data.members import member_ids
+from dashboard.members_filter import restrict
 from vipmodel import campaigns
 from vipmodel.auth import Actor
 
@@ -25,6 +27,20 @@ def load_at_risk(url: str, version: str, as_of: dt.date, rules_payload: dict) ->
     weights = common.load_referral_weights(url)
     flagged = common.shared(value_data.load_flagged_members, url, version, as_of, rules_payload, weights)
     return flagged[AT_RISK_COLUMNS].copy()
+
+
+# A resource, not cache_data: one plan per set of inputs for every session, read only (Campaign is frozen). Planning
+# the at-risk list of a million members (sorting by member_id, drawing the holdout) took seconds on every run.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_campaign_plan(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
+                       kept_tiers: tuple[str, ...], tiers: tuple[str, ...], holdout_share: float, seed: int,
+                       actions: dict[str, tuple[str, ...]], start: dt.date) -> campaigns.Campaign:
+    """``campaigns.plan_campaign`` over the at-risk members the sidebar filters keep (``store``, ``kept_tiers``) in
+    ``tiers``; raises its ValueError (uncached) for the panel to show."""
+    at_risk = restrict(load_at_risk(url, version, as_of, rules_payload), member_ids(url, version, None, store),
+                       kept_tiers, "member_id", "tier")
+    return campaigns.plan_campaign(at_risk[at_risk["tier"].isin(tiers)], holdout_share, seed,
+                                   {k: list(v) for k, v in actions.items()}, start)
 
 
 @st.cache_data(show_spinner=False)

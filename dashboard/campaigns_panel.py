@@ -12,7 +12,7 @@ from dashboard import access, campaign_data, filters, state, ui
 from dashboard.data import care as care_data, common
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.auth import PermissionDenied
-from vipmodel.campaigns import Campaign, CarePooling, plan_campaign
+from vipmodel.campaigns import Campaign, CarePooling
 from vipmodel.care import CARE_KINDS, TIERS
 
 # What the pyramid strategies suggest per tier (DOMAIN.md): personal care on top, information below.
@@ -25,7 +25,8 @@ def _headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.rename(columns=lambda c: t(f"campaigns.col.{c}", lang))
 
 
-def _plan_inputs(at_risk: pd.DataFrame, latest: dt.date, lang: str) -> Campaign | None:
+def _plan_inputs(ctx: filters.PageContext, rules: dict, at_risk: pd.DataFrame, latest: dt.date) -> Campaign | None:
+    lang = ctx.lang
     present = [k for k in TIERS if k in set(at_risk["tier"])]
     left, middle, right = st.columns(3)
     tiers = left.multiselect(t("campaigns.tiers", lang), present, default=present,
@@ -45,7 +46,9 @@ def _plan_inputs(at_risk: pd.DataFrame, latest: dt.date, lang: str) -> Campaign 
         st.info(t("campaigns.no_tiers", lang))
         return None
     try:
-        return plan_campaign(at_risk[at_risk["tier"].isin(tiers)], share, int(seed), actions, start)
+        return campaign_data.load_campaign_plan(ctx.url, ctx.version, ctx.end, rules, ctx.store, tuple(ctx.tiers),
+                                                tuple(tiers), share, int(seed),
+                                                {k: tuple(v) for k, v in actions.items()}, start)
     except ValueError as exc:
         st.error(t("campaigns.invalid", lang, reason=str(exc)))
         return None
@@ -92,7 +95,7 @@ def _section_plan(ctx: filters.PageContext, rules: dict) -> None:
         return
     st.caption(t("campaigns.at_risk_caption", lang, n=fmt_number(len(at_risk), lang), date=date))
     latest = common.load_latest_date(ctx.url, ctx.version) or ctx.end
-    campaign = _plan_inputs(at_risk, latest, lang)
+    campaign = _plan_inputs(ctx, rules, at_risk, latest)
     if campaign is None:
         return
     summary = campaign.summary()

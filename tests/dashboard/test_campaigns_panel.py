@@ -101,3 +101,17 @@ def test_the_panel_speaks_chinese_and_a_marketing_user_sees_the_result_of_a_past
     assert {"会员数", "干预组", "对照组", "关怀成本"} <= {m.label for m in at.metric}
     assert any(m.value.startswith("历史数据：β = ") for m in at.markdown)
     assert access.ACTOR_KEY in at.session_state
+
+
+def test_every_visitor_reads_one_plan_per_set_of_inputs_and_a_new_holdout_share_draws_another(mall, monkeypatch):
+    from vipmodel import campaigns
+
+    drawn = []
+    real = campaigns.plan_campaign
+    monkeypatch.setattr(campaigns, "plan_campaign", lambda *a, **k: drawn.append(a[1]) or real(*a, **k))
+    first = open_page(app_as("marketing", "wang.fang"), "care")
+    second = open_page(app_as("marketing", "li.na"), "care")  # another session: the plan is not drawn again
+    assert not first.exception and not second.exception
+    assert drawn == [0.3] and _metric(first, "Held out") == _metric(second, "Held out")
+    second.slider(key="cmp_holdout").set_value(0.5).run()
+    assert drawn == [0.3, 0.5] and holdout_after(second) > int(_metric(first, "Held out").replace(",", ""))
