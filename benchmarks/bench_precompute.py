@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("VIPDASH_RESULTS_KEY", BENCH_SECRET)
 
-    from dashboard import precompute
+    from dashboard import precompute, precompute_plan
     from dashboard.data import common
     from vipmodel import view_store
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the precompute process ended with code {done.returncode}")
     lines = [text for text in done.stderr.splitlines() if "precompute computed" in text]
     print(f"precompute of {args.url.split('@')[-1]} at {latest}, version {version}, "
-          f"{precompute.workers()} process(es) at once\n")
+          f"{precompute_plan.workers()} process(es) at once\n")
     print("| chain | step | seconds |\n| --- | --- | ---: |")
     for line in lines:
         chain = CHAIN.search(line)

@@ -25,14 +25,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from dashboard.data import common, stored
-from dashboard.precompute_plan import (  # noqa: F401 - the precompute's plan, read through this module too
-    MAX_WORKERS,
-    WORKERS_ENV,
-    chains,
-    default_period,
-    steps,
-    workers,
-)
+from dashboard.precompute_plan import chains, steps
 from vipmodel.reuse import shared_queries
 
 URL_ENV = "VIPDASH_PRECOMPUTE_URL"  # the database the precompute process works on (a URL may hold a password)

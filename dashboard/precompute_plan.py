@@ -30,13 +30,18 @@ def default_period(latest: dt.date, first: dt.date | None = None) -> tuple[dt.da
     return state.default_period(latest, first)
 
 
+def _defaults(url: str, version: str, latest: dt.date) -> tuple[str, str, dt.date, dt.date, dict]:
+    """What every page's ``warm_default`` takes: the database, the data version, the default period and the saved
+    tier rules."""
+    start, end = default_period(latest, common.load_first_date(url, version))
+    return url, version, start, end, common.load_tier_rules(url)[0].to_payload()
+
+
 def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[], object]]]:
     """(name, call) for every heavy loader a page calls at its default view, in the order the pages need them: each
     page's data module states its default view (``warm_default``); the churn panel comes before the satisfaction page,
     which reads it too."""
-    start, end = default_period(latest, common.load_first_date(url, version))
-    rules = common.load_tier_rules(url)[0].to_payload()
-    args = (url, version, start, end, rules)
+    args = _defaults(url, version, latest)
     return [
         *overview.warm_default(*args),
         *pyramid.warm_default(*args),
@@ -70,9 +75,7 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     started at the same time, stores long before (were it not stored yet, they would compute it: slower, the same
     result).
     """
-    start, end = default_period(latest, common.load_first_date(url, version))
-    rules = common.load_tier_rules(url)[0].to_payload()
-    args = (url, version, start, end, rules)
+    args = _defaults(url, version, latest)
     care_steps = care.warm_default(*args)
     response = [step for step in care_steps if step[0] == care.MODEL_STEP]
     found = [

@@ -4,10 +4,10 @@ the precompute's steps (:func:`dashboard.precompute.warm`) in a process of their
 view in the database (``dashboard.data.stored``).
 
 The server starts it (``precompute._compute_apart``) and reads the results back when it ends. On a machine with two
-cores or more it computes the chains of ``precompute.chains`` in two processes of its own at once (the aggregations
-and fits use one core each). It runs at a lower CPU priority than the server, whose visitors come first. Only public
-Streamlit API is used: outside a server, the loaders' ``st.cache_data`` keeps results in this process's memory, and
-what the other processes read is the database's copy.
+cores or more it computes the chains of ``precompute_plan.chains`` in two processes of its own at once (the
+aggregations and fits use one core each). It runs at a lower CPU priority than the server, whose visitors come
+first. Only public Streamlit API is used: outside a server, the loaders' ``st.cache_data`` keeps results in this
+process's memory, and what the other processes read is the database's copy.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ def main(argv: list[str]) -> int:
     _quiet_streamlit()
     from streamlit.logger import get_logger
 
-    from dashboard import precompute
+    from dashboard import precompute, precompute_plan
     from dashboard.data import stored
 
     url = os.environ[precompute.URL_ENV]
     dropped = stored.prune(url, version)
     if dropped:
         get_logger("dashboard.precompute").info("precompute dropped %d stored results of older data", dropped)
-    count = precompute.workers()
+    count = precompute_plan.workers()
     if count == 1:
         with stored.writing() as touched:
             precompute.warm(url, version, latest, done="precompute computed", hold=False)
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         touched = set()
         # Fresh processes ("spawn"), not forks of this one: each holds only its own chains' memory.
         context = multiprocessing.get_context("spawn")
-        jobs = [(url, version, latest, i) for i in range(len(precompute.chains(url, version, latest)))]
+        jobs = [(url, version, latest, i) for i in range(len(precompute_plan.chains(url, version, latest)))]
         with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             for keys in pool.map(_chain, jobs):  # started in order as processes come free
                 touched |= keys

@@ -23,9 +23,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from dashboard import precompute
+from dashboard import precompute, report_data
 from dashboard.data import common
-from dashboard import report_data
 from dashboard.report_data import REFRESH_SWITCH as ENV_SWITCH  # noqa: F401 - "0" turns the refresh off
 from dashboard.report_data import refreshes as enabled
 from vipmodel.db import ENV_URL

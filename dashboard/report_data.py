@@ -73,7 +73,7 @@ def build_pack(url: str, version: str, week: str, lang: str, role: str, progress
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for the page's default week (``dashboard.precompute.steps``): its results for the week's
+    """(step name, call) for the page's default week (``dashboard.precompute_plan.steps``): its results for the week's
     Sunday (``prepare_results``, the ``refresh`` command's work), which the week's summary reads. None when this
     server leaves them to cron (:func:`refreshes`)."""
     return [("report.results", partial(_prepare_default_week, url, version, end))] if refreshes() else []

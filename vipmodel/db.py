@@ -35,8 +35,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # One writer at a time: a writer waits up to a minute for another's transaction (the precompute's lanes store
-    # results of hundreds of MB at once) instead of failing after Python's 5 s.
+    # One writer at a time: a writer waits up to a minute for another's transaction (the precompute's two worker
+    # processes store results of hundreds of MB at once) instead of failing after Python's 5 s.
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # SQLite's default page cache and temporary files, not a 200 MB cache and temp_store=MEMORY: with those, the
     # GROUP BY of a year's transactions ran 1.6 times slower (benchmarks/RESULTS.md, 2026-12-07).

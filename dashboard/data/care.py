@@ -173,7 +173,7 @@ MODEL_STEP = "care.model"  # the response model's step: the precompute runs it n
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     return [
         (MODEL_STEP, lambda: load_care_model(url, version, end, rules)),
         ("care.members", lambda: shared(load_care_members, url, version, end, rules)),

@@ -99,7 +99,7 @@ def load_transition_values(url: str, version: str, start: dt.date, end: dt.date,
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     return [
         ("migration.snapshots",
          lambda: load_snapshots(url, version, snapshot_start(end), end, GRANULARITIES[0], rules)),

@@ -60,7 +60,7 @@ def load_overview_pyramid(url: str, version: str, end: dt.date, rules_payload: d
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     year_start = pyramid_start(end)
     return [
         ("overview.kpis", lambda: load_overview_kpis(url, version, end)),

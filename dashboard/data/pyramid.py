@@ -18,7 +18,7 @@ def load_rule_preview(url: str, version: str, start: dt.date, end: dt.date, curr
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     return [
         ("pyramid.features", lambda: shared(load_pyramid_features, url, version, start, end)),
         # In memory only: the first threshold move need not rank a million members.

@@ -76,7 +76,7 @@ def load_top_referrers(
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     weights = load_referral_weights(url)
     return [
         ("referrals.new", lambda: load_new_member_referrals(url, version, start, end)),

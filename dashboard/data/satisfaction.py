@@ -166,7 +166,7 @@ def load_loyalty_indicators(url: str, version: str, as_of: dt.date) -> tuple[pd.
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     saved_weights = load_satisfaction_weights(url)[0].to_payload()
     return [
         ("satisfaction.scores", lambda: shared(load_dimension_scores, url, version, start, end)),

@@ -126,7 +126,7 @@ def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload:
 
 def warm_default(url: str, version: str, start: dt.date, end: dt.date,
                  rules: dict) -> list[tuple[str, Callable[[], object]]]:
-    """(step name, call) for what the page reads at its default view (``dashboard.precompute.steps``)."""
+    """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     weights = load_referral_weights(url)
     return [
         ("value.values", lambda: load_member_values(url, version, end)),

@@ -8,7 +8,7 @@ import gc
 import pytest
 import streamlit as st
 
-from dashboard import precompute
+from dashboard import precompute, precompute_plan
 from dashboard.data import common, complaints, stored
 from tests.conftest import copy_database
 from tests.dashboard.conftest import app_as, open_page
@@ -49,7 +49,7 @@ def test_a_second_server_opens_every_page_on_the_stored_default_views_without_co
     assert not at.exception
     version = common.current_version(stored_mall)
     latest = common.load_latest_date(stored_mall, version)
-    assert at.session_state["period"] == precompute.default_period(latest)
+    assert at.session_state["period"] == precompute_plan.default_period(latest)
     reuse_seen = []
     st.cache_data.clear()  # the first run computed the Overview's results in memory; the precompute process has none
     st.cache_resource.clear()
@@ -58,7 +58,7 @@ def test_a_second_server_opens_every_page_on_the_stored_default_views_without_co
     # One shared_queries block around every step: the pages' analyses read each aggregation once.
     assert reuse_seen[0] is not None and all(r is reuse_seen[0] for r in reuse_seen)
     assert sum(reuse_seen[0].reuses.values()) > sum(reuse_seen[0].runs.values())
-    assert set(seconds) == {name for name, _ in precompute.steps(stored_mall, version, latest)}
+    assert set(seconds) == {name for name, _ in precompute_plan.steps(stored_mall, version, latest)}
     kept = view_store.listing(common.get_engine(stored_mall))
     assert HEAVY <= {name.rsplit(".", 1)[-1] for name in kept["name"]}
     assert set(kept["data_version"]) == {version}
@@ -96,7 +96,7 @@ def test_a_stored_result_signed_with_another_secret_is_not_read_but_computed(sto
 def test_the_background_precompute_stores_once_per_data_version_and_a_restart_only_reads(stored_mall, monkeypatch,
                                                                                          workers):
     monkeypatch.setenv(precompute.ENV_SWITCH, "1")
-    monkeypatch.setenv(precompute.WORKERS_ENV, workers)  # "2": its chains in two processes at once
+    monkeypatch.setenv(precompute_plan.WORKERS_ENV, workers)  # "2": its chains in two processes at once
     version = common.current_version(stored_mall)
     latest = common.load_latest_date(stored_mall, version)
     engine = common.get_engine(stored_mall)
@@ -139,8 +139,8 @@ def test_the_background_precompute_stores_once_per_data_version_and_a_restart_on
 def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(demo_sqlite_url):
     version = common.current_version(demo_sqlite_url)
     latest = common.load_latest_date(demo_sqlite_url, version)
-    names = [name for name, _ in precompute.steps(demo_sqlite_url, version, latest)]
-    chains = [[name for name, _ in chain] for chain in precompute.chains(demo_sqlite_url, version, latest)]
+    names = [name for name, _ in precompute_plan.steps(demo_sqlite_url, version, latest)]
+    chains = [[name for name, _ in chain] for chain in precompute_plan.chains(demo_sqlite_url, version, latest)]
     assert sorted(name for chain in chains for name in chain) == sorted(names)
     where = {name: position for position, chain in enumerate(chains) for name in chain}
     # The churn panel first, then what reads it, in its chain; Care's lists read the members' values Value computes.
@@ -160,9 +160,9 @@ def test_the_weekly_packs_results_are_a_step_unless_cron_prepares_them(stored_ma
     monkeypatch.setenv(refresh_job.ENV_SWITCH, switch)
     version = common.current_version(stored_mall)
     latest = common.load_latest_date(stored_mall, version)
-    todo = dict(precompute.steps(stored_mall, version, latest))
+    todo = dict(precompute_plan.steps(stored_mall, version, latest))
     assert ("report.results" in todo) == (switch == "1")
-    assert ("report.results" in {n for chain in precompute.chains(stored_mall, version, latest) for n, _ in chain}) == (
+    assert ("report.results" in {n for chain in precompute_plan.chains(stored_mall, version, latest) for n, _ in chain}) == (
         switch == "1")
     if switch == "1":
         todo["report.results"]()
@@ -173,9 +173,9 @@ def test_the_weekly_packs_results_are_a_step_unless_cron_prepares_them(stored_ma
 @pytest.mark.parametrize(("setting", "cores", "expected"),
                          [("", 1, 1), ("", 2, 2), ("", 16, 2), ("1", 16, 1), ("2", 1, 2), ("many", 4, 2), ("0", 4, 1)])
 def test_the_precompute_uses_one_process_per_core_up_to_two(monkeypatch, setting, cores, expected):
-    monkeypatch.setenv(precompute.WORKERS_ENV, setting)
-    monkeypatch.setattr(precompute.os, "cpu_count", lambda: cores)
-    assert precompute.workers() == expected
+    monkeypatch.setenv(precompute_plan.WORKERS_ENV, setting)
+    monkeypatch.setattr(precompute_plan.os, "cpu_count", lambda: cores)
+    assert precompute_plan.workers() == expected
 
 
 def test_the_precompute_process_yields_the_cores_to_the_servers_visitors_and_runs_blas_on_one_thread():

@@ -100,3 +100,11 @@ def test_data_token_changes_with_every_bump_and_between_regenerated_databases(tm
         engine.dispose()
     assert [token.split("-")[0] for token in tokens] == ["1", "2", "1", "2"]
     assert len(set(tokens)) == 4
+
+
+def test_a_sqlite_writer_waits_a_minute_for_another_instead_of_pythons_few_seconds(tmp_path):
+    # Set by the engine's own pragma, whatever the driver's timeout (here none).
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'mall.db'}", connect_args={"timeout": 0})
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == db.BUSY_TIMEOUT_MS == 60_000
+    engine.dispose()
