@@ -8,17 +8,30 @@ since a new import is what makes a campaign's year measurable.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import care as care_data, common, value as value_data
+from dashboard.data import care as care_data
+from dashboard.data import common
+from dashboard.data import value as value_data
 from dashboard.data.members import member_ids
 from dashboard.members_filter import restrict
+from dashboard.state import ALL_TIERS
 from vipmodel import campaigns
 from vipmodel.auth import Actor
+from vipmodel.care import TIERS
 
 AT_RISK_COLUMNS = ["member_id", "tier", "value_at_risk"]
+# The panel's inputs as it opens. Actions: what the pyramid strategies suggest per tier (DOMAIN.md), personal care
+# on top, information below.
+DEFAULT_ACTIONS: dict[str, tuple[str, ...]] = {"A": ("phone_greeting", "birthday_gift"), "B": ("phone_greeting",),
+                                               "C": ("sms",), "D": ("sms",)}
+DEFAULT_HOLDOUT = 0.3
+DEFAULT_SEED = 1
+PLAN_STEP = "care.campaign_plan"
 
 
 def load_at_risk(url: str, version: str, as_of: dt.date, rules_payload: dict) -> pd.DataFrame:
@@ -41,6 +54,32 @@ def load_campaign_plan(url: str, version: str, as_of: dt.date, rules_payload: di
                        kept_tiers, "member_id", "tier")
     return campaigns.plan_campaign(at_risk[at_risk["tier"].isin(tiers)], holdout_share, seed,
                                    {k: list(v) for k, v in actions.items()}, start)
+
+
+def plan_tiers(at_risk: pd.DataFrame) -> list[str]:
+    """The tiers a plan can cover (and covers by default): those of the at-risk list, in A-D order."""
+    present = set(at_risk["tier"])
+    return [k for k in TIERS if k in present]
+
+
+def first_day(url: str, version: str, end: dt.date) -> dt.date:
+    """The earliest start of a campaign: the day after the latest data (``end`` when there is none)."""
+    return (common.load_latest_date(url, version) or end) + dt.timedelta(days=1)
+
+
+def warm_default(url: str, version: str, start: dt.date, end: dt.date,
+                 rules: dict) -> list[tuple[str, Callable[[], object]]]:
+    """(step name, call) for the panel's plan as it opens (``dashboard.precompute_plan.steps``). The plan is not
+    stored (seconds to draw from the stored at-risk list): a server draws it as it reads the results back, so the
+    page's first visitor does not."""
+    return [(PLAN_STEP, partial(_warm_plan, url, version, end, rules))]
+
+
+def _warm_plan(url: str, version: str, end: dt.date, rules: dict) -> None:
+    tiers = plan_tiers(load_at_risk(url, version, end, rules))
+    if tiers:  # the same arguments, in the same order, as campaigns_panel passes them
+        load_campaign_plan(url, version, end, rules, None, ALL_TIERS, tuple(tiers), DEFAULT_HOLDOUT, DEFAULT_SEED,
+                           {k: DEFAULT_ACTIONS[k] for k in tiers}, first_day(url, version, end))
 
 
 @st.cache_data(show_spinner=False)

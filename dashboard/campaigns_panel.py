@@ -9,15 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, campaign_data, filters, state, ui
-from dashboard.data import care as care_data, common
+from dashboard.data import care as care_data
+from dashboard.data import common
 from dashboard.i18n import fmt_date, fmt_money, fmt_number, fmt_percent, t, tier_name
 from vipmodel.auth import PermissionDenied
 from vipmodel.campaigns import Campaign, CarePooling
-from vipmodel.care import CARE_KINDS, TIERS
+from vipmodel.care import CARE_KINDS
 
-# What the pyramid strategies suggest per tier (DOMAIN.md): personal care on top, information below.
-DEFAULT_ACTIONS: dict[str, list[str]] = {"A": ["phone_greeting", "birthday_gift"], "B": ["phone_greeting"],
-                                         "C": ["sms"], "D": ["sms"]}
 PREFIX = "cmp"
 
 
@@ -25,23 +23,25 @@ def _headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.rename(columns=lambda c: t(f"campaigns.col.{c}", lang))
 
 
-def _plan_inputs(ctx: filters.PageContext, rules: dict, at_risk: pd.DataFrame, latest: dt.date) -> Campaign | None:
+def _plan_inputs(ctx: filters.PageContext, rules: dict, at_risk: pd.DataFrame) -> Campaign | None:
     lang = ctx.lang
-    present = [k for k in TIERS if k in set(at_risk["tier"])]
+    present = campaign_data.plan_tiers(at_risk)
     left, middle, right = st.columns(3)
     tiers = left.multiselect(t("campaigns.tiers", lang), present, default=present,
                              format_func=lambda k: tier_name(k, lang), key=f"{PREFIX}_tiers")
-    share = middle.slider(t("campaigns.holdout", lang), 0.05, 0.5, 0.3, 0.05, key=f"{PREFIX}_holdout",
-                          help=t("campaigns.holdout_help", lang))
-    seed = right.number_input(t("campaigns.seed", lang), 0, 2**31 - 1, 1, 1, key=f"{PREFIX}_seed",
-                              help=t("campaigns.seed_help", lang))
-    first_day = latest + dt.timedelta(days=1)
+    share = middle.slider(t("campaigns.holdout", lang), 0.05, 0.5, campaign_data.DEFAULT_HOLDOUT, 0.05,
+                          key=f"{PREFIX}_holdout", help=t("campaigns.holdout_help", lang))
+    seed = right.number_input(t("campaigns.seed", lang), 0, 2**31 - 1, campaign_data.DEFAULT_SEED, 1,
+                              key=f"{PREFIX}_seed", help=t("campaigns.seed_help", lang))
+    first_day = campaign_data.first_day(ctx.url, ctx.version, ctx.end)
+    latest = first_day - dt.timedelta(days=1)
     start = left.date_input(t("campaigns.start", lang), value=first_day, min_value=first_day, key=f"{PREFIX}_start",
                             help=t("campaigns.start_help", lang, date=fmt_date(latest, lang)))
     columns = st.columns(max(len(tiers), 1))
     actions = {k: col.multiselect(t("campaigns.actions", lang, tier=tier_name(k, lang)), list(CARE_KINDS),
-                                  default=DEFAULT_ACTIONS[k], format_func=lambda a: t(f"care.action.{a}", lang),
-                                  key=f"{PREFIX}_actions_{k}") for k, col in zip(tiers, columns)}
+                                  default=list(campaign_data.DEFAULT_ACTIONS[k]),
+                                  format_func=lambda a: t(f"care.action.{a}", lang), key=f"{PREFIX}_actions_{k}")
+               for k, col in zip(tiers, columns)}
     if not tiers:
         st.info(t("campaigns.no_tiers", lang))
         return None
@@ -94,8 +94,7 @@ def _section_plan(ctx: filters.PageContext, rules: dict) -> None:
         st.info(t("campaigns.no_at_risk", lang, date=date))
         return
     st.caption(t("campaigns.at_risk_caption", lang, n=fmt_number(len(at_risk), lang), date=date))
-    latest = common.load_latest_date(ctx.url, ctx.version) or ctx.end
-    campaign = _plan_inputs(ctx, rules, at_risk, latest)
+    campaign = _plan_inputs(ctx, rules, at_risk)
     if campaign is None:
         return
     summary = campaign.summary()
@@ -107,8 +106,8 @@ def _section_plan(ctx: filters.PageContext, rules: dict) -> None:
     ui.table(_headers(summary.assign(tier=summary["tier"].map(lambda k: tier_name(k, lang))), lang),
              "campaign-plan", formats={t("campaigns.col.cost", lang): "money"})
     with st.expander(t("campaigns.assignment", lang)):
-        shown = campaign.assignment.assign(group=campaign.assignment["group"].map(
-            lambda g: t(f"campaigns.group.{g}", lang)))
+        groups = {g: t(f"campaigns.group.{g}", lang) for g in ("treated", "holdout")}  # a lookup, not a call per row
+        shown = campaign.assignment.assign(group=campaign.assignment["group"].map(groups))
         ui.table(_headers(shown, lang), "campaign-assignment")
     _record_form(ctx.url, campaign, lang)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 
-from dashboard import report_data, state
+from dashboard import campaign_data, report_data, state
 from dashboard.data import (
     care,
     common,
@@ -52,6 +52,7 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
         *complaints.warm_default(*args),
         *care.warm_default(*args),
         *value.warm_default(*args),
+        *campaign_data.warm_default(*args),
         *report_data.warm_default(*args),
     ]
 
@@ -79,7 +80,8 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     care_steps = care.warm_default(*args)
     response = [step for step in care_steps if step[0] == care.MODEL_STEP]
     found = [
-        [*value.warm_default(*args), *(step for step in care_steps if step[0] != care.MODEL_STEP)],
+        [*value.warm_default(*args), *(step for step in care_steps if step[0] != care.MODEL_STEP),
+         *campaign_data.warm_default(*args)],
         [*complaints.warm_panel(*args), *response, *satisfaction.warm_default(*args), *complaints.warm_default(*args),
          *referrals.warm_default(*args)],
         report_data.warm_default(*args),

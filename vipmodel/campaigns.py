@@ -152,12 +152,19 @@ class Campaign:
 
 def _action_rows(treated: pd.DataFrame, action_by_tier: Mapping[str, Sequence[str]], costs: Mapping[str, float],
                  start_date: dt.date, cid: str) -> pd.DataFrame:
-    rows = [
-        (mid, start_date, kind, float(costs[kind]), cid)
-        for mid, tier in zip(treated["member_id"], treated["tier"])
-        for kind in action_by_tier[tier]
-    ]
-    return pd.DataFrame(rows, columns=["member_id", "action_date", "kind", "cost", "campaign_id"])
+    # Member by member, each its tier's actions in order; built per (tier, action), not per row.
+    counts = treated["tier"].map({t: len(acts) for t, acts in action_by_tier.items()}).to_numpy(dtype=np.int64)
+    row = np.repeat(np.arange(len(treated)), counts)
+    position = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    row_tier = treated["tier"].to_numpy()[row]
+    kind = np.empty(len(row), dtype=object)
+    for tier, acts in action_by_tier.items():
+        in_tier = row_tier == tier
+        for k, act in enumerate(acts):
+            kind[in_tier & (position == k)] = act
+    return pd.DataFrame({"member_id": treated["member_id"].to_numpy()[row], "action_date": np.full(len(row), start_date, dtype=object),
+                         "kind": kind, "cost": pd.Series(kind, dtype=object).map(costs).astype(float).to_numpy(),
+                         "campaign_id": cid}, columns=["member_id", "action_date", "kind", "cost", "campaign_id"])
 
 
 def plan_campaign(
@@ -221,7 +228,8 @@ def plan_campaign(
     costs = _unit_costs(unit_costs)
     frame = pd.DataFrame({"member_id": ids.astype(str), "tier": at_risk["tier"].astype(str)})
     frame = frame.sort_values("member_id", kind="stable").reset_index(drop=True)
-    missing = sorted(set(frame["tier"]) - {str(t) for t, acts in action_by_tier.items() if acts})
+    present = set(frame["tier"].unique())
+    missing = sorted(present - {str(t) for t, acts in action_by_tier.items() if acts})
     if missing:
         raise ValueError(f"action_by_tier has no actions for tier(s) {', '.join(missing)}")
     for tier, acts in action_by_tier.items():
@@ -246,7 +254,7 @@ def plan_campaign(
         k = int(round(share * len(rows)))
         group[rng.choice(rows, size=k, replace=False)] = "holdout"
     frame["group"] = group
-    plan = {str(t): tuple(acts) for t, acts in action_by_tier.items() if str(t) in set(frame["tier"])}
+    plan = {str(t): tuple(acts) for t, acts in action_by_tier.items() if str(t) in present}
     actions = _action_rows(frame[frame["group"] == "treated"], plan, costs, start_date, cid)
     return Campaign(campaign_id=cid, start_date=start_date, seed=int(seed), holdout_share=share,
                     assignment=frame, actions=actions, action_by_tier=plan, unit_costs=costs)

@@ -12,7 +12,7 @@ from dashboard import precompute, precompute_plan
 from dashboard.data import common, complaints, stored
 from tests.conftest import copy_database
 from tests.dashboard.conftest import app_as, open_page
-from vipmodel import db, features, reuse, view_store
+from vipmodel import campaigns, db, features, margins, reuse, view_store
 
 PAGES = ["overview", "pyramid", "migration", "referrals", "care", "satisfaction", "complaints", "value", "data"]
 
@@ -76,6 +76,20 @@ def test_a_second_server_opens_every_page_on_the_stored_default_views_without_co
         assert not at.exception, page
         assert _computed() <= CHEAP_OR_WIDGET_DRIVEN, f"{page} computed {sorted(_computed() - CHEAP_OR_WIDGET_DRIVEN)}"
         assert not aggregated, f"{page} aggregated the members' features {aggregated}"
+
+    # A server reads the stored results back as it starts, running the steps that are not stored (the margin note's
+    # pass over the sales, the campaign plan's draw) there and then: a first visitor then computes neither.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    precompute.warm(stored_mall, version, latest)
+    called = []
+    for module, name in ((margins, "margin_coverage"), (campaigns, "plan_campaign")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: called.append(_n) or _f(*a, **k))
+    for page in ("overview", "care"):
+        at = open_page(app_as("admin"), page)
+        assert not at.exception, page
+        assert not called, f"{page}'s first visitor computed {called}"
 
 
 def test_a_stored_result_signed_with_another_secret_is_not_read_but_computed(stored_mall, monkeypatch):
@@ -150,6 +164,7 @@ def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(dem
     assert where["referrals.value"] == where["complaints.panel"]  # the referred members' churn is the panel's
     values = chains[where["value.values"]]
     assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
+    assert values.index("value.flagged") < values.index("care.campaign_plan")  # the plan draws from the at-risk list
 
 
 @pytest.mark.parametrize("switch", ["1", "0"])
