@@ -186,9 +186,16 @@ def load_stores(url: str, version: str) -> list[str]:
         return sorted(str(s) for s in stores.scalars())
 
 
-@st.cache_data(show_spinner=False)
 def load_margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
                          store: str | None = None) -> margins.MarginCoverage:
     """The share of the period's sales whose margin is estimated from the rates, and the rates."""
+    # Always the same five positional arguments: a cached call is keyed on the arguments as given, so a caller
+    # leaving out the store would not find what the precompute (or another page) computed.
+    return _margin_coverage(url, version, start, end, store)
+
+
+@st.cache_data(show_spinner=False)
+def _margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
+                     store: str | None) -> margins.MarginCoverage:
     with get_engine(url).connect() as conn:
         return margins.margin_coverage(conn, start, end, store)

@@ -64,9 +64,8 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
     year_start = pyramid_start(end)
     return [
         ("overview.kpis", lambda: load_overview_kpis(url, version, end)),
-        # The estimated-margin note of every page that shows profit: one pass over the period's sales. Called with
-        # the arguments ui.margin_note passes (the store too): a cached call is keyed on the arguments as given.
-        ("margins.coverage", lambda: load_margin_coverage(url, version, start, end, None)),
+        # The estimated-margin note of every page that shows profit: one pass over the period's sales.
+        ("margins.coverage", lambda: load_margin_coverage(url, version, start, end)),
         ("overview.trend", lambda: load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: shared(load_pyramid_features, url, version, year_start, end)),
         ("overview.pyramid_summary", lambda: load_overview_pyramid(url, version, end, rules, None)),

@@ -86,7 +86,7 @@ def test_a_second_server_opens_every_page_on_the_stored_default_views_without_co
     for module, name in ((margins, "margin_coverage"), (campaigns, "plan_campaign")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: called.append(_n) or _f(*a, **k))
-    for page in ("overview", "care"):
+    for page in PAGES:
         at = open_page(app_as("admin"), page)
         assert not at.exception, page
         assert not called, f"{page}'s first visitor computed {called}"
