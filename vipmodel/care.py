@@ -549,6 +549,29 @@ def _replicate_sums(counts: np.ndarray, per_member: np.ndarray) -> np.ndarray:
     return out
 
 
+_COLUMN_BLOCK = 4  # columns of a row-scaled design copied at once (83 MB at 2.6 M rows, not the whole design's 0.5 GB)
+
+
+def _cluster_sums(cluster: sparse.csr_matrix, X: np.ndarray, scale: np.ndarray,
+                  extra: np.ndarray | None = None) -> np.ndarray:
+    """``cluster @ (scale[:, None] * X)``, with ``cluster @ extra`` as one more column when given, a few columns at
+    a time (the same sums, term for term, without a scaled copy of the whole design)."""
+    out = np.empty((cluster.shape[0], X.shape[1] + (extra is not None)))
+    for lo in range(0, X.shape[1], _COLUMN_BLOCK):
+        hi = min(lo + _COLUMN_BLOCK, X.shape[1])
+        out[:, lo:hi] = cluster @ (X[:, lo:hi] * scale[:, None])
+    if extra is not None:
+        out[:, -1] = cluster @ extra
+    return out
+
+
+def _set_dose(X: np.ndarray, care: np.ndarray, c0: float) -> np.ndarray:
+    """Write the care dose ``log1p(care / c0)`` into the design's last column, in place; returns ``X``."""
+    np.divide(care, c0, out=X[:, -1])
+    np.log1p(X[:, -1], out=X[:, -1])
+    return X
+
+
 def _irls(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -925,15 +948,21 @@ class CareResponseModel:
             raise ValueError("the model is not fitted; call fit(panel) first")
 
     def _x(self, frame: pd.DataFrame, design: _Design, name: str) -> np.ndarray:
-        parts = [np.log1p(np.maximum(_numeric(frame, "sales", name), 0.0))[:, None]]
-        for c in design.columns:
+        # Filled column by column: a list of columns and their stacked copy would hold the controls twice.
+        dummies = [(column, levels[1:]) for column, levels in ((self.store_column, design.stores),
+                                                              (self.period_column, design.periods)) if levels]
+        out = np.empty((len(frame), 1 + len(design.columns) + sum(len(levels) for _, levels in dummies)))
+        out[:, 0] = np.log1p(np.maximum(_numeric(frame, "sales", name), 0.0))
+        for j, c in enumerate(design.columns, start=1):
             values = _numeric(frame, c, name)
-            parts.append((np.log1p(np.maximum(values, 0.0)) if c in LOG_CONTROLS else values)[:, None])
-        for column, levels in ((self.store_column, design.stores), (self.period_column, design.periods)):
-            if levels:
-                codes = frame[column].astype(str).to_numpy()
-                parts += [(codes == s).astype(float)[:, None] for s in levels[1:]]
-        return np.hstack(parts)
+            out[:, j] = np.log1p(np.maximum(values, 0.0)) if c in LOG_CONTROLS else values
+        j = 1 + len(design.columns)
+        for column, levels in dummies:
+            codes = frame[column].astype(str).to_numpy()
+            for level in levels:
+                out[:, j] = codes == level
+                j += 1
+        return out
 
     def _names(self, design: _Design) -> list[str]:
         return ["log1p_sales", *(f"log1p_{c}" if c in LOG_CONTROLS else c for c in design.columns),
@@ -966,14 +995,14 @@ class CareResponseModel:
 
     @staticmethod
     def _profile(
-        X0: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray
+        X: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray
     ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
         """Fits at every ``c0`` of the grid (each warm-started from its neighbour): coefficients, Hessians and
-        the profile log-likelihood."""
+        the profile log-likelihood. ``X``'s last column is the care dose, rewritten for each ``c0``."""
         coefs, hessians, loglik = [], [], np.empty(len(grid))
         start = None
         for g, c0 in enumerate(grid):
-            X = np.hstack([X0, np.log1p(care / c0)[:, None]])
+            _set_dose(X, care, c0)
             coef, hess = _irls(X, y, w, ridge=1e-6, start=start)
             coefs.append(coef)
             hessians.append(hess)
@@ -1036,23 +1065,28 @@ class CareResponseModel:
         periods = tuple(sorted(panel[self.period_column].astype(str).unique())) if use_period else ()
         design = _Design(columns=tuple(controls), stores=stores, periods=periods if len(periods) > 1 else ())
         Xc = self._x(panel, design, "panel")
-        onehot = (tier[:, None] == np.arange(len(TIERS))[None, :]).astype(float)
         # Controls are centred so each tier intercept is the log-odds of the tier's average member.
         centre = Xc.mean(axis=0)
-        X0 = np.hstack([onehot, Xc - centre])
+        tier_means = np.stack([(Xc[tier == i].mean(axis=0) - centre) for i in range(len(TIERS))])
+        # One design for every fit: tier intercepts, centred controls and, last, the care dose, which each c0
+        # rewrites in place (a design per c0 would be 0.5 GB more at a million members).
+        X = np.empty((len(y), len(TIERS) + Xc.shape[1] + 1))
+        X[:, : len(TIERS)] = tier[:, None] == np.arange(len(TIERS))[None, :]
+        np.subtract(Xc, centre, out=X[:, len(TIERS) : -1])
+        Z = Xc if self.method == "ipw" else None
+        del Xc
         grid = np.array([self.c0]) if self.c0 is not None else np.asarray(self.c0_grid)
         ones = np.ones(len(y))
         weights = ones
-        if self.method == "ipw":
-            Z = Xc
+        if Z is not None:
             # The dose of the propensity model needs a c0: the unweighted profile's maximum (data-driven).
-            pilot = grid[0] if len(grid) == 1 else _peak(grid, self._profile(X0, care, y, ones, grid)[2])[0]
+            pilot = grid[0] if len(grid) == 1 else _peak(grid, self._profile(X, care, y, ones, grid)[2])[0]
             weights = self._ipw(np.log1p(care / pilot), tier, Z, ones)
-        coefs, hessians, loglik = self._profile(X0, care, y, weights, grid)
+            del Z
+        coefs, hessians, loglik = self._profile(X, care, y, weights, grid)
         c0, left, share = _peak(grid, loglik)
         start = coefs[left] if len(grid) == 1 else (1 - share) * coefs[left] + share * coefs[left + 1]
-        X = np.hstack([X0, np.log1p(care / c0)[:, None]])
-        coef, hess = _irls(X, y, weights, ridge=1e-6, start=start)
+        coef, hess = _irls(_set_dose(X, care, c0), y, weights, ridge=1e-6, start=start)
 
         names = [f"tier[{t}]" for t in TIERS] + self._names(design) + [_CARE_TERM]
         self._design = design
@@ -1061,8 +1095,6 @@ class CareResponseModel:
         self.beta_ = float(-coef[-1])
         self.c0_ = float(c0)
         # Tier baseline = intercept + the tier's mean controls (centred) x gamma, for point and draws alike.
-        tier_means = np.stack([(Xc[tier == i].mean(axis=0) - centre) for i in range(len(TIERS))])
-
         def tier_logits(c: np.ndarray) -> np.ndarray:
             c = np.atleast_2d(c)
             return c[:, : len(TIERS)] + c[:, len(TIERS) : -1] @ tier_means.T
@@ -1082,7 +1114,7 @@ class CareResponseModel:
         if self.n_bootstrap:
             cluster = self._clusters(panel, len(y))
             counts = self._replicate_counts(cluster.shape[0])
-            boot = self._profile_bootstrap(X0, care, y, weights, grid, coefs, hessians, loglik, counts, cluster)
+            boot = self._profile_bootstrap(X, care, y, weights, grid, coefs, hessians, loglik, counts, cluster)
             variances = np.array([np.linalg.inv(h)[-1, -1] for h in hessians])
             calibrated = _calibrated_profile(
                 grid, loglik, np.array(betas_at_grid), variances, boot["loglik"], -boot["steps"][:, :, -1].T,
@@ -1102,7 +1134,7 @@ class CareResponseModel:
             for i, t in enumerate(TIERS):
                 frame[f"tier[{t}]"] = tier_logits(coef_draws)[:, i]
             self._set_draws(frame)
-            at_c0 = self._one_step(X, y, weights, coef, hess, counts, cluster)
+            at_c0 = self._one_step(_set_dose(X, care, c0), y, weights, coef, hess, counts, cluster)
             self.beta_se_given_c0_ = float(np.std(-at_c0[:, -1], ddof=1)) if len(at_c0) > 1 else float("nan")
         else:
             self._set_draws(point)
@@ -1138,11 +1170,11 @@ class CareResponseModel:
     ) -> np.ndarray:
         """One-step (score) cluster bootstrap at a fixed ``c0``: each replicate is one Newton step from the
         full-sample fit with member counts as frequency weights (Kline & Santos 2012)."""
-        scores = cluster @ ((w * (y - expit(matvec(X, coef))))[:, None] * X)
+        scores = _cluster_sums(cluster, X, w * (y - expit(matvec(X, coef))))
         return coef + np.linalg.solve(hess, _replicate_sums(counts, scores).T).T
 
     def _profile_bootstrap(
-        self, X0: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray,
+        self, X: np.ndarray, care: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray,
         coefs: list[np.ndarray], hessians: list[np.ndarray], loglik: np.ndarray, counts: np.ndarray,
         cluster: sparse.csr_matrix,
     ) -> dict[str, np.ndarray]:
@@ -1153,11 +1185,11 @@ class CareResponseModel:
         ll = np.empty((n_boot, len(grid)))
         steps = np.empty((len(grid), n_boot, len(coefs[0])))
         for g, c0 in enumerate(grid):
-            X = np.hstack([X0, np.log1p(care / c0)[:, None]])
+            _set_dose(X, care, c0)
             rows = _loglik_rows(X, y, w, coefs[g])
             resid = w * (y - expit(matvec(X, coefs[g])))
             # Member sums of the score and of the log-likelihood, weighted by each replicate's counts at once.
-            both = _replicate_sums(counts, cluster @ np.hstack([resid[:, None] * X, rows[:, None]]))
+            both = _replicate_sums(counts, _cluster_sums(cluster, X, resid, rows))
             u = both[:, :-1]
             step = np.linalg.solve(hessians[g], u.T).T
             steps[g] = coefs[g] + step
