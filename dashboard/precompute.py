@@ -25,7 +25,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from dashboard.data import common, stored
-from dashboard.precompute_plan import chains, steps
+from dashboard.precompute_plan import chains, group, steps
 from vipmodel.reuse import shared_queries
 
 URL_ENV = "VIPDASH_PRECOMPUTE_URL"  # the database the precompute process works on (a URL may hold a password)
@@ -50,8 +50,9 @@ def warm(url: str, version: str, latest: dt.date,
     the same way here, so a page finds the object built, not only its bytes.
 
     ``hold=False`` (the precompute process, whose results are in the database) drops this process's copies of the
-    results when a page's steps are done: a later step that needs one reads it back, and the process's memory
-    holds one page's results at a time instead of every page's. ``chain=i`` runs only the ``i``-th of
+    results when a page's steps are done (a :func:`~dashboard.precompute_plan.group` of pages, for those reading the
+    churn panel): a later step that needs one reads it back, and the process's memory holds one page's results at a
+    time instead of every page's. ``chain=i`` runs only the ``i``-th of
     :func:`chains` (in one of several processes working at once).
     """
     seconds: dict[str, float] = {}
@@ -67,7 +68,7 @@ def warm(url: str, version: str, latest: dt.date,
                 _LOG.info("precompute %s skipped: %s", name, exc)
                 error = exc
             seconds[name] = time.perf_counter() - started
-            if not hold and (position + 1 == len(todo) or _page(todo[position + 1][0]) != _page(name)):
+            if not hold and (position + 1 == len(todo) or group(todo[position + 1][0]) != group(name)):
                 st.cache_data.clear()
                 common.clear_shared()
             if on_step is not None:
@@ -76,10 +77,6 @@ def warm(url: str, version: str, latest: dt.date,
               sum(seconds.values()), ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()),
               sum(reuse.runs.values()), sum(reuse.reuses.values()), reuse.spilled)
     return seconds
-
-
-def _page(step: str) -> str:
-    return step.split(".", 1)[0]
 
 
 @st.cache_resource(show_spinner=False)

@@ -57,6 +57,19 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
     ]
 
 
+# Pages whose steps read the churn panel (0.6 GB pickled at a million members). In one process their steps run one
+# after the other as one group, which keeps the panel in memory: dropped at each page's end, it was read back from
+# the database by the next page's first step (2.8 GB more for that process at a million members).
+PANEL_PAGES = frozenset({"complaints", "satisfaction", "referrals"})
+
+
+def group(step: str) -> str:
+    """The group of steps ``step`` belongs to: its page (the step name's first part), or one group for the pages
+    of :data:`PANEL_PAGES`. A process that drops results as it goes does so when the group changes."""
+    page = step.split(".", 1)[0]
+    return "churn panel" if page in PANEL_PAGES else page
+
+
 def workers() -> int:
     """How many processes compute the steps at once: ``$VIPDASH_PRECOMPUTE_WORKERS``, else one per core, at most
     :data:`MAX_WORKERS`."""
@@ -70,11 +83,11 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     read each other's results and the same aggregations), each step is in one chain, and chains start in this
     order, the longest first (at a million members), as processes come free.
 
-    The lifetime values, then the rest of Care (its lists read the members' values); the churn panel, then what
-    reads it or its aggregations (Care's response model, Satisfaction, Complaints, Referrals); the weekly pack's
-    results; Migration; the Overview and the Pyramid. Care's plans read the response model, which the panel's chain,
-    started at the same time, stores long before (were it not stored yet, they would compute it: slower, the same
-    result).
+    The lifetime values, then the rest of Care (its lists read the members' values); Care's response model (whose
+    panel computes the churn panel), then the churn panel's page steps and what reads it (Satisfaction, Complaints,
+    Referrals: one :func:`group`, which keeps the panel in memory); the weekly pack's results; Migration; the Overview
+    and the Pyramid. Care's plans read the response model, which the panel's chain, started at the same time, stores
+    long before (were it not stored yet, they would compute it: slower, the same result).
     """
     args = _defaults(url, version, latest)
     care_steps = care.warm_default(*args)
@@ -82,7 +95,7 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     found = [
         [*value.warm_default(*args), *(step for step in care_steps if step[0] != care.MODEL_STEP),
          *campaign_data.warm_default(*args)],
-        [*complaints.warm_panel(*args), *response, *satisfaction.warm_default(*args), *complaints.warm_default(*args),
+        [*response, *complaints.warm_panel(*args), *satisfaction.warm_default(*args), *complaints.warm_default(*args),
          *referrals.warm_default(*args)],
         report_data.warm_default(*args),
         migration.warm_default(*args),

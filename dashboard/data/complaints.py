@@ -71,8 +71,9 @@ def load_panel_analysis(
 
     if analysis not in PANEL_ANALYSES:
         raise KeyError(f"unknown panel analysis {analysis!r}; known: {', '.join(PANEL_ANALYSES)}")
-    panel = restrict(load_churn_panel(url, version, as_of, years, rules_payload), member_ids(url, version, None, store),
-                     tiers)
+    # The shared panel (read only: every analysis makes its own frames), not a copy of it per analysis.
+    panel = restrict(shared(load_churn_panel, url, version, as_of, years, rules_payload),
+                     member_ids(url, version, None, store), tiers)
     if analysis == "facts":
         return _panel_facts(panel)
     return getattr(complaints, analysis)(complaints.with_status(panel, "final"), *args)
@@ -93,8 +94,8 @@ def load_complaint_regression(
     """
     from vipmodel.complaints import adjusted_churn_effects
 
-    panel = load_churn_panel(url, version, as_of, years, rules_payload)
-    panel = restrict(panel, member_ids(url, version, None, store), tiers)
+    panel = restrict(shared(load_churn_panel, url, version, as_of, years, rules_payload),
+                     member_ids(url, version, None, store), tiers)
     controls = ("tier", "log_sales") if panel["tier"].nunique() > 1 else ("log_sales",)
     return adjusted_churn_effects(panel, controls)
 

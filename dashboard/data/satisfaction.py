@@ -148,7 +148,7 @@ def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload
     """
     from vipmodel.satisfaction import SatisfactionWeights, suggest_weights
 
-    panel = load_churn_panel(url, version, as_of, 2, rules_payload)
+    panel = shared(load_churn_panel, url, version, as_of, 2, rules_payload)  # read only: no copy of 0.6 GB
     return suggest_weights(panel, current=SatisfactionWeights.from_payload(weights_payload), n_boot=200, seed=0,
                            cluster="member_id")
 

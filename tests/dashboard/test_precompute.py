@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 
+import pandas as pd
 import pytest
 import streamlit as st
 
@@ -157,14 +158,39 @@ def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(dem
     chains = [[name for name, _ in chain] for chain in precompute_plan.chains(demo_sqlite_url, version, latest)]
     assert sorted(name for chain in chains for name in chain) == sorted(names)
     where = {name: position for position, chain in enumerate(chains) for name in chain}
-    # The churn panel first, then what reads it, in its chain; Care's lists read the members' values Value computes.
+    # Care's response model first (its panel computes the churn panel, shared with the next steps) and stored early
+    # for Care's plans in the other chain; then the churn panel and its readers, one group, never split.
     panel = chains[where["complaints.panel"]]
-    assert panel[0] == "complaints.panel" and panel.index("care.model") < panel.index("satisfaction.scores")
+    assert panel[0] == "care.model" and panel[1] == "complaints.panel"
     assert where["complaints.regression"] == where["satisfaction.weights"] == where["complaints.panel"]
     assert where["referrals.value"] == where["complaints.panel"]  # the referred members' churn is the panel's
+    readers = [precompute_plan.group(name) for name in panel[1:]]
+    assert set(readers) == {"churn panel"} and precompute_plan.group("care.model") != "churn panel"
     values = chains[where["value.values"]]
     assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
     assert values.index("value.flagged") < values.index("care.campaign_plan")  # the plan draws from the at-risk list
+
+
+def test_the_churn_panels_readers_share_it_and_leave_it_as_it_was(demo_sqlite_url):
+    version = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, version)
+    st.cache_data.clear()
+    common.clear_shared()
+    chain = next(c for c in precompute_plan.chains(demo_sqlite_url, version, latest)
+                 if c[1][0] == "complaints.panel")
+    chain[1][1]()  # the panel step
+    rules = common.load_tier_rules(demo_sqlite_url)[0].to_payload()
+    panel = common.shared(complaints.load_churn_panel, demo_sqlite_url, version, latest, complaints.YEARS, rules)
+    before = panel.copy(deep=True)
+    for name, call in chain[2:]:
+        try:
+            call()
+        except ValueError:  # a step the small demo cannot support is skipped, as the precompute does
+            pass
+    assert common.shared(complaints.load_churn_panel, demo_sqlite_url, version, latest, complaints.YEARS,
+                         rules) is panel  # one object, not a copy per reader
+    pd.testing.assert_frame_equal(panel, before)
+    common.clear_shared()
 
 
 @pytest.mark.parametrize("switch", ["1", "0"])
