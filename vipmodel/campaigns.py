@@ -162,8 +162,8 @@ def _action_rows(treated: pd.DataFrame, action_by_tier: Mapping[str, Sequence[st
         in_tier = row_tier == tier
         for k, act in enumerate(acts):
             kind[in_tier & (position == k)] = act
-    return pd.DataFrame({"member_id": treated["member_id"].to_numpy()[row], "action_date": np.full(len(row), start_date, dtype=object),
-                         "kind": kind, "cost": pd.Series(kind, dtype=object).map(costs).astype(float).to_numpy(),
+    return pd.DataFrame({"member_id": treated["member_id"].to_numpy()[row],
+                         "action_date": np.full(len(row), start_date, dtype=object), "kind": kind, "cost": pd.Series(kind, dtype=object).map(costs).astype(float).to_numpy(),
                          "campaign_id": cid}, columns=["member_id", "action_date", "kind", "cost", "campaign_id"])
 
 
