@@ -236,8 +236,11 @@ def _frozen(value: Any) -> Any:
 
 
 def _copy(value: R) -> R:
+    # A shallow copy: under pandas' copy-on-write (always on since pandas 3) the caller's frame shares the kept one's
+    # data until either is changed, when the changed columns are copied. A deep copy doubled every kept result
+    # while its caller held it (0.2 to 0.4 GB each at a million members).
     if isinstance(value, (pd.DataFrame, pd.Series)):
-        out = value.copy()
+        out = value.copy(deep=False)
         out.attrs = dict(value.attrs)
         return out  # type: ignore[return-value]
     return value

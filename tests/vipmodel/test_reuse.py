@@ -29,6 +29,7 @@ def test_the_same_aggregation_runs_once_in_a_block_and_gives_equal_copies(demo_e
         with shared_queries() as reuse:
             first = member_features(conn, *_year(as_of))
             first["sales"] = -1.0  # a caller changing its copy must not change the next caller's
+            first.iloc[0, first.columns.get_loc("n_transactions")] = 10**6  # nor in place (copies share data)
             second = member_features(conn, *_year(as_of))
     assert reuse.runs[FEATURES] == 1 and reuse.reuses[FEATURES] == 1
     pd.testing.assert_frame_equal(second, alone)
