@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
-import streamlit as st
 
 from dashboard.data import care as care_data
 from dashboard.data import common
@@ -44,7 +43,7 @@ def load_at_risk(url: str, version: str, as_of: dt.date, rules_payload: dict) ->
 
 # A resource, not cache_data: one plan per set of inputs for every session, read only (Campaign is frozen). Planning
 # the at-risk list of a million members (sorting by member_id, drawing the holdout) took seconds on every run.
-@st.cache_resource(show_spinner=False, max_entries=8)
+@common.cached(resource=True, show_spinner=False, max_entries=8)
 def load_campaign_plan(url: str, version: str, as_of: dt.date, rules_payload: dict, store: str | None,
                        kept_tiers: tuple[str, ...], tiers: tuple[str, ...], holdout_share: float, seed: int,
                        actions: dict[str, tuple[str, ...]], start: dt.date) -> campaigns.Campaign:
@@ -82,13 +81,13 @@ def _warm_plan(url: str, version: str, end: dt.date, rules: dict) -> None:
                            {k: DEFAULT_ACTIONS[k] for k in tiers}, first_day(url, version, end))
 
 
-@st.cache_data(show_spinner=False)
+@common.cached(show_spinner=False)
 def load_campaigns(url: str) -> pd.DataFrame:
     """Every recorded campaign (``vipmodel.campaigns.list_campaigns``), newest first."""
     return campaigns.list_campaigns(common.get_engine(url))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@common.cached(show_spinner=False, max_entries=64)
 def load_result(url: str, version: str, campaign_id: str) -> tuple[campaigns.CampaignResult | None, str | None]:
     """``(result, None)`` of the campaign's one-year measurement, or ``(None, reason)`` when it cannot be measured
     yet (its year has not passed in the data) or at all; the reason is cached too."""
@@ -100,7 +99,7 @@ def load_result(url: str, version: str, campaign_id: str) -> tuple[campaigns.Cam
         return None, str(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@common.cached(show_spinner=False, max_entries=16)
 def load_pooling(url: str, version: str, as_of: dt.date, rules_payload: dict,
                  campaign_ids: tuple[str, ...]) -> tuple[campaigns.CarePooling | None, str | None]:
     """``(pooling, None)`` of the care model fitted at ``as_of`` (the Care page's) with the measured campaigns, or

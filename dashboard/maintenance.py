@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.data.common import cached
 from dashboard.access import current_role
 from dashboard.i18n import LANGUAGES, TIER_NAMES, fmt_percent, t
 from vipmodel import privacy
@@ -81,7 +82,7 @@ def plan_table(shown: pd.DataFrame, as_of: dt.date, lang: str) -> None:
     st.caption(t("value.plan_caption", lang, **{k: fmt_percent(v, lang, 0) for k, v in DEFAULT_SAVE_RATES.items()}))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def maintenance_plan_xlsx(plan: pd.DataFrame, sheet_title: str) -> bytes:
     """The maintenance plan as a formatted Excel workbook (:func:`write_plan_xlsx`)."""
     buffer = io.BytesIO()

@@ -25,7 +25,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from dashboard.data import common, stored
-from dashboard.precompute_plan import chains, group, steps
+from dashboard.precompute_plan import SERVER_ONLY, chains, group, steps
 from vipmodel.reuse import shared_queries
 
 URL_ENV = "VIPDASH_PRECOMPUTE_URL"  # the database the precompute process works on (a URL may hold a password)
@@ -49,14 +49,17 @@ def warm(url: str, version: str, latest: dt.date,
     The log line at the end starts with ``done``. Loaders that pages read through :func:`common.shared` are read
     the same way here, so a page finds the object built, not only its bytes.
 
-    ``hold=False`` (the precompute process, whose results are in the database) drops this process's copies of the
-    results when a page's steps are done (a :func:`~dashboard.precompute_plan.group` of pages, for those reading the
-    churn panel): a later step that needs one reads it back, and the process's memory holds one page's results at a
-    time instead of every page's. ``chain=i`` runs only the ``i``-th of
+    ``hold=False`` (the precompute process, whose results are in the database) skips the steps that are not stored
+    (:data:`~dashboard.precompute_plan.SERVER_ONLY`) and drops this process's copies of the results when a page's
+    steps are done (a :func:`~dashboard.precompute_plan.group` of pages, for those reading the churn panel): a later
+    step that needs one reads it back, and the process's memory holds one page's results at a time instead of every
+    page's. ``chain=i`` runs only the ``i``-th of
     :func:`chains` (in one of several processes working at once).
     """
     seconds: dict[str, float] = {}
     todo = steps(url, version, latest) if chain is None else chains(url, version, latest)[chain]
+    if not hold:  # a process that keeps nothing has no use for what is not stored
+        todo = [step for step in todo if step[0] not in SERVER_ONLY]
     # The pages' analyses read the same yearly aggregations over and over (features of the year, purchase
     # summaries, the churn panel): within this one data version each runs once (vipmodel.reuse).
     with shared_queries(max_entries=SHARED_RESULTS, in_memory=SHARED_IN_MEMORY) as reuse:

@@ -63,6 +63,12 @@ def steps(url: str, version: str, latest: dt.date) -> list[tuple[str, Callable[[
 PANEL_PAGES = frozenset({"complaints", "satisfaction", "referrals"})
 
 
+# Steps whose results are not stored in the database: cheap next to the stored ones, they live in a server's memory
+# only (the margin note's pass over the period's sales, the campaign plan's draw from the stored at-risk list). A
+# server computes them as it reads the stored results back; the precompute process, which keeps nothing, skips them.
+SERVER_ONLY = frozenset({overview.COVERAGE_STEP, campaign_data.PLAN_STEP})
+
+
 def group(step: str) -> str:
     """The group of steps ``step`` belongs to: its page (the step name's first part), or one group for the pages
     of :data:`PANEL_PAGES`. A process that drops results as it goes does so when the group changes."""
@@ -83,7 +89,9 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     read each other's results and the same aggregations), each step is in one chain, and chains start in this
     order, the longest first (at a million members), as processes come free.
 
-    The lifetime values, then the rest of Care (its lists read the members' values); Care's response model (whose
+    The lifetime values, then the rest of Care (its lists read the members' values), then the churn score's
+    evaluation, which reads none of them: last, after Care's steps, so a process that drops results when the
+    :func:`group` changes has dropped the members' values and risk (1 to 2 GB at a million members) before it. Care's response model (whose
     panel computes the churn panel), then the churn panel's page steps and what reads it (Satisfaction, Complaints,
     Referrals: one :func:`group`, which keeps the panel in memory); the weekly pack's results; Migration; the Overview
     and the Pyramid. Care's plans read the response model, which the panel's chain, started at the same time, stores
@@ -92,9 +100,12 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     args = _defaults(url, version, latest)
     care_steps = care.warm_default(*args)
     response = [step for step in care_steps if step[0] == care.MODEL_STEP]
+    value_steps = value.warm_default(*args)
+    evaluation = [step for step in value_steps if step[0] == value.EVALUATION_STEP]
     found = [
-        [*value.warm_default(*args), *(step for step in care_steps if step[0] != care.MODEL_STEP),
-         *campaign_data.warm_default(*args)],
+        [*(step for step in value_steps if step[0] != value.EVALUATION_STEP),
+         *(step for step in care_steps if step[0] != care.MODEL_STEP), *campaign_data.warm_default(*args),
+         *evaluation],
         [*response, *complaints.warm_panel(*args), *satisfaction.warm_default(*args), *complaints.warm_default(*args),
          *referrals.warm_default(*args)],
         report_data.warm_default(*args),

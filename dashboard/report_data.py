@@ -11,7 +11,6 @@ from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
-import streamlit as st
 
 from dashboard.data import common
 from dashboard.data.stored import stored
@@ -34,7 +33,7 @@ def refreshes() -> bool:
     return os.environ.get(REFRESH_SWITCH, "1") != "0"
 
 
-@st.cache_data(show_spinner=False)
+@common.cached(show_spinner=False)
 @stored
 def load_weeks(url: str, version: str) -> tuple[str, ...]:
     """ISO weeks with transactions, oldest first (``vipmodel.weekly.available_weeks``)."""
@@ -50,7 +49,7 @@ def default_week(weeks: tuple[str, ...], latest: dt.date | None) -> str:
 # A resource, not cache_data: the summary is frozen and only read, and its highlights hold read-only mappings that
 # do not pickle. Its value models take most of the half minute a first pack costs; they are stored in the database
 # for the week, so a second language, or another server, is quick.
-@st.cache_resource(show_spinner=False, max_entries=8)
+@common.cached(resource=True, show_spinner=False, max_entries=8)
 def load_summary(url: str, version: str, week: str) -> weekly.WeeklySummary:
     """``vipmodel.weekly.weekly_summary`` of ``week`` on the results stored for its Sunday (computed and stored first
     when no server did yet); raises ``NoDataForWeek`` (uncached) for a week without data."""
@@ -58,7 +57,7 @@ def load_summary(url: str, version: str, week: str) -> weekly.WeeklySummary:
     return weekly.weekly_summary(common.get_engine(url), week)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@common.cached(show_spinner=False, max_entries=8)
 def load_contacts(url: str, version: str, week: str) -> pd.DataFrame:
     """Names and phones of the members the week's lists name (masked later, by the reader's role)."""
     return member_contacts(common.get_engine(url), listed_members(load_summary(url, version, week)))

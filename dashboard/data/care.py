@@ -8,9 +8,8 @@ from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_setting_history, shared
+from dashboard.data.common import cached, get_engine, load_setting_history, shared
 from dashboard.data.members import member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -27,7 +26,7 @@ def _care_year_start(as_of: dt.date) -> dt.date:
     return add_years(as_of, -1) + dt.timedelta(days=1)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dict) -> tuple[pd.DataFrame, str]:
     """Members who bought in the year to ``as_of``: ``member_id``, ``tier`` (saved rules), ``value``; and its source.
@@ -43,7 +42,7 @@ def load_care_members(url: str, version: str, as_of: dt.date, rules_payload: dic
         return care_list_values(conn, as_of, TierRules.from_payload(rules_payload), CARE_VALUE_YEARS)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict):
     """The care response model (its default: regression adjustment) fitted on the two member-years before ``as_of``
@@ -58,7 +57,7 @@ def load_care_model(url: str, version: str, as_of: dt.date, rules_payload: dict)
     return care.CareResponseModel().fit(panel)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_has_care_records(url: str, version: str, as_of: dt.date) -> bool:
     """Whether any care action is recorded on or before ``as_of`` (else the care page asks for the care import)."""
@@ -71,7 +70,7 @@ def load_has_care_records(url: str, version: str, as_of: dt.date) -> bool:
         return found.first() is not None
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_current_care_plan(url: str, version: str, as_of: dt.date, rules_payload: dict) -> dict:
     """What the mall actually did in the year to ``as_of``, as a care-plan payload (``CarePlan.to_payload``)."""
@@ -105,7 +104,7 @@ def _care_members_kept(url: str, version: str, as_of: dt.date, rules_payload: di
     return restrict(members, member_ids(url, version, None, store), tiers)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 @stored
 def load_care_simulation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict, current_payload: dict,
@@ -123,7 +122,7 @@ def load_care_simulation(
                          current_plan=care.CarePlan.from_payload(current_payload))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_care_curve(
     url: str, version: str, as_of: dt.date, rules_payload: dict, plan_payload: dict,
@@ -150,7 +149,7 @@ def load_care_curve(
     return pd.concat(frames, ignore_index=True)[["multiplier", *columns, "supported_spend"]]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_care_allocation(
     url: str, version: str, as_of: dt.date, rules_payload: dict, budget: float, unit_costs: dict,

@@ -4,9 +4,13 @@ freshness, stores, margin coverage and the saved settings: what every page reads
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import importlib
+import inspect
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +21,29 @@ from vipmodel.auth import Actor
 from vipmodel.pyramid import DEFAULT_RULES, TierRules
 
 DEMO_MEMBERS = int(os.environ.get("VIPDASH_DEMO_MEMBERS", "20000"))
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cached(*, resource: bool = False, **options: Any) -> Callable[[F], F]:
+    """``st.cache_data(**options)`` (``st.cache_resource`` with ``resource=True``) keyed on the call's arguments
+    bound to the loader's signature, its defaults filled in: every form of one call finds the same result."""
+    def decorate(loader: F) -> F:
+        signature = inspect.signature(loader)
+        cache = (st.cache_resource if resource else st.cache_data)(**options)(loader)
+
+        # Streamlit keys a cached call on the arguments as given: a caller leaving out a default, or naming an
+        # argument, would miss what the precompute or another page computed (and compute it again).
+        @functools.wraps(loader)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return cache(*bound.args, **bound.kwargs)
+
+        call.clear = cache.clear  # type: ignore[attr-defined]
+        call.uncached = loader  # type: ignore[attr-defined]  # what shared() calls: it keeps the object itself
+        return call  # type: ignore[return-value]
+
+    return decorate
 
 
 def database_url() -> str:
@@ -37,7 +64,7 @@ def is_default_database(url: str) -> bool:
     return url == db.default_url() and not os.environ.get(db.ENV_URL)
 
 
-@st.cache_resource(show_spinner=False)
+@cached(resource=True, show_spinner=False)
 def get_engine(url: str) -> Engine:
     """One engine per URL, shared by every session."""
     return db.make_engine(url)
@@ -79,16 +106,17 @@ def regenerate_demo(url: str, members: int, actor: Actor, on_progress) -> None:
     clear_shared()
 
 
-SHARED_ENTRIES = 16  # big read-only results kept as objects (up to a few hundred MB each at a million members);
-# the default views of all pages hold about 10 of them
+SHARED_ENTRIES = 24  # big read-only results kept as objects (up to a few hundred MB each at a million members);
+# the default views of all pages hold about 14 of them
 
 
-@st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES)
+@cached(resource=True, show_spinner=False, max_entries=SHARED_ENTRIES)
 def _shared(loader: str, *args):
     """``loader`` is the dotted name of a function of the package (``"dashboard.data.complaints.load_churn_panel"``),
     looked up at each call, so the cache key is a string and a replaced function is the one called."""
     module, _, name = loader.rpartition(".")
-    return getattr(importlib.import_module(module), name)(*args)
+    function = getattr(importlib.import_module(module), name)
+    return getattr(function, "uncached", function)(*args)
 
 
 def shared(loader, *args):
@@ -96,9 +124,13 @@ def shared(loader, *args):
 
     ``st.cache_data`` hands each run its own copy, unpickled from bytes: for a million-member frame that is 0.1 to
     1 s on every rerun. Results read this way are shared and read-only: a page filters and aggregates them into
-    new frames, never changes them in place (pandas' copy-on-write keeps derived frames separate).
+    new frames, never changes them in place (pandas' copy-on-write keeps derived frames separate). They are kept
+    once, as the object: the loader's own ``st.cache_data`` (:func:`cached`) is passed by, which would also hold its
+    pickle (0.6 GB for the churn panel at a million members). A loader read here is read here everywhere.
     """
-    return _shared(f"{loader.__module__}.{loader.__name__}", *args)
+    bound = inspect.signature(loader).bind(*args)  # one key whether a default is given or left out
+    bound.apply_defaults()
+    return _shared(f"{loader.__module__}.{loader.__name__}", *bound.args)
 
 
 def clear_shared() -> None:
@@ -117,21 +149,21 @@ def current_version(url: str) -> str:
         return f"{db.data_token(conn)}.{model_version()}"
 
 
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 def load_freshness(url: str, version: str) -> dict:
     """Latest transaction, member count, last import per kind."""
     with get_engine(url).connect() as conn:
         return db.data_freshness(conn)
 
 
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 def load_latest_date(url: str, version: str) -> dt.date | None:
     """The date of the latest transaction."""
     with get_engine(url).connect() as conn:
         return kpi.latest_activity_date(conn)
 
 
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 def load_first_date(url: str, version: str) -> dt.date | None:
     """The date of the first transaction: the earliest day the sidebar's period may start (any year)."""
     with get_engine(url).connect() as conn:
@@ -141,7 +173,7 @@ def load_first_date(url: str, version: str) -> dt.date | None:
 SETTINGS_TTL_SECONDS = 30  # a setting saved through another server of the group is seen here within this time
 
 
-@st.cache_data(show_spinner=False, ttl=SETTINGS_TTL_SECONDS)
+@cached(show_spinner=False, ttl=SETTINGS_TTL_SECONDS)
 def load_setting_history(url: str, kind: str) -> pd.DataFrame:
     """All saved versions of a setting (cleared by :func:`save_setting` on this server; read again every
     :data:`SETTINGS_TTL_SECONDS` for saves through other servers)."""
@@ -174,7 +206,7 @@ def load_referral_weights(url: str) -> dict | None:
 
 
 # --- The sidebar's store choice (its members: dashboard.data.members) ----------------------------------------------
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 def load_stores(url: str, version: str) -> list[str]:
     """The distinct home stores of the members (``members.home_store``), sorted, for the sidebar's store filter."""
     from sqlalchemy import select
@@ -186,16 +218,9 @@ def load_stores(url: str, version: str) -> list[str]:
         return sorted(str(s) for s in stores.scalars())
 
 
+@cached(show_spinner=False)
 def load_margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
                          store: str | None = None) -> margins.MarginCoverage:
     """The share of the period's sales whose margin is estimated from the rates, and the rates."""
-    # Always the same five positional arguments: a cached call is keyed on the arguments as given, so a caller
-    # leaving out the store would not find what the precompute (or another page) computed.
-    return _margin_coverage(url, version, start, end, store)
-
-
-@st.cache_data(show_spinner=False)
-def _margin_coverage(url: str, version: str, start: dt.date, end: dt.date,
-                     store: str | None) -> margins.MarginCoverage:
     with get_engine(url).connect() as conn:
         return margins.margin_coverage(conn, start, end, store)

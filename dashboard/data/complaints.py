@@ -8,9 +8,8 @@ from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, shared
+from dashboard.data.common import cached, get_engine, shared
 from dashboard.data.members import load_features, member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -20,7 +19,7 @@ from vipmodel.pyramid import DEFAULT_RULES, TierRules
 YEARS = 2  # two behaviour years, each followed by its outcome year: three years of data
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_churn_panel(
     url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None
@@ -42,19 +41,20 @@ def _panel_facts(panel: pd.DataFrame) -> dict:
             "last": panel["window_end"].max(), "complaints": int(panel[list(COUNT_COLUMNS)].to_numpy().sum())}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_complaint_count(url: str, version: str, start: dt.date, end: dt.date, store: str | None = None,
                          tiers: tuple[str, ...] = ALL_TIERS) -> int:
     """Complaints filed in ``[start, end]`` by the members the sidebar filters keep (a number, not a frame to copy)."""
-    frame = restrict(load_features(url, version, start, end), member_ids(url, version, (start, end), store, tiers))
+    kept = member_ids(url, version, (start, end), store, tiers)
+    frame = restrict(shared(load_features, url, version, start, end), kept)
     return int(frame["n_complaints"].sum()) if not frame.empty else 0
 
 
 PANEL_ANALYSES = ("facts", "churn_by_group", "group_difference_test", "standard_effects", "correlation_matrix")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 @stored
 def load_panel_analysis(
     url: str, version: str, as_of: dt.date, years: int, rules_payload: dict, store: str | None,
@@ -79,7 +79,7 @@ def load_panel_analysis(
     return getattr(complaints, analysis)(complaints.with_status(panel, "final"), *args)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_complaint_regression(
     url: str, version: str, as_of: dt.date, years: int = 2, rules_payload: dict | None = None,

@@ -14,16 +14,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_tier_rules, shared
+from dashboard.data.common import cached, get_engine, load_tier_rules, shared
 from dashboard.data.stored import stored
 from dashboard.state import ALL_TIERS
 from vipmodel import features
 from vipmodel.pyramid import TierRules
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def load_features(url: str, version: str, start: dt.date, end: dt.date, period: str = "range") -> pd.DataFrame:
     """Per-member features of the period (aggregated in the database).
 
@@ -34,15 +33,15 @@ def load_features(url: str, version: str, start: dt.date, end: dt.date, period: 
         return features.member_features(conn, start, end, period=period)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_pyramid_features(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Only the columns re-tiering needs, so each slider move copies as little as possible."""
-    frame = load_features(url, version, start, end)
+    frame = shared(load_features, url, version, start, end)
     return frame.loc[frame["n_transactions"] > 0, ["member_id", "sales", "profit_contribution"]].reset_index(drop=True)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def load_store_members(url: str, version: str, store: str) -> pd.Index:
     """Ids of the members whose home store is ``store``."""
     from sqlalchemy import select
@@ -54,7 +53,7 @@ def load_store_members(url: str, version: str, store: str) -> pd.Index:
     return pd.Index(ids, dtype=object, name="member_id")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 def load_tier_members(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, tiers: tuple[str, ...]
 ) -> pd.Index:
@@ -65,7 +64,7 @@ def load_tier_members(
     """
     from vipmodel.pyramid import assign_tiers
 
-    features = load_pyramid_features(url, version, start, end)
+    features = shared(load_pyramid_features, url, version, start, end)
     if features.empty:
         return pd.Index([], dtype=object, name="member_id")
     tier = assign_tiers(features, TierRules.from_payload(rules_payload)).astype(str)

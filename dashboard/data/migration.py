@@ -7,8 +7,8 @@ from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
-import streamlit as st
 
+from dashboard.data.common import cached, shared
 from dashboard.data.members import load_features, member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -25,22 +25,22 @@ def snapshot_start(end: dt.date) -> dt.date:
     return add_years(end, -3) + dt.timedelta(days=1)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_snapshots(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict) -> pd.DataFrame:
     """Tier per member and period, each period tiered on its own."""
-    frame = load_features(url, version, start, end, period)
+    frame = shared(load_features, url, version, start, end, period)
     frame = frame[frame["n_transactions"] > 0]
     return migration.tier_snapshots(frame, TierRules.from_payload(rules_payload))
 
 
 def _snapshots_kept(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                     store: str | None) -> pd.DataFrame:
-    snapshots = load_snapshots(url, version, start, end, period, rules_payload)
+    snapshots = shared(load_snapshots, url, version, start, end, period, rules_payload)
     return restrict(snapshots, member_ids(url, version, None, store))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                           store: str | None = None) -> tuple[list, int]:
@@ -49,7 +49,7 @@ def load_snapshot_periods(url: str, version: str, start: dt.date, end: dt.date, 
     return sorted(snapshots["period"].unique()), len(snapshots)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 @stored
 def load_transition(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                     store: str | None, from_period, to_period) -> migration.TransitionMatrix:
@@ -58,7 +58,7 @@ def load_transition(url: str, version: str, start: dt.date, end: dt.date, period
     return migration.transition_matrix(snapshots, from_period, to_period)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 @stored
 def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                          store: str | None, from_period, to_period, source: str, target: str) -> pd.DataFrame:
@@ -70,7 +70,7 @@ def load_members_in_cell(url: str, version: str, start: dt.date, end: dt.date, p
 FLOW_WEIGHTS = ("profit_contribution", "sales", "members")  # what sizes the Sankey's flows; the first is the default
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 @stored
 def load_transition_values(url: str, version: str, start: dt.date, end: dt.date, period: str, rules_payload: dict,
                            store: str | None, from_period, to_period, weight: str) -> pd.DataFrame:
@@ -82,7 +82,7 @@ def load_transition_values(url: str, version: str, start: dt.date, end: dt.date,
     contribution are still counted on the member-weighted view.
     """
     snapshots = _snapshots_kept(url, version, start, end, period, rules_payload, store)
-    features = load_features(url, version, start, end, period)
+    features = shared(load_features, url, version, start, end, period)
     tiers, values = {}, {}
     for name, label in (("from", from_period), ("to", to_period)):
         rows = snapshots[(snapshots["period"] == label).to_numpy()]
@@ -102,7 +102,7 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
     """(step name, call) for what the page reads at its default view (``dashboard.precompute_plan.steps``)."""
     return [
         ("migration.snapshots",
-         lambda: load_snapshots(url, version, snapshot_start(end), end, GRANULARITIES[0], rules)),
+         lambda: shared(load_snapshots, url, version, snapshot_start(end), end, GRANULARITIES[0], rules)),
         ("migration.flows", partial(_warm_flows, url, version, end, rules)),
     ]
 

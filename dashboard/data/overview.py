@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_margin_coverage, shared
+from dashboard.data.common import cached, get_engine, load_margin_coverage, shared
 from dashboard.data.members import load_pyramid_features, member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -16,13 +15,15 @@ from vipmodel import kpi
 from vipmodel.outcomes import add_years
 from vipmodel.pyramid import TierRules, assign_tiers, tier_summary
 
+COVERAGE_STEP = "margins.coverage"  # the estimated-margin note: not stored, a server draws it as it reads back
+
 
 def pyramid_start(end: dt.date) -> dt.date:
     """The first day of the overview pyramid's period: the year up to ``end``, whatever the sidebar's period."""
     return add_years(end, -1) + dt.timedelta(days=1)
 
 
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 @stored
 def load_overview_kpis(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """KPIs at ``as_of`` with the change against one week earlier."""
@@ -30,7 +31,7 @@ def load_overview_kpis(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
         return kpi.overview_kpis(conn, as_of)
 
 
-@st.cache_data(show_spinner=False)
+@cached(show_spinner=False)
 @stored
 def load_weekly_trend(url: str, version: str, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
     """Weekly sales, buyers and complaints up to ``as_of``."""
@@ -38,7 +39,7 @@ def load_weekly_trend(url: str, version: str, as_of: dt.date, weeks: int = 26) -
         return kpi.weekly_trend(conn, as_of, weeks)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_overview_pyramid(url: str, version: str, end: dt.date, rules_payload: dict,
                           store: str | None = None) -> pd.DataFrame | None:
@@ -65,7 +66,7 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
     return [
         ("overview.kpis", lambda: load_overview_kpis(url, version, end)),
         # The estimated-margin note of every page that shows profit: one pass over the period's sales.
-        ("margins.coverage", lambda: load_margin_coverage(url, version, start, end)),
+        (COVERAGE_STEP, lambda: load_margin_coverage(url, version, start, end)),
         ("overview.trend", lambda: load_weekly_trend(url, version, end)),
         ("overview.pyramid", lambda: shared(load_pyramid_features, url, version, year_start, end)),
         ("overview.pyramid_summary", lambda: load_overview_pyramid(url, version, end, rules, None)),

@@ -7,9 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_referral_weights
+from dashboard.data.common import cached, get_engine, load_referral_weights
 from dashboard.data.members import member_ids
 from dashboard.data.stored import stored
 from dashboard.state import ALL_TIERS
@@ -19,7 +18,7 @@ GROUPINGS = ("tier", "satisfaction")  # what the referral rates are grouped by; 
 TOP_N = 20  # top referrers listed
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_referral_rates(
     url: str, version: str, as_of: dt.date, by: str, rules_payload: dict, weights_payload: dict | None
@@ -34,7 +33,7 @@ def load_referral_rates(
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_referred_value(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
     """Referred vs. other new members: value in the joining year, next-year sales and churn."""
@@ -44,7 +43,7 @@ def load_referred_value(url: str, version: str, as_of: dt.date) -> pd.DataFrame:
         return referrals.referred_value(conn, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_new_member_referrals(url: str, version: str, start: dt.date, end: dt.date) -> dict:
     """Members who joined in ``[start, end]`` and the share referred (as a dict of NewMemberReferrals)."""
@@ -56,7 +55,7 @@ def load_new_member_referrals(url: str, version: str, start: dt.date, end: dt.da
         return asdict(referrals.new_member_referrals(conn, start, end))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_top_referrers(
     url: str, version: str, start: dt.date, end: dt.date, n: int, show_names: bool, rules_payload: dict,

@@ -9,9 +9,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_setting_history, shared
+from dashboard.data.common import cached, get_engine, load_setting_history, shared
 from dashboard.data.complaints import load_churn_panel
 from dashboard.data.members import load_pyramid_features, member_ids
 from dashboard.data.stored import stored
@@ -34,7 +33,7 @@ def load_satisfaction_weights(url: str):
     return SatisfactionWeights.from_payload(latest["payload"]), int(latest["version"])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per survey response in ``[start, end]``: the three dimension scores and the expectation (SQL GROUP BY)."""
@@ -44,7 +43,7 @@ def load_dimension_scores(url: str, version: str, start: dt.date, end: dt.date) 
         return dimension_scores(conn, start, end)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(show_spinner=False, max_entries=32)
 @stored
 def load_satisfaction_index(
     url: str, version: str, start: dt.date, end: dt.date, weights_payload: dict, by: str, period: str,
@@ -99,7 +98,7 @@ def weight_evaluator(url: str, version: str, as_of: dt.date, rules_payload: dict
     return WeightEvaluator().fit(panel)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(show_spinner=False, max_entries=64)
 @stored
 def load_weights_check(
     url: str, version: str, start: dt.date, end: dt.date, rules_payload: dict, store: str | None,
@@ -125,7 +124,7 @@ def load_weights_check(
             "gap": float(table["gap"].mean()), "evaluation": evaluation}
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_importance_performance(url: str, version: str, as_of: dt.date, rules_payload: dict,
                                 weights_payload: dict) -> pd.DataFrame:
@@ -137,7 +136,7 @@ def load_importance_performance(url: str, version: str, as_of: dt.date, rules_pa
     return importance_performance(panel, SatisfactionWeights.from_payload(weights_payload), suggested)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict):
     """Weights fitted to next-year churn on the 2-year churn panel, with member-level bootstrap intervals, the share
@@ -153,7 +152,7 @@ def load_suggested_weights(url: str, version: str, as_of: dt.date, rules_payload
                            cluster="member_id")
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_loyalty_indicators(url: str, version: str, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
     """Loyalty indicators for the year to ``as_of`` vs. the year before, and ``{indicator: reason}`` left out."""

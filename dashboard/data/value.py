@@ -7,9 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
-import streamlit as st
 
-from dashboard.data.common import get_engine, load_referral_weights, shared
+from dashboard.data.common import cached, get_engine, load_referral_weights, shared
 from dashboard.data.members import member_ids
 from dashboard.data.stored import stored
 from dashboard.members_filter import restrict
@@ -17,9 +16,10 @@ from dashboard.state import ALL_TIERS
 from vipmodel.pyramid import TierRules
 
 INACTIVE_TIER = "inactive"  # bought once, but not in the 12 months up to the period end: no tier
+EVALUATION_STEP = "value.evaluation"  # reads none of the page's other results (dashboard.precompute_plan.chains)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_member_values(url: str, version: str, as_of: dt.date):
     """BG/NBD + Gamma-Gamma lifetime value per member and the simple rule (``retention.member_values``; slow).
@@ -32,7 +32,7 @@ def load_member_values(url: str, version: str, as_of: dt.date):
         return retention.member_values(conn, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(show_spinner=False, max_entries=8)
 @stored
 def load_at_risk(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
@@ -49,7 +49,7 @@ def load_at_risk(
                                  satisfaction_weights=weights_payload, only_flagged=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_value_model(url: str, version: str, as_of: dt.date):
     """The member values' fitted models and settings without the per-member frame (kilobytes): what the Value page
@@ -60,7 +60,7 @@ def load_value_model(url: str, version: str, as_of: dt.date):
     return replace(values, frame=values.frame.iloc[:0])
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_value_view(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
@@ -73,7 +73,7 @@ def load_value_view(
     return values.frame.assign(tier=tiers)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_flagged_members(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None
@@ -88,7 +88,7 @@ def load_flagged_members(
     return flagged.join(reason_flags(flagged))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(show_spinner=False, max_entries=16)
 @stored
 def load_value_sections(
     url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None, store: str | None,
@@ -105,7 +105,7 @@ def load_value_sections(
             "boxes": clv_boxes(frame, [*"ABCD", INACTIVE_TIER]), "summary": tier_value_summary(frame)}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached(show_spinner=False, max_entries=4)
 @stored
 def load_churn_evaluation(url: str, version: str, as_of: dt.date, rules_payload: dict, weights_payload: dict | None):
     """``(RiskEvaluation, None)`` of the score on the year before ``as_of``, or ``(None, reason)`` when it cannot be
@@ -135,5 +135,5 @@ def warm_default(url: str, version: str, start: dt.date, end: dt.date,
         ("value.view", lambda: shared(load_value_view, url, version, end, rules, weights)),
         ("value.flagged", lambda: shared(load_flagged_members, url, version, end, rules, weights)),
         ("value.sections", lambda: load_value_sections(url, version, end, rules, weights, None, ALL_TIERS)),
-        ("value.evaluation", lambda: shared(load_churn_evaluation, url, version, end, rules, weights)),
+        (EVALUATION_STEP, lambda: shared(load_churn_evaluation, url, version, end, rules, weights)),
     ]

@@ -4,6 +4,7 @@ second server reads it back without computing."""
 from __future__ import annotations
 
 import gc
+from functools import partial
 
 import pandas as pd
 import pytest
@@ -169,6 +170,9 @@ def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(dem
     values = chains[where["value.values"]]
     assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
     assert values.index("value.flagged") < values.index("care.campaign_plan")  # the plan draws from the at-risk list
+    # The score's evaluation reads none of the chain's results: last, after another page's steps, so a process that
+    # drops results as the group changes holds none of the members' values and risk while it runs.
+    assert values[-1] == "value.evaluation" and precompute_plan.group(values[-2]) != "value"
 
 
 def test_the_churn_panels_readers_share_it_and_leave_it_as_it_was(demo_sqlite_url):
@@ -210,6 +214,20 @@ def test_the_precompute_process_keeps_the_churn_panel_for_all_its_readers(stored
     with stored.writing():
         precompute.warm(stored_mall, version, latest, hold=False, chain=chain)
     assert asked.count(panel_key) == reads
+
+
+@pytest.mark.parametrize(("hold", "expected"), [(True, ["overview.kpis", "margins.coverage", "care.campaign_plan"]),
+                                               (False, ["overview.kpis"])])
+def test_only_a_server_computes_the_steps_that_are_not_stored(demo_sqlite_url, monkeypatch, hold, expected):
+    version = common.current_version(demo_sqlite_url)
+    latest = common.load_latest_date(demo_sqlite_url, version)
+    names = [name for name, _ in precompute_plan.steps(demo_sqlite_url, version, latest)]
+    assert precompute_plan.SERVER_ONLY <= set(names)  # real steps, named as the pages' modules name them
+    ran = []
+    todo = ["overview.kpis", "margins.coverage", "care.campaign_plan"]  # one stored step, the two that are not
+    monkeypatch.setattr(precompute, "steps", lambda *_: [(name, partial(ran.append, name)) for name in todo])
+    seconds = precompute.warm(demo_sqlite_url, version, latest, hold=hold)
+    assert sorted(ran) == sorted(expected) and sorted(seconds) == sorted(expected)
 
 
 @pytest.mark.parametrize("switch", ["1", "0"])
