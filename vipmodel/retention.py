@@ -683,8 +683,11 @@ def _margin_rates(last_year: pd.DataFrame, hist: pd.DataFrame, history: pd.DataF
 _RHYTHM_COLUMNS = ("days_since_last_purchase", "median_interval_days", "n_days", "days_since_first_purchase")
 
 
+_RHYTHM_BLOCK = 200_000  # members whose purchase days are taken apart at once (:func:`_purchase_rhythms`)
+
+
 def _purchase_rhythms(
-    conn: Connection, windows: Sequence[tuple[dt.date, dt.date | None]]
+    conn: Connection, windows: Sequence[tuple[dt.date, dt.date | None]], block: int = _RHYTHM_BLOCK
 ) -> list[pd.DataFrame]:
     """Per member and window ``(as_of, start)``: days from the last purchase day to ``as_of`` and the median gap
     in days between consecutive purchase days, over the sales in ``[start, as_of]`` (all history when ``start``
@@ -730,13 +733,28 @@ def _purchase_rhythms(
     )
     if rows.empty:
         return [empty.copy() for _ in windows]
+    # A block of members at a time: the arrays below hold every purchase day of the block's members (at a million
+    # members, all of them at once took 1.4 GB more); each member's figures depend on its own days only.
+    parts: list[list[pd.DataFrame]] = [[] for _ in windows]
+    for low in range(0, len(rows), block):
+        part = rows.iloc[low:low + block]
+        for kept, frame in zip(parts, _rhythm_block(part, windows, last)):
+            if len(frame):
+                kept.append(frame)
+    return [pd.concat(kept) if len(kept) > 1 else kept[0] if kept else empty.copy() for kept in parts]
+
+
+def _rhythm_block(
+    rows: pd.DataFrame, windows: Sequence[tuple[dt.date, dt.date | None]], last: dt.date
+) -> list[pd.DataFrame]:
+    """:func:`_purchase_rhythms`' figures of the members of ``rows`` (``member_id``, ``n`` and ``days``, their
+    purchase days as days before ``last``), one frame per window (empty without a purchase in it)."""
     counts = rows["n"].to_numpy(dtype=np.int64)
     days_back = np.fromstring(",".join(rows["days"].tolist()), dtype=np.int64, sep=",")
     if len(days_back) != counts.sum():
         raise AssertionError("the purchase days read do not match their count")
-    del rows["days"]
     # Distinct (member, day) pairs, sorted by member then most recent day first (one int64 key, sorted in place;
-    # the arrays are freed as soon as they are used: at a million members each holds some 25 million values).
+    # the arrays are freed as soon as they are used).
     span = int(days_back.max()) + 1
     key = np.repeat(np.arange(len(rows), dtype=np.int64) * span, counts)
     key += days_back
@@ -758,7 +776,7 @@ def _purchase_rhythms(
             in_window &= days_back <= (last - start).days
         m, d = member[in_window], days_back[in_window]
         if len(m) == 0:
-            out.append(empty.copy())
+            out.append(pd.DataFrame())
             continue
         new_member = np.empty(len(m), dtype=bool)
         new_member[0] = True

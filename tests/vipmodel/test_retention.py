@@ -524,3 +524,20 @@ def test_names_read_by_id_lists_or_by_one_scan_are_the_same(demo_engine, monkeyp
         by_scan = retention._names(conn, ids).reindex(ids)
     assert by_lists.notna().sum() == 300 and by_lists.isna().tolist()[-1]
     pd.testing.assert_series_equal(by_scan, by_lists)
+
+
+@pytest.mark.parametrize("block", [50, 997])
+def test_purchase_rhythms_taken_apart_by_blocks_of_members_equal_those_taken_at_once(demo_engine, block):
+    from vipmodel.kpi import latest_activity_date
+    from vipmodel.retention import _purchase_rhythms
+
+    with demo_engine.connect() as conn:
+        as_of = latest_activity_date(conn)
+        windows = [(as_of, None), (as_of - dt.timedelta(days=365), as_of - dt.timedelta(days=730)),
+                   (as_of - dt.timedelta(days=30), as_of - dt.timedelta(days=30))]
+        whole = _purchase_rhythms(conn, windows, block=10**9)
+        blocks = _purchase_rhythms(conn, windows, block=block)
+    # One day's window: most blocks of 50 members have nobody in it.
+    assert len(whole[0]) > 5 * block and 0 < len(whole[2]) < len(whole[0]) / 20  # several blocks
+    for at_once, by_blocks in zip(whole, blocks):
+        pd.testing.assert_frame_equal(by_blocks, at_once)
