@@ -115,11 +115,16 @@ def get(engine: Engine, key: str, secret: bytes) -> tuple[bool, Any]:
             if row is None:
                 return False, None
             # In slices: PostgreSQL sends a bytea as hex text, twice its size, and refuses a value over 1 GB, so a
-            # 595 MB churn panel (1,000,000 members) could be stored but not read in one piece.
-            payload = b"".join(
-                bytes(conn.execute(select(type_coerce(func.substr(v.c.payload, start + 1, READ_SLICE_BYTES),
-                                                      LargeBinary())).where(v.c.key == key)).scalar_one() or b"")
-                for start in range(0, max(int(row.size_bytes), 1), READ_SLICE_BYTES))
+            # 595 MB churn panel (1,000,000 members) could be stored but not read in one piece. Each slice is copied
+            # into one buffer as it comes: a list of slices joined at the end held the payload twice.
+            payload, filled = bytearray(int(row.size_bytes)), 0
+            for start in range(0, max(int(row.size_bytes), 1), READ_SLICE_BYTES):
+                part = conn.execute(select(type_coerce(func.substr(v.c.payload, start + 1, READ_SLICE_BYTES),
+                                                       LargeBinary())).where(v.c.key == key)).scalar_one() or b""
+                payload[filled:filled + len(part)] = part
+                filled += len(part)
+                del part
+            del payload[filled:]  # a row whose size column is wrong fails the signature below, as any altered row
     except (exc.OperationalError, exc.ProgrammingError):  # the table was dropped since (a database replaced)
         _HAS_TABLE.discard(engine.url.render_as_string(hide_password=False))
         return False, None

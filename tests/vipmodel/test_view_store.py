@@ -54,6 +54,17 @@ def test_a_large_result_is_read_back_in_slices_of_any_size(store, monkeypatch, s
     pd.testing.assert_frame_equal(value["frame"], _result()["frame"])
 
 
+def test_a_size_column_larger_than_the_payload_still_reads_the_payload_as_signed(store, monkeypatch):
+    monkeypatch.setattr(view_store, "READ_SLICE_BYTES", 1000)  # slices past the payload's end come back empty
+    key = view_store.key_for("loader", "size")
+    view_store.put(store, key, "loader", _result(), "1-abc.0", SECRET)
+    with store.begin() as conn:
+        conn.execute(update(stored_views).values(size_bytes=stored_views.c.size_bytes + 2500))
+    found, value = view_store.get(store, key, SECRET)
+    assert found
+    pd.testing.assert_frame_equal(value["frame"], _result()["frame"])
+
+
 def test_the_package_s_frozen_dataclasses_are_stored_as_they_are(store):
     evaluation = RiskEvaluation.__new__(RiskEvaluation)  # any frozen dataclass of the package: a result a page shows
     key = view_store.key_for("evaluation")
@@ -61,8 +72,8 @@ def test_the_package_s_frozen_dataclasses_are_stored_as_they_are(store):
     assert type(view_store.get(store, key, SECRET)[1]) is RiskEvaluation
 
 
-@pytest.mark.parametrize("change", ["another secret", "altered payload", "moved to another key"])
-def test_a_row_that_does_not_verify_is_never_decoded(store, change):
+@pytest.mark.parametrize("change", ["another secret", "altered payload", "moved to another key", "size too small"])
+def test_a_row_that_does_not_verify_is_never_decoded(store, change, monkeypatch):
     key = view_store.key_for("loader", 1)
     view_store.put(store, key, "loader", _result(), "1-abc.0", SECRET)
     if change == "another secret":
@@ -74,6 +85,9 @@ def test_a_row_that_does_not_verify_is_never_decoded(store, change):
             import pickle
 
             conn.execute(update(stored_views).values(payload=pickle.dumps({"evil": True})))
+        elif change == "size too small":  # the read stops at the size column: the payload read is cut short
+            monkeypatch.setattr(view_store, "READ_SLICE_BYTES", 1000)
+            conn.execute(update(stored_views).values(size_bytes=stored_views.c.size_bytes - 1500))
         else:
             other = view_store.key_for("loader", 2)
             conn.execute(update(stored_views).values(key=other))
