@@ -170,9 +170,8 @@ def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(dem
     values = chains[where["value.values"]]
     assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
     assert values.index("value.flagged") < values.index("care.campaign_plan")  # the plan draws from the at-risk list
-    # The score's evaluation reads none of the chain's results: last, after another page's steps, so a process that
-    # drops results as the group changes holds none of the members' values and risk while it runs.
-    assert values[-1] == "value.evaluation" and precompute_plan.group(values[-2]) != "value"
+    # The score's evaluation reads none of the values' results: a chain of its own, whose process holds none of them.
+    assert chains[where["value.evaluation"]] == ["value.evaluation"]
 
 
 def test_the_churn_panels_readers_share_it_and_leave_it_as_it_was(demo_sqlite_url):
@@ -254,6 +253,23 @@ def test_the_precompute_uses_one_process_per_core_up_to_two(monkeypatch, setting
     monkeypatch.setenv(precompute_plan.WORKERS_ENV, setting)
     monkeypatch.setattr(precompute_plan.os, "cpu_count", lambda: cores)
     assert precompute_plan.workers() == expected
+
+
+def _process_ids(_chain: int) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), os.getppid()
+
+
+def test_each_chain_runs_in_a_process_of_its_own():
+    import os
+
+    from dashboard import precompute_process
+
+    with precompute_process.process_pool(2) as pool:
+        ids = list(pool.map(_process_ids, range(4)))  # four chains, two at a time
+    assert len({pid for pid, _ in ids}) == 4  # a fresh process each: none keeps the memory another chain freed
+    assert {parent for _, parent in ids} == {os.getpid()}
 
 
 def test_the_precompute_process_yields_the_cores_to_the_servers_visitors_and_runs_blas_on_one_thread():
