@@ -89,24 +89,24 @@ def chains(url: str, version: str, latest: dt.date) -> list[list[tuple[str, Call
     read each other's results and the same aggregations), each step is in one chain, and chains start in this
     order, the longest first (at a million members), as processes come free.
 
-    The weekly pack's results; the lifetime values, then the rest of Care (its lists read the members' values); Care's
-    response model (whose panel computes the churn panel), then the churn panel's page steps and what reads it
-    (Satisfaction, Complaints, Referrals: one :func:`group`, which keeps the panel in memory); the churn score's
-    evaluation, which reads none of the values' results (in a process of its own it does not hold their memory, and it
-    runs beside the others); Migration; the Overview and the Pyramid. Care's plans read the response model, which the
-    panel's chain, started at the same time, stores long before (were it not stored yet, they would compute it:
-    slower, the same result).
+    The lifetime values, then the rest of Care (its lists read the members' values); Care's response model (whose
+    panel computes the churn panel), then the churn panel's page steps and what reads it (Satisfaction, Complaints,
+    Referrals: one :func:`group`, which keeps the panel in memory); the weekly pack's results; the churn score's
+    evaluation, which reads none of the values' results (in a process of its own it does not hold their memory);
+    Migration; the Overview and the Pyramid. Care's plans read the response model, which the panel's chain, started
+    at the same time, stores long before: the two must start first (were it not stored yet, the plans would compute
+    it: minutes more at a million members, the same result).
     """
     args = _defaults(url, version, latest)
     care_steps = care.warm_default(*args)
     response = [step for step in care_steps if step[0] == care.MODEL_STEP]
     value_steps = value.warm_default(*args)
     found = [
-        report_data.warm_default(*args),
         [*(step for step in value_steps if step[0] != value.EVALUATION_STEP),
          *(step for step in care_steps if step[0] != care.MODEL_STEP), *campaign_data.warm_default(*args)],
         [*response, *complaints.warm_panel(*args), *satisfaction.warm_default(*args), *complaints.warm_default(*args),
          *referrals.warm_default(*args)],
+        report_data.warm_default(*args),
         [step for step in value_steps if step[0] == value.EVALUATION_STEP],
         migration.warm_default(*args),
         [*overview.warm_default(*args), *pyramid.warm_default(*args)],

@@ -152,7 +152,8 @@ def test_the_background_precompute_stores_once_per_data_version_and_a_restart_on
     gc.unfreeze()  # leave the test process's objects collectable for the tests that follow
 
 
-def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(demo_sqlite_url):
+def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(demo_sqlite_url, monkeypatch):
+    monkeypatch.setenv("VIPDASH_REFRESH", "1")  # the weekly pack's results are a chain too
     version = common.current_version(demo_sqlite_url)
     latest = common.load_latest_date(demo_sqlite_url, version)
     names = [name for name, _ in precompute_plan.steps(demo_sqlite_url, version, latest)]
@@ -170,6 +171,8 @@ def test_the_chains_hold_every_step_once_and_each_result_after_what_it_reads(dem
     values = chains[where["value.values"]]
     assert values.index("value.values") < values.index("care.members") < values.index("care.simulation")
     assert values.index("value.flagged") < values.index("care.campaign_plan")  # the plan draws from the at-risk list
+    # Care's plans read the response model, stored by the panel's chain: the two chains start first, at once.
+    assert {where["care.model"], where["care.simulation"]} == {0, 1}
     # The score's evaluation reads none of the values' results: a chain of its own, whose process holds none of them.
     assert chains[where["value.evaluation"]] == ["value.evaluation"]
 
