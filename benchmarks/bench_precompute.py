@@ -1,8 +1,9 @@
 """Time the page precompute the way a server runs it after new data: its own process, results stored in the database.
 
 Runs ``python -m dashboard.precompute_process`` (what ``dashboard.precompute`` starts) on an existing mall, with
-its results stored in that mall's ``stored_views``, and prints a Markdown table: each step's seconds (from the
-process's log lines, one per chain of steps), the whole run's wall time, the peak resident memory of its largest process, and
+its results stored in that mall's ``stored_views``, and prints a Markdown table: each step's seconds and each chain's
+peak memory (from the process's log lines, one per chain of steps, each chain in a process of its own), the whole
+run's wall time, the peak resident memory of its largest process, and
 the stored results' size per loader. ``$VIPDASH_PRECOMPUTE_WORKERS`` sets how many processes compute at once
 (default: one per core, at most two). The stored views are keyed by the dashboard's code, so a run after a code change computes every step
 (one of the same code finds them and reads). Targets at 1,000,000 members (issue 15): the whole refresh under
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_SECRET = "the benchmark's results secret, shared by its servers"  # as bench_pages.py
 STEP = re.compile(r"([\w.]+) ([\d.]+) s")
 CHAIN = re.compile(r"\(chain (\d+)\)")
+PEAK = re.compile(r"peak memory of this process (\d+) MB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in steps:
             print(f"| {label} | {name} | {float(seconds):.1f} |")
         print(f"| {label} | steps together | {sum(float(s) for _, s in steps):.1f} |")
+        peak = PEAK.search(line)
+        if peak:
+            print(f"| {label} | peak memory of its process (MB) | {int(peak.group(1)):,} |")
     print(f"| | **whole process (wall, with storing and pruning)** | **{wall:.1f}** |\n")
     print(f"peak RSS of the largest precompute process: {peak_mb:,.0f} MB")
     for line in lines:

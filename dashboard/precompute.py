@@ -76,10 +76,19 @@ def warm(url: str, version: str, latest: dt.date,
                 common.clear_shared()
             if on_step is not None:
                 on_step(name, seconds[name], error)
-    _LOG.info("%s in %.1f s: %s; aggregations run %d, reused %d (%d kept on disk a while)", done,
-              sum(seconds.values()), ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()),
-              sum(reuse.runs.values()), sum(reuse.reuses.values()), reuse.spilled)
+    _LOG.info("%s in %.1f s: %s; peak memory of this process %.0f MB; aggregations run %d, reused %d (%d kept on "
+              "disk a while)", done, sum(seconds.values()), ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items()),
+              peak_memory_mb(), sum(reuse.runs.values()), sum(reuse.reuses.values()), reuse.spilled)
     return seconds
+
+
+def peak_memory_mb() -> float:
+    """The most memory this process has held (its peak resident set, Linux), NaN where the system does not say."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 @st.cache_resource(show_spinner=False)

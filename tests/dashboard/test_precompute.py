@@ -258,6 +258,18 @@ def test_the_precompute_uses_one_process_per_core_up_to_two(monkeypatch, setting
     assert precompute_plan.workers() == expected
 
 
+def test_the_precompute_reports_the_peak_memory_of_its_process():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from dashboard.precompute import peak_memory_mb; before = peak_memory_mb(); "
+            "held = np.ones(50_000_000); print(before, peak_memory_mb())")  # 381 MiB written
+    done = subprocess.run([sys.executable, "-c", code], cwd=precompute.Path(precompute.__file__).parent.parent,
+                          capture_output=True, text=True, timeout=120, check=True)
+    before, after = map(float, done.stdout.split())
+    assert 50 < before < after and 330 < after - before < 450  # 381 MiB, less what was free in the process
+
+
 def _process_ids(_chain: int) -> tuple[int, int]:
     import os
 
