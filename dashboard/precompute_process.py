@@ -18,8 +18,12 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
+T, R = TypeVar("T"), TypeVar("R")
 NICENESS = 10  # added to the server's: a visitor's page run gets the core first (Linux gives it ~90% of one)
 
 
@@ -47,21 +51,33 @@ def main(argv: list[str]) -> int:
     else:
         touched = set()
         jobs = [(url, version, latest, i) for i in range(len(precompute_plan.chains(url, version, latest)))]
-        with process_pool(count) as pool:
-            for keys in pool.map(_chain, jobs):  # started in order as processes come free
-                touched |= keys
+        for keys in each_in_a_fresh_process(_chain, jobs, count):  # started in order as processes come free
+            touched |= keys
     # What this precompute did not read or store was made under settings saved over since: nobody asks for it again.
     own = stored.bookkeeping_keys(precompute._fingerprint(precompute._key(url, version)))
     stored.prune(url, version, keep=touched | own)
     return 0
 
 
-def process_pool(count: int) -> ProcessPoolExecutor:
-    """``count`` processes for the chains, each chain in a fresh one ("spawn", not a fork of this process, and a new
-    process per chain): a process that ran a chain kept the memory it had freed (2.6 GB at a million members after
-    the churn panel's chain), and the next chain's peak came on top of it."""
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                               initargs=(os.getpid(),), max_tasks_per_child=1)
+def each_in_a_fresh_process(function: Callable[[T], R], jobs: Iterable[T], count: int) -> list[R]:
+    """``function(job)`` for each job, each in a new process ("spawn", not a fork of this one), ``count`` at a time,
+    started in order as processes come free; the results in the jobs' order.
+
+    A new process per chain: a process that ran a chain kept the memory it had freed (2.6 GB at a million members
+    after the churn panel's chain), and the next chain's peak came on top of it. Not ``ProcessPoolExecutor``'s
+    ``max_tasks_per_child``: on Python 3.11 its pool can break or hang while it replaces a worker (CPython issues
+    115634, 115831; seen here as ``BrokenProcessPool``). A thread per running job starts its process and waits for it.
+    """
+    with ThreadPoolExecutor(count, thread_name_prefix="precompute-chain") as threads:
+        return list(threads.map(partial(_in_a_fresh_process, function), jobs))
+
+
+def _in_a_fresh_process(function: Callable[[T], R], job: T) -> R:
+    # The process is started by this thread, which waits for it: its parent-death signal (_end_with_the_server)
+    # follows this thread, which lives as long as the job.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(os.getpid(),)) as pool:
+        return pool.submit(function, job).result()
 
 
 def yield_to_visitors() -> None:

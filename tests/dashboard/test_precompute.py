@@ -263,11 +263,13 @@ def test_the_precompute_reports_the_peak_memory_of_its_process():
     import sys
 
     code = ("import numpy as np; from dashboard.precompute import peak_memory_mb; before = peak_memory_mb(); "
-            "held = np.ones(50_000_000); print(before, peak_memory_mb())")  # 381 MiB written
+            "rss = int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024; "
+            "held = np.ones(50_000_000); print(before, rss, peak_memory_mb())")  # 381 MiB written
     done = subprocess.run([sys.executable, "-c", code], cwd=precompute.Path(precompute.__file__).parent.parent,
                           capture_output=True, text=True, timeout=120, check=True)
-    before, after = map(float, done.stdout.split())
-    assert 50 < before < after and 330 < after - before < 450  # 381 MiB, less what was free in the process
+    before, resident, after = map(float, done.stdout.split())
+    # The peak so far may be an import's, above what the process then holds: the array comes on top of the latter.
+    assert 50 < resident <= before and resident + 330 < after < max(before, resident) + 450
 
 
 def _process_ids(_chain: int) -> tuple[int, int]:
@@ -281,8 +283,7 @@ def test_each_chain_runs_in_a_process_of_its_own():
 
     from dashboard import precompute_process
 
-    with precompute_process.process_pool(2) as pool:
-        ids = list(pool.map(_process_ids, range(4)))  # four chains, two at a time
+    ids = precompute_process.each_in_a_fresh_process(_process_ids, range(4), 2)  # four chains, two at a time
     assert len({pid for pid, _ in ids}) == 4  # a fresh process each: none keeps the memory another chain freed
     assert {parent for _, parent in ids} == {os.getpid()}
 
