@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, insert
@@ -31,8 +32,11 @@ def test_the_same_aggregation_runs_once_in_a_block_and_gives_equal_copies(demo_e
             first["sales"] = -1.0  # a caller changing its copy must not change the next caller's
             first.iloc[0, first.columns.get_loc("n_transactions")] = 10**6  # nor in place (copies share data)
             second = member_features(conn, *_year(as_of))
-    assert reuse.runs[FEATURES] == 1 and reuse.reuses[FEATURES] == 1
+            third = member_features(conn, *_year(as_of))
+    assert reuse.runs[FEATURES] == 1 and reuse.reuses[FEATURES] == 2
     pd.testing.assert_frame_equal(second, alone)
+    # Copies share the kept frame's data until one is changed (copy-on-write), not a full copy per caller.
+    assert np.shares_memory(second["profit_contribution"].to_numpy(), third["profit_contribution"].to_numpy())
 
 
 def test_analyses_in_one_block_share_their_aggregations_and_give_the_same_results(demo_engine):

@@ -118,3 +118,30 @@ def test_a_shared_result_is_kept_once_as_the_object_not_also_pickled_in_the_data
     assert common.shared(_big_loader, "db", "v1") is first
     _big_loader("db", "v1")  # the data cache holds no copy of what shared() read: a direct call computes
     assert calls == [("big", "db", "v1")] * 2
+
+
+def _calls_by_name(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(names passed as shared()'s first argument, names called directly) in ``tree``."""
+    through_shared, direct = set(), set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if name == "shared" and node.args:
+            first = node.args[0]
+            through_shared.add(first.attr if isinstance(first, ast.Attribute) else getattr(first, "id", ""))
+        elif name:
+            direct.add(name)
+    return through_shared, direct
+
+
+def test_a_loader_read_through_shared_is_never_called_directly():
+    # shared() passes by the loader's data cache: a direct call elsewhere would compute (or read) it a second time.
+    through_shared, direct = set(), set()
+    for package in ("dashboard", "pages"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            found = _calls_by_name(ast.parse(path.read_text(encoding="utf-8")))
+            through_shared |= found[0]
+            direct |= found[1]
+    assert {"load_churn_panel", "load_features", "load_value_view"} <= through_shared
+    assert sorted(through_shared & direct) == []
